@@ -1,0 +1,115 @@
+using System.Buffers;
+
+namespace Microsoft.ML.Pcr.Jpeg;
+
+/// <summary>
+/// One image component's quantized DCT coefficients, laid out as libjpeg lays out a
+/// whole-image coefficient array: block rows padded to a multiple of the vertical sampling
+/// factor, blocks per row padded to a multiple of the horizontal one. Each block holds 64
+/// coefficients in zigzag order (index k as in the JPEG spectral selection), so a spectral
+/// band Ss..Se is contiguous.
+/// </summary>
+internal sealed class JpegComponent
+{
+    /// <summary>Component identifier from the frame header.</summary>
+    public byte Id { get; init; }
+
+    /// <summary>Horizontal sampling factor (1..4).</summary>
+    public int HSamp { get; init; }
+
+    /// <summary>Vertical sampling factor (1..4).</summary>
+    public int VSamp { get; init; }
+
+    /// <summary>Quantization table slot (0..3) named by the frame header.</summary>
+    public int QuantTableSlot { get; init; }
+
+    /// <summary>libjpeg's width_in_blocks: ceil(ceil(width * HSamp / maxH) / 8).</summary>
+    public int WidthInBlocks { get; init; }
+
+    /// <summary>libjpeg's height_in_blocks: ceil(ceil(height * VSamp / maxV) / 8).</summary>
+    public int HeightInBlocks { get; init; }
+
+    /// <summary>Allocated blocks per row: WidthInBlocks rounded up to a multiple of HSamp.</summary>
+    public int BlocksPerRow { get; init; }
+
+    /// <summary>Allocated block rows: HeightInBlocks rounded up to a multiple of VSamp.</summary>
+    public int BlockRows { get; init; }
+
+    /// <summary>Coefficients, <c>BlockRows * BlocksPerRow * 64</c> values used (the array is pooled and may be longer).</summary>
+    public short[] Coefficients { get; internal set; } = [];
+
+    /// <summary>The quantization table (64 values, zigzag order) this component was coded with.</summary>
+    public ushort[] QuantTable { get; internal set; } = [];
+
+    /// <summary>Returns block (<paramref name="row"/>, <paramref name="col"/>) as a 64-value span.</summary>
+    public Span<short> Block(int row, int col) => Coefficients.AsSpan(((row * BlocksPerRow) + col) * 64, 64);
+}
+
+/// <summary>
+/// A JPEG held as quantized DCT coefficients plus what a lossless transcode must carry over:
+/// the frame geometry, quantization tables and the colour-space evidence from the markers.
+/// Owns pooled coefficient arrays; dispose to return them.
+/// </summary>
+internal sealed class JpegCoefficientImage : IDisposable
+{
+    /// <summary>Image width in pixels.</summary>
+    public int Width { get; init; }
+
+    /// <summary>Image height in pixels.</summary>
+    public int Height { get; init; }
+
+    /// <summary>The frame's components in frame-header order.</summary>
+    public JpegComponent[] Components { get; init; } = [];
+
+    /// <summary>Largest horizontal sampling factor.</summary>
+    public int MaxHSamp { get; init; }
+
+    /// <summary>Largest vertical sampling factor.</summary>
+    public int MaxVSamp { get; init; }
+
+    /// <summary>Quantization tables by slot (0..3), zigzag order; null where the input defined none.</summary>
+    public ushort[]?[] QuantTables { get; } = new ushort[]?[4];
+
+    /// <summary>The SOF marker the input used (0xC0, 0xC1, 0xC2, 0xC9, 0xCA).</summary>
+    public byte FrameMarker { get; init; }
+
+    /// <summary>Whether the input had a JFIF APP0 marker, and its fields.</summary>
+    public bool SawJfif { get; set; }
+
+    /// <summary>JFIF major version (valid when <see cref="SawJfif"/>).</summary>
+    public byte JfifMajor { get; set; }
+
+    /// <summary>JFIF minor version (valid when <see cref="SawJfif"/>).</summary>
+    public byte JfifMinor { get; set; }
+
+    /// <summary>JFIF density unit (valid when <see cref="SawJfif"/>).</summary>
+    public byte DensityUnit { get; set; }
+
+    /// <summary>JFIF horizontal density (valid when <see cref="SawJfif"/>).</summary>
+    public ushort XDensity { get; set; }
+
+    /// <summary>JFIF vertical density (valid when <see cref="SawJfif"/>).</summary>
+    public ushort YDensity { get; set; }
+
+    /// <summary>Whether the input had an Adobe APP14 marker, and its transform flag.</summary>
+    public bool SawAdobe { get; set; }
+
+    /// <summary>Adobe transform (0 none/RGB/CMYK, 1 YCbCr, 2 YCCK); valid when <see cref="SawAdobe"/>.</summary>
+    public byte AdobeTransform { get; set; }
+
+    /// <summary>Warnings met while reading (for example a premature end of entropy data, filled with zeros as libjpeg does).</summary>
+    public List<string> Warnings { get; } = [];
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        foreach (var c in Components)
+        {
+            if (c.Coefficients.Length > 0)
+            {
+                ArrayPool<short>.Shared.Return(c.Coefficients);
+                c.Coefficients = [];
+            }
+        }
+    }
+}
