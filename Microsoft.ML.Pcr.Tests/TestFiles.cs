@@ -1,0 +1,55 @@
+namespace Microsoft.ML.Pcr.Tests;
+
+/// <summary>Paths of committed fixtures, shared datasets and scratch directories.</summary>
+internal static class TestFiles
+{
+    public static string TestData => Path.Combine(AppContext.BaseDirectory, "TestData");
+
+    public static string JpegInputs => Path.Combine(TestData, "jpeg", "inputs");
+
+    public static string JpegGolden => Path.Combine(TestData, "jpeg", "golden");
+
+    public static string Golden(string name) => Path.Combine(JpegGolden, name);
+
+    /// <summary>All golden (jpegtran progressive) files, by name.</summary>
+    public static IEnumerable<string> GoldenNames() =>
+        Directory.EnumerateFiles(JpegGolden, "*.jpg").Select(Path.GetFileName).Order(StringComparer.Ordinal)!;
+
+    /// <summary>
+    /// The shared clothing-small dataset (../shared/datasets/clothing-small beside the checkout), found by
+    /// walking up from the test binaries; null when this machine does not have it.
+    /// </summary>
+    public static string? ClothingSmall()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "shared", "datasets", "clothing-small");
+            if (Directory.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+
+    /// <summary>A new empty directory under the system temp folder, deleted by disposing the result.</summary>
+    public static TempDirectory NewTempDirectory() => new();
+
+    public sealed class TempDirectory : IDisposable
+    {
+        public TempDirectory()
+        {
+            Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "pcr-tests", Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(Path);
+        }
+
+        public string Path { get; }
+
+        public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
+
+        public override string ToString() => Path;
+
+        public void Dispose()
+        {
+            try { Directory.Delete(Path, recursive: true); }
+            catch (IOException) { }
+        }
+    }
+}

@@ -1,0 +1,165 @@
+using System.Buffers;
+using System.Globalization;
+using Microsoft.ML.Pcr.IO;
+
+namespace Microsoft.ML.Pcr.Format;
+
+/// <summary>
+/// An opened PCR dataset: its validated index, class names, image counts, and reads of record
+/// prefixes at a chosen scan group. Thread-safe: any number of readers may read records at once.
+/// </summary>
+public sealed class PcrDataset
+{
+    private long _bytesRead;
+    private readonly long[] _firstRow;
+
+    private PcrDataset(IPcrByteSource source, PcrIndex index, IReadOnlyList<string> classNames)
+    {
+        Source = source;
+        Index = index;
+        ClassNames = classNames;
+        _firstRow = new long[index.Records.Count + 1];
+        int maxScans = 0;
+        for (int r = 0; r < index.Records.Count; r++)
+        {
+            _firstRow[r + 1] = _firstRow[r] + index.Records[r].ImageCount;
+            maxScans = Math.Max(maxScans, index.Records[r].ScanGroupCount);
+        }
+        ScanGroupCount = maxScans;
+    }
+
+    /// <summary>Gets where the dataset's bytes come from.</summary>
+    public IPcrByteSource Source { get; }
+
+    /// <summary>Gets the dataset's index.</summary>
+    public PcrIndex Index { get; }
+
+    /// <summary>Gets the records in row order.</summary>
+    public IReadOnlyList<PcrRecordInfo> Records => Index.Records;
+
+    /// <summary>
+    /// Gets the class name of every label: the stored names, or, for datasets written by the published
+    /// converter (which stores none), the label numbers as text ("0", "1", ...).
+    /// </summary>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>Gets the number of scan groups of full fidelity: the largest L of any record.</summary>
+    public int ScanGroupCount { get; }
+
+    /// <summary>Gets the number of images (rows) in the dataset, repeated images included.</summary>
+    public long ImageCount => _firstRow[^1];
+
+    /// <summary>Gets the total number of bytes read from record files through this dataset so far.</summary>
+    public long BytesRead => Interlocked.Read(ref _bytesRead);
+
+    /// <summary>Gets the row number of the first image of record <paramref name="record"/>.</summary>
+    public long GetFirstRow(int record) => _firstRow[record];
+
+    /// <summary>Returns the bytes a full pass at <paramref name="scan"/> reads: the sum of every record's prefix.</summary>
+    /// <param name="scan">The scan group, 1..<see cref="ScanGroupCount"/>.</param>
+    public long GetPrefixBytes(int scan)
+    {
+        CheckScan(scan);
+        long total = 0;
+        foreach (PcrRecordInfo r in Records) total += r.GetPrefixLength(scan);
+        return total;
+    }
+
+    /// <summary>Opens the PCR dataset in <paramref name="directory"/>.</summary>
+    /// <param name="directory">A directory holding <c>PCR_index.pb</c> and the record files.</param>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    /// <exception cref="FileNotFoundException">The directory has no <c>PCR_index.pb</c>.</exception>
+    /// <exception cref="PcrFormatException">The index or a record is malformed, or a record is missing or too short.</exception>
+    public static PcrDataset Open(string directory) => Open(new FileByteSource(directory));
+
+    /// <summary>Opens the PCR dataset that <paramref name="source"/> holds.</summary>
+    /// <param name="source">Where the index and record files are read from.</param>
+    /// <exception cref="FileNotFoundException">The source has no <c>PCR_index.pb</c>.</exception>
+    /// <exception cref="PcrFormatException">The index or a record is malformed, or a record is missing or too short.</exception>
+    public static PcrDataset Open(IPcrByteSource source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        string indexPath = source.Describe(PcrIndex.FileName);
+        long indexLength = source.GetLength(PcrIndex.FileName);
+        if (indexLength < 0)
+            throw new FileNotFoundException($"'{source.Location}' holds no PCR index ({PcrIndex.FileName}).", indexPath);
+        if (indexLength > int.MaxValue)
+            throw new PcrFormatException($"the index is {indexLength} bytes long", indexPath);
+        var bytes = new byte[indexLength];
+        int read = source.Read(PcrIndex.FileName, 0, bytes);
+        PcrIndex index = PcrIndex.Parse(bytes.AsSpan(0, read), indexPath);
+
+        foreach (PcrRecordInfo r in index.Records)
+        {
+            long length = source.GetLength(r.Name);
+            if (length < 0)
+                throw new PcrFormatException("the record is listed in the index but its file is missing", source.Describe(r.Name), r.Name);
+            if (length < r.Length)
+                throw new PcrFormatException($"the index says the record is {r.Length} bytes long, the file has {length}", source.Describe(r.Name), r.Name);
+        }
+
+        // Datasets of the published converter carry neither image counts nor class names: read every metadata segment once.
+        int maxLabel = -1;
+        if (index.ClassNames is null || index.Records.Any(r => r.ImageCount < 0))
+        {
+            foreach (PcrRecordInfo r in index.Records)
+            {
+                using PcrRecordPrefix meta = ReadPrefix(source, r, 0, verifyChecksums: true, out _);
+                r.ImageCount = meta.ImageCount;
+                for (int i = 0; i < meta.ImageCount; i++) maxLabel = Math.Max(maxLabel, meta.GetLabel(i));
+            }
+        }
+
+        IReadOnlyList<string> classNames = index.ClassNames
+            ?? [.. Enumerable.Range(0, maxLabel + 1).Select(i => i.ToString(CultureInfo.InvariantCulture))];
+        return new PcrDataset(source, index, classNames);
+    }
+
+    /// <summary>
+    /// Reads record <paramref name="record"/> at scan group <paramref name="scan"/>: exactly the
+    /// prefix <c>offsets[0] + ... + offsets[scan]</c> of its file, in one read, checking the stored
+    /// CRC-32C of every segment read.
+    /// </summary>
+    /// <param name="record">The record's position in <see cref="Records"/>.</param>
+    /// <param name="scan">The scan group, 1..<see cref="ScanGroupCount"/>; records with fewer scan groups are read whole.</param>
+    /// <param name="verifyChecksums">Whether to check the stored CRC-32C of every segment read (when the index has them).</param>
+    /// <exception cref="PcrFormatException">The record is malformed, truncated or fails its checksum.</exception>
+    public PcrRecordPrefix ReadRecord(int record, int scan, bool verifyChecksums = true)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(record);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(record, Records.Count);
+        CheckScan(scan);
+        PcrRecordPrefix prefix = ReadPrefix(Source, Records[record], scan, verifyChecksums, out int read);
+        Interlocked.Add(ref _bytesRead, read);
+        return prefix;
+    }
+
+    private void CheckScan(int scan)
+    {
+        if (scan < 1 || scan > ScanGroupCount)
+            throw new ArgumentOutOfRangeException(nameof(scan), scan, $"The scan group must be between 1 and {ScanGroupCount} (full fidelity) for this dataset.");
+    }
+
+    private static PcrRecordPrefix ReadPrefix(IPcrByteSource source, PcrRecordInfo record, int scan, bool verifyChecksums, out int read)
+    {
+        int effectiveScan = Math.Min(scan, record.ScanGroupCount);
+        int length = checked((int)record.GetPrefixLength(effectiveScan));
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        string file = source.Describe(record.Name);
+        try
+        {
+            read = source.Read(record.Name, 0, buffer.AsSpan(0, length));
+        }
+        catch (FileNotFoundException e)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw new PcrFormatException("the record's file is missing", file, record.Name, inner: e);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+        return PcrRecordPrefix.Parse(record, effectiveScan, buffer, read, verifyChecksums, file);
+    }
+}

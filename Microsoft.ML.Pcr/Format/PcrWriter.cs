@@ -1,0 +1,263 @@
+using System.Buffers;
+using Google.Protobuf;
+using Microsoft.ML.Pcr.Format.Proto;
+using Microsoft.ML.Pcr.Jpeg;
+
+namespace Microsoft.ML.Pcr.Format;
+
+/// <summary>
+/// Writes a PCR dataset: record files <c>PCR_&lt;n&gt;.pcr</c> and the index <c>PCR_index.pb</c>,
+/// readable by the published tooling, with this project's extensions (class names, image counts,
+/// relative paths, CRC-32C of every segment). Records are written under temporary names and renamed
+/// into place by <see cref="Complete"/>, index last, so an interrupted write never leaves something
+/// that looks like a complete dataset. <see cref="WriteRecord"/> may be called from several threads.
+/// </summary>
+public sealed class PcrWriter : IDisposable
+{
+    internal const string PartialSuffix = ".partial";
+    private const string WriterName = "Pcr.MLNet";
+
+    private readonly string _directory;
+    private readonly string[] _classNames;
+    private readonly PcrWriterOptions _options;
+    private readonly SortedDictionary<int, PcrRecordInfo> _records = [];
+    private readonly List<PcrImageEntry> _pending = [];
+    private readonly Lock _lock = new();
+    private bool _completed;
+    private bool _disposed;
+
+    /// <summary>Creates a writer into <paramref name="directory"/> (created if absent).</summary>
+    /// <param name="directory">The output directory.</param>
+    /// <param name="classNames">The class name of every label, label i at position i.</param>
+    /// <param name="options">Writer options; null for defaults.</param>
+    /// <exception cref="IOException">The directory already holds a PCR dataset and <see cref="PcrWriterOptions.Overwrite"/> is false.</exception>
+    public PcrWriter(string directory, IReadOnlyList<string> classNames, PcrWriterOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        ArgumentNullException.ThrowIfNull(classNames);
+        _options = options ?? new PcrWriterOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.ImagesPerRecord, 1, "options.ImagesPerRecord");
+        _directory = Path.GetFullPath(directory);
+        _classNames = [.. classNames];
+        System.IO.Directory.CreateDirectory(_directory);
+        if (!_options.Overwrite && File.Exists(Path.Combine(_directory, PcrIndex.FileName)))
+            throw new IOException($"'{_directory}' already holds a PCR dataset; set Overwrite to replace it.");
+    }
+
+    /// <summary>Gets the output directory.</summary>
+    public string OutputDirectory => _directory;
+
+    /// <summary>
+    /// Writes record <paramref name="recordNumber"/> (file <c>PCR_&lt;n&gt;.pcr</c>) holding
+    /// <paramref name="images"/> in the given order. Thread-safe; each number may be written once.
+    /// </summary>
+    /// <param name="recordNumber">The record number n, from 0; numbers must end up contiguous.</param>
+    /// <param name="images">The record's images, at least one.</param>
+    /// <returns>The record's index entry.</returns>
+    /// <exception cref="PcrFormatException">An image is not a valid progressive JPEG.</exception>
+    public PcrRecordInfo WriteRecord(int recordNumber, IReadOnlyList<PcrImageEntry> images)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(recordNumber);
+        ArgumentNullException.ThrowIfNull(images);
+        if (images.Count == 0) throw new ArgumentException("A record needs at least one image.", nameof(images));
+        ThrowIfDone();
+
+        string name = PcrIndex.GetRecordFileName(recordNumber);
+        lock (_lock)
+        {
+            if (_records.ContainsKey(recordNumber))
+                throw new InvalidOperationException($"Record {recordNumber} was already written.");
+            _records[recordNumber] = null!; // reserve the number while writing outside the lock
+        }
+        try
+        {
+            PcrRecordInfo info = RecordSerializer.Write(Path.Combine(_directory, name + PartialSuffix), name, images, _classNames.Length, _options.StoreRelativePaths);
+            lock (_lock) _records[recordNumber] = info;
+            return info;
+        }
+        catch
+        {
+            lock (_lock) _records.Remove(recordNumber);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Adds one image; every <see cref="PcrWriterOptions.ImagesPerRecord"/> images make a record.
+    /// Not for use together with concurrent <see cref="WriteRecord"/> calls.
+    /// </summary>
+    /// <param name="image">The image; its bytes must stay valid until its record is written.</param>
+    public void Add(PcrImageEntry image)
+    {
+        ThrowIfDone();
+        _pending.Add(image);
+        if (_pending.Count == _options.ImagesPerRecord) FlushPending();
+    }
+
+    /// <summary>
+    /// Writes the remaining images, the index, and renames everything into place, replacing a
+    /// previous dataset when <see cref="PcrWriterOptions.Overwrite"/> is set.
+    /// </summary>
+    /// <returns>The index of the dataset written.</returns>
+    /// <exception cref="InvalidOperationException">No image was written, or record numbers have a gap.</exception>
+    public PcrIndex Complete()
+    {
+        ThrowIfDone();
+        if (_pending.Count > 0) FlushPending();
+        if (_records.Count == 0) throw new InvalidOperationException("No image was written; a PCR dataset needs at least one.");
+        int expected = 0;
+        foreach (int n in _records.Keys)
+        {
+            if (n != expected) throw new InvalidOperationException($"Record {expected} is missing: records must be numbered 0..{_records.Count - 1}.");
+            expected++;
+        }
+
+        var index = new PcrIndex([.. _records.Values], _classNames, PcrIndex.CurrentFormatVersion, WriterName, _options.StoreRelativePaths);
+        string indexPath = Path.Combine(_directory, PcrIndex.FileName);
+        File.WriteAllBytes(indexPath + PartialSuffix, index.ToBytes());
+
+        RemovePreviousDataset(indexPath);
+        foreach (PcrRecordInfo r in index.Records)
+        {
+            string path = Path.Combine(_directory, r.Name);
+            File.Move(path + PartialSuffix, path, overwrite: true);
+        }
+        File.Move(indexPath + PartialSuffix, indexPath, overwrite: true);
+        _completed = true;
+        return index;
+    }
+
+    /// <summary>Deletes the temporary files of an incomplete write; a completed dataset is left as it is.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        if (_completed) return;
+        foreach (string partial in System.IO.Directory.EnumerateFiles(_directory, "*" + PartialSuffix))
+        {
+            string name = Path.GetFileName(partial);
+            if (name.StartsWith("PCR_", StringComparison.Ordinal)) TryDelete(partial);
+        }
+    }
+
+    private void FlushPending()
+    {
+        WriteRecord(_records.Count, _pending);
+        _pending.Clear();
+    }
+
+    // The old index goes first, so that from here until the new index lands nothing looks complete.
+    private void RemovePreviousDataset(string indexPath)
+    {
+        if (!File.Exists(indexPath)) return;
+        File.Delete(indexPath);
+        foreach (string file in System.IO.Directory.EnumerateFiles(_directory, "PCR_*"))
+        {
+            string name = Path.GetFileName(file);
+            if (!name.EndsWith(PartialSuffix, StringComparison.Ordinal) && name.EndsWith(".pcr", StringComparison.Ordinal))
+                File.Delete(file);
+        }
+    }
+
+    private void ThrowIfDone()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_completed) throw new InvalidOperationException("The dataset is already complete.");
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>Lays out and writes one record file: metadata, then scan groups 1..L.</summary>
+    private static class RecordSerializer
+    {
+        public static PcrRecordInfo Write(string path, string name, IReadOnlyList<PcrImageEntry> images, int classCount, bool storePaths)
+        {
+            int count = images.Count;
+            var ends = new int[count][];
+            var meta = new MetadataRecord { Version = 1 };
+            int levels = 0;
+            for (int i = 0; i < count; i++)
+            {
+                PcrImageEntry image = images[i];
+                if ((uint)image.Label >= (uint)classCount)
+                    throw new ArgumentOutOfRangeException(nameof(images), image.Label, $"Image {i} ({image.RelativePath}) has label {image.Label}; labels must be in [0, {classCount}).");
+                ends[i] = image.ScanEnds.IsEmpty
+                    ? JpegScanCutter.FindScanEnds(image.ProgressiveJpeg.Span, image.RelativePath)
+                    : image.ScanEnds.ToArray();
+                if (ends[i].Length == 0 || ends[i][^1] > image.ProgressiveJpeg.Length)
+                    throw new ArgumentException($"Image {i} ({image.RelativePath}) has scan ends that do not fit its {image.ProgressiveJpeg.Length} bytes.", nameof(images));
+                levels = Math.Max(levels, ends[i].Length);
+                meta.Labels.Add(image.Label);
+                if (storePaths) meta.RelativePaths.Add(image.RelativePath ?? "");
+            }
+            meta.ProgressiveLevels = levels;
+
+            byte[] metaBytes = meta.ToByteArray();
+            var lengths = new int[levels + 1];
+            lengths[0] = metaBytes.Length;
+            long total = metaBytes.Length;
+            for (int s = 1; s <= levels; s++)
+            {
+                long segment = 0;
+                for (int i = 0; i < count; i++)
+                {
+                    int len = PartialLength(ends[i], s);
+                    segment += 1 + ProtoWire.VarintSize((ulong)len) + len;
+                }
+                if (segment > int.MaxValue)
+                    throw new InvalidOperationException($"Scan group {s} of record {name} would be {segment} bytes; use fewer images per record.");
+                lengths[s] = (int)segment;
+                total += segment;
+            }
+            if (total > Array.MaxLength)
+                throw new InvalidOperationException($"Record {name} would be {total} bytes; use fewer images per record.");
+
+            byte[] buffer = ArrayPool<byte>.Shared.Rent((int)total);
+            try
+            {
+                Span<byte> data = buffer.AsSpan(0, (int)total);
+                metaBytes.CopyTo(data);
+                int pos = metaBytes.Length;
+                for (int s = 1; s <= levels; s++)
+                {
+                    for (int i = 0; i < count; i++)
+                    {
+                        int start = s == 1 || s > ends[i].Length ? 0 : ends[i][s - 2];
+                        int len = PartialLength(ends[i], s);
+                        data[pos++] = ProtoWire.ImageBytesTag;
+                        ProtoWire.WriteVarint(data, ref pos, (ulong)len);
+                        images[i].ProgressiveJpeg.Span.Slice(start, len).CopyTo(data[pos..]);
+                        pos += len;
+                    }
+                }
+
+                var crc = new uint[levels + 1];
+                int at = 0;
+                for (int s = 0; s <= levels; s++)
+                {
+                    crc[s] = Crc32C.Compute(data.Slice(at, lengths[s]));
+                    at += lengths[s];
+                }
+                using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1))
+                {
+                    file.Write(data);
+                    file.Flush(flushToDisk: false);
+                }
+                return new PcrRecordInfo(name, lengths, crc, count);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
+        // Partial s of an image: [e_(s-1), e_s), with e_0 = 0; empty past the image's last scan.
+        private static int PartialLength(int[] ends, int s) =>
+            s > ends.Length ? 0 : ends[s - 1] - (s == 1 ? 0 : ends[s - 2]);
+    }
+}

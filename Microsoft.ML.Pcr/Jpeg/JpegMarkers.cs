@@ -1,0 +1,34 @@
+namespace Microsoft.ML.Pcr.Jpeg;
+
+/// <summary>JPEG marker codes (the byte after 0xFF) that the JPEG layer names.</summary>
+internal static class JpegMarkers
+{
+    public const byte Prefix = 0xFF;
+    public const byte Stuffed = 0x00;
+    public const byte TEM = 0x01;
+    public const byte SOF0 = 0xC0;
+    public const byte SOF1 = 0xC1;
+    public const byte SOF2 = 0xC2;
+    public const byte SOF3 = 0xC3;
+    public const byte DHT = 0xC4;
+    public const byte DAC = 0xCC;
+    public const byte SOF9 = 0xC9;
+    public const byte SOF10 = 0xCA;
+    public const byte RST0 = 0xD0;
+    public const byte RST7 = 0xD7;
+    public const byte SOI = 0xD8;
+    public const byte EOI = 0xD9;
+    public const byte SOS = 0xDA;
+    public const byte DQT = 0xDB;
+    public const byte DNL = 0xDC;
+    public const byte DRI = 0xDD;
+    public const byte APP0 = 0xE0;
+    public const byte APP14 = 0xEE;
+    public const byte COM = 0xFE;
+
+    /// <summary>Whether <paramref name="marker"/> is RST0..RST7, which may appear inside entropy-coded data.</summary>
+    public static bool IsRestart(byte marker) => marker is >= RST0 and <= RST7;
+
+    /// <summary>Whether <paramref name="marker"/> stands alone, without a length field.</summary>
+    public static bool IsStandalone(byte marker) => marker is TEM or SOI or EOI || IsRestart(marker);
+}
