@@ -67,8 +67,7 @@ public sealed class PcrDataset
 
     /// <summary>Opens the PCR dataset in <paramref name="directory"/>.</summary>
     /// <param name="directory">A directory holding <c>PCR_index.pb</c> and the record files.</param>
-    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
-    /// <exception cref="FileNotFoundException">The directory has no <c>PCR_index.pb</c>.</exception>
+    /// <exception cref="FileNotFoundException">The directory does not exist or has no <c>PCR_index.pb</c>.</exception>
     /// <exception cref="PcrFormatException">The index or a record is malformed, or a record is missing or too short.</exception>
     public static PcrDataset Open(string directory) => Open(new FileByteSource(directory));
 

@@ -10,13 +10,13 @@ public sealed class FileByteSource : IPcrByteSource
 {
     /// <summary>Creates a source over <paramref name="directory"/>.</summary>
     /// <param name="directory">The directory that holds <c>PCR_index.pb</c> and the record files.</param>
-    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    /// <exception cref="FileNotFoundException">The directory does not exist.</exception>
     public FileByteSource(string directory)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         Location = Path.GetFullPath(directory);
         if (!Directory.Exists(Location))
-            throw new DirectoryNotFoundException($"PCR directory '{Location}' does not exist.");
+            throw new FileNotFoundException($"PCR directory '{Location}' does not exist.", Location);
     }
 
     /// <inheritdoc/>
