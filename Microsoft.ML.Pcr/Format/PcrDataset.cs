@@ -125,18 +125,25 @@ public sealed class PcrDataset
     /// <exception cref="PcrFormatException">The record is malformed, truncated or fails its checksum.</exception>
     public PcrRecordPrefix ReadRecord(int record, int scan, bool verifyChecksums = true)
     {
+        CheckScan(scan);
+        return ReadRecordPrefix(record, scan, verifyChecksums);
+    }
+
+    /// <summary>As <see cref="ReadRecord"/>, but scan 0 reads only the metadata (labels and paths).</summary>
+    internal PcrRecordPrefix ReadRecordPrefix(int record, int scan, bool verifyChecksums)
+    {
         ArgumentOutOfRangeException.ThrowIfNegative(record);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(record, Records.Count);
-        CheckScan(scan);
         PcrRecordPrefix prefix = ReadPrefix(Source, Records[record], scan, verifyChecksums, out int read);
         Interlocked.Add(ref _bytesRead, read);
         return prefix;
     }
 
-    private void CheckScan(int scan)
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the valid range when <paramref name="scan"/> is outside 1..L.</summary>
+    internal void CheckScan(int scan, string paramName = "scan")
     {
         if (scan < 1 || scan > ScanGroupCount)
-            throw new ArgumentOutOfRangeException(nameof(scan), scan, $"The scan group must be between 1 and {ScanGroupCount} (full fidelity) for this dataset.");
+            throw new ArgumentOutOfRangeException(paramName, scan, $"The scan group must be between 1 and {ScanGroupCount} (full fidelity) for this dataset.");
     }
 
     private static PcrRecordPrefix ReadPrefix(IPcrByteSource source, PcrRecordInfo record, int scan, bool verifyChecksums, out int read)

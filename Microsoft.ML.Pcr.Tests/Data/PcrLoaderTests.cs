@@ -1,0 +1,335 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.Pcr.Data;
+using Microsoft.ML.Pcr.Format;
+using Microsoft.ML.Pcr.Tests.Format;
+
+namespace Microsoft.ML.Pcr.Tests.Data;
+
+[TestClass]
+public sealed class PcrLoaderTests
+{
+    private static TestFiles.TempDirectory s_dir = null!;
+    private static List<(byte[] Jpeg, int Label, string Path)> s_images = null!;
+
+    [ClassInitialize]
+    public static void WriteDataset(TestContext _)
+    {
+        s_dir = TestFiles.NewTempDirectory();
+        s_images = [];
+        string[] names = TestFiles.GoldenNames().Where(n => !n.StartsWith("truncated", StringComparison.Ordinal)).ToArray();
+        using var writer = new PcrWriter(s_dir.Path, ["ant", "bee", "cat"], new PcrWriterOptions { ImagesPerRecord = 4 });
+        for (int i = 0; i < 30; i++)
+        {
+            string name = names[i % names.Length];
+            byte[] jpeg = File.ReadAllBytes(TestFiles.Golden(name));
+            int label = i % 3;
+            string path = $"{label}/{i:D2}-{name}";
+            writer.Add(new PcrImageEntry(jpeg, default, label, path));
+            s_images.Add((jpeg, label, path));
+        }
+        writer.Complete();
+    }
+
+    [ClassCleanup]
+    public static void DeleteDataset() => s_dir.Dispose();
+
+    private static MLContext NewContext() => new(seed: 1);
+
+    private sealed class Row
+    {
+        public uint Label { get; set; }
+        public byte[] Image { get; set; } = [];
+        public string ImagePath { get; set; } = "";
+    }
+
+    [TestMethod]
+    public void SchemaHasAKeyLabelWithClassNamesImageBytesAndPaths()
+    {
+        PcrDataView view = NewContext().Data.LoadFromPcr(s_dir.Path);
+        DataViewSchema schema = view.Schema;
+        Assert.AreEqual(3, schema.Count);
+
+        var label = schema["Label"];
+        var key = label.Type as KeyDataViewType;
+        Assert.IsNotNull(key);
+        Assert.AreEqual(typeof(uint), key.RawType);
+        Assert.AreEqual(3UL, key.Count);
+        VBuffer<ReadOnlyMemory<char>> names = default;
+        label.GetKeyValues(ref names);
+        CollectionAssert.AreEqual(new[] { "ant", "bee", "cat" }, names.DenseValues().Select(m => m.ToString()).ToArray());
+
+        var image = schema["Image"].Type as VectorDataViewType;
+        Assert.IsNotNull(image);
+        Assert.AreEqual(NumberDataViewType.Byte, image.ItemType);
+        Assert.IsFalse(image.IsKnownSize);
+        Assert.AreEqual(TextDataViewType.Instance, schema["ImagePath"].Type);
+
+        // The same type ML.NET's LoadRawImageBytes produces.
+        var ml = NewContext();
+        var paths = ml.Data.LoadFromEnumerable(new[] { new PathRow { Path = TestFiles.Golden("gray.jpg") } });
+        var raw = ml.Transforms.LoadRawImageBytes("Bytes", null, "Path").Fit(paths).GetOutputSchema(paths.Schema);
+        Assert.AreEqual(raw["Bytes"].Type, schema["Image"].Type);
+    }
+
+    private sealed class PathRow
+    {
+        public string Path { get; set; } = "";
+    }
+
+    [TestMethod]
+    public void RowCountIsKnownUpFront() =>
+        Assert.AreEqual(30L, NewContext().Data.LoadFromPcr(s_dir.Path).GetRowCount());
+
+    [TestMethod]
+    public void ImagesAtEveryScanEqualTheReadersOutput()
+    {
+        var ml = NewContext();
+        PcrDataView full = ml.Data.LoadFromPcr(s_dir.Path);
+        PcrDataset dataset = PcrDataset.Open(s_dir.Path);
+        for (int scan = 1; scan <= full.ScanGroupCount; scan++)
+        {
+            PcrDataView view = full.WithScan(scan);
+            Row[] rows = ml.Data.CreateEnumerable<Row>(view, reuseRowObject: false).ToArray();
+            Assert.AreEqual(30, rows.Length);
+            int row = 0;
+            for (int r = 0; r < dataset.Records.Count; r++)
+            {
+                using PcrRecordPrefix prefix = dataset.ReadRecord(r, scan);
+                for (int i = 0; i < prefix.ImageCount; i++, row++)
+                {
+                    CollectionAssert.AreEqual(prefix.GetImage(i), rows[row].Image, $"row {row} at scan {scan}");
+                    Assert.AreEqual((uint)s_images[row].Label + 1, rows[row].Label);
+                    Assert.AreEqual(s_images[row].Path, rows[row].ImagePath);
+                }
+            }
+        }
+    }
+
+    [TestMethod]
+    public void BytesReadIsTheSumOfTheRecordPrefixes()
+    {
+        var ml = NewContext();
+        PcrDataView view = ml.Data.LoadFromPcr(s_dir.Path, scan: 3);
+        long expected = view.Dataset.Records.Sum(r => r.GetPrefixLength(3));
+        using (var cursor = view.GetRowCursor(view.Schema))
+        {
+            var getter = cursor.GetGetter<VBuffer<byte>>(view.Schema["Image"]);
+            VBuffer<byte> value = default;
+            while (cursor.MoveNext()) getter(ref value);
+        }
+        Assert.AreEqual(expected, view.BytesRead);
+        Assert.AreEqual(expected, view.BytesPerPass);
+
+        // A pass that needs only labels reads only the metadata segments.
+        PcrDataView labelsOnly = view.WithScan(3);
+        long before = labelsOnly.BytesRead;
+        using (var cursor = labelsOnly.GetRowCursor([labelsOnly.Schema["Label"]]))
+            while (cursor.MoveNext()) { }
+        Assert.AreEqual(view.Dataset.Records.Sum(r => (long)r.SegmentLengths[0]), labelsOnly.BytesRead - before);
+    }
+
+    [TestMethod]
+    public void WithScanChangesTheScanWithoutReopening()
+    {
+        PcrDataView view = NewContext().Data.LoadFromPcr(s_dir.Path, scan: 2);
+        PcrDataView five = view.WithScan(5);
+        Assert.AreSame(view.Dataset, five.Dataset);
+        Assert.AreSame(view.Schema, five.Schema);
+        Assert.AreEqual(5, five.Scan);
+        Assert.AreEqual(2, view.Scan);
+        Assert.IsTrue(five.BytesPerPass > view.BytesPerPass);
+    }
+
+    [TestMethod]
+    public void ScanOutOfRangeThrowsNamingTheRange()
+    {
+        var ml = NewContext();
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Data.LoadFromPcr(s_dir.Path, scan: 0));
+        StringAssert.Contains(e.Message, "between 1 and 18");
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Data.LoadFromPcr(s_dir.Path, scan: 19));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Data.LoadFromPcr(s_dir.Path).WithScan(-1));
+    }
+
+    private static List<string> ReadPaths(DataViewRowCursor cursor, DataViewSchema schema)
+    {
+        var paths = new List<string>();
+        var getter = cursor.GetGetter<ReadOnlyMemory<char>>(schema["ImagePath"]);
+        ReadOnlyMemory<char> value = default;
+        while (cursor.MoveNext())
+        {
+            getter(ref value);
+            paths.Add(value.ToString());
+        }
+        return paths;
+    }
+
+    [TestMethod]
+    public void ShuffledCursorsArePermutationsReproducibleForASeed()
+    {
+        PcrDataView view = NewContext().Data.LoadFromPcr(s_dir.Path, scan: 1);
+        var inOrder = ReadPaths(view.GetRowCursor(view.Schema), view.Schema);
+        var a = ReadPaths(view.GetRowCursor(view.Schema, new Random(42)), view.Schema);
+        var b = ReadPaths(view.GetRowCursor(view.Schema, new Random(42)), view.Schema);
+        var c = ReadPaths(view.GetRowCursor(view.Schema, new Random(7)), view.Schema);
+
+        CollectionAssert.AreEqual(s_images.Select(i => i.Path).ToList(), inOrder);
+        CollectionAssert.AreEquivalent(inOrder, a);
+        CollectionAssert.AreEqual(a, b);
+        CollectionAssert.AreNotEqual(inOrder, a);
+        CollectionAssert.AreNotEqual(a, c);
+
+        // The Shuffle option shuffles cursors ML.NET does not shuffle, from the options' seed.
+        var opts = new PcrLoader.Options { Shuffle = true, Seed = 5 };
+        PcrDataView shuffled = NewContext().Data.LoadFromPcr(s_dir.Path, options: opts);
+        var s1 = ReadPaths(shuffled.GetRowCursor(shuffled.Schema), shuffled.Schema);
+        var s2 = ReadPaths(shuffled.GetRowCursor(shuffled.Schema), shuffled.Schema);
+        CollectionAssert.AreEqual(s1, s2);
+        CollectionAssert.AreEquivalent(inOrder, s1);
+        CollectionAssert.AreNotEqual(inOrder, s1);
+    }
+
+    [TestMethod]
+    public void CursorSetsPartitionTheRows()
+    {
+        PcrDataView view = NewContext().Data.LoadFromPcr(s_dir.Path, scan: 2);
+        foreach (Random? rand in new[] { null, new Random(3) })
+        {
+            DataViewRowCursor[] set = view.GetRowCursorSet(view.Schema, 3, rand);
+            Assert.AreEqual(3, set.Length);
+            var all = new List<string>();
+            var batches = new List<HashSet<long>>();
+            foreach (DataViewRowCursor cursor in set)
+            {
+                var seen = new HashSet<long>();
+                var getter = cursor.GetGetter<ReadOnlyMemory<char>>(view.Schema["ImagePath"]);
+                ReadOnlyMemory<char> value = default;
+                while (cursor.MoveNext())
+                {
+                    getter(ref value);
+                    all.Add(value.ToString());
+                    seen.Add(cursor.Batch);
+                }
+                batches.Add(seen);
+                cursor.Dispose();
+            }
+            CollectionAssert.AreEquivalent(s_images.Select(i => i.Path).ToList(), all);
+            Assert.IsFalse(batches[0].Overlaps(batches[1]) || batches[1].Overlaps(batches[2]) || batches[0].Overlaps(batches[2]), "batches are unique across cursors");
+        }
+    }
+
+    [TestMethod]
+    public void WorkerShardsPartitionTheRecords()
+    {
+        var all = new List<string>();
+        var records = new List<int>();
+        for (int w = 0; w < 3; w++)
+        {
+            var options = new PcrLoader.Options { WorkerIndex = w, WorkerCount = 3 };
+            PcrDataView shard = NewContext().Data.LoadFromPcr(s_dir.Path, options: options);
+            records.AddRange(shard.RecordIndices);
+            var paths = ReadPaths(shard.GetRowCursor(shard.Schema), shard.Schema);
+            Assert.AreEqual(shard.GetRowCount(), paths.Count);
+            all.AddRange(paths);
+        }
+        CollectionAssert.AreEquivalent(Enumerable.Range(0, 8).ToList(), records);
+        CollectionAssert.AreEquivalent(s_images.Select(i => i.Path).ToList(), all);
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => NewContext().Data.LoadFromPcr(s_dir.Path, options: new() { WorkerIndex = 3, WorkerCount = 3 }));
+    }
+
+    [TestMethod]
+    public void WorksWithPreviewCacheShuffleRowsAndTrainTestSplit()
+    {
+        var ml = NewContext();
+        PcrDataView view = ml.Data.LoadFromPcr(s_dir.Path, scan: 1);
+
+        var preview = view.Preview(maxRows: 5);
+        Assert.AreEqual(5, preview.RowView.Length);
+        Assert.AreEqual("ant", GetName(view, 0));
+
+        IDataView cached = ml.Data.Cache(view);
+        Assert.AreEqual(30, ml.Data.CreateEnumerable<Row>(cached, false).Count());
+        Assert.AreEqual(30, ml.Data.CreateEnumerable<Row>(cached, false).Count());
+
+        IDataView shuffled = ml.Data.ShuffleRows(view, seed: 3);
+        CollectionAssert.AreEquivalent(s_images.Select(i => i.Path).ToList(),
+            ml.Data.CreateEnumerable<Row>(shuffled, false).Select(r => r.ImagePath).ToList());
+
+        var split = ml.Data.TrainTestSplit(view, testFraction: 0.3, seed: 1);
+        int train = ml.Data.CreateEnumerable<Row>(split.TrainSet, false).Count();
+        int test = ml.Data.CreateEnumerable<Row>(split.TestSet, false).Count();
+        Assert.AreEqual(30, train + test);
+        Assert.IsTrue(test > 0 && train > test);
+    }
+
+    private static string GetName(PcrDataView view, int key)
+    {
+        VBuffer<ReadOnlyMemory<char>> names = default;
+        view.Schema["Label"].GetKeyValues(ref names);
+        return names.GetItemOrDefault(key).ToString();
+    }
+
+    [TestMethod]
+    public void LoaderStartsAPipelineAndRefusesOtherClasses()
+    {
+        var ml = NewContext();
+        PcrLoader loader = ml.Data.CreatePcrLoader(s_dir.Path, new PcrLoader.Options { Scan = 2 });
+        var model = loader.Append(ml.Transforms.CopyColumns("Copy", "ImagePath")).Fit(s_dir.Path);
+        IDataView output = model.Load(s_dir.Path);
+        Assert.AreEqual(30, ml.Data.CreateEnumerable<Row>(output, false).Count());
+        Assert.AreEqual(loader.GetOutputSchema()["Label"].Type, output.Schema["Label"].Type);
+
+        using var other = TestFiles.NewTempDirectory();
+        PcrRoundTripTests.WriteMixed(other.Path, 4, out _);
+        Assert.ThrowsExactly<InvalidOperationException>(() => loader.Load(other.Path));
+    }
+
+    [TestMethod]
+    public void MissingDirectoryOrIndexIsFileNotFound()
+    {
+        var ml = NewContext();
+        Assert.ThrowsExactly<FileNotFoundException>(() => ml.Data.LoadFromPcr(s_dir.Combine("missing")));
+        using var empty = TestFiles.NewTempDirectory();
+        var e = Assert.ThrowsExactly<FileNotFoundException>(() => ml.Data.LoadFromPcr(empty.Path));
+        StringAssert.Contains(e.FileName, PcrIndex.FileName);
+    }
+
+    [TestMethod]
+    public void ACorruptRecordFailsNamingItOrIsSkippedWhenAsked()
+    {
+        using var dir = TestFiles.NewTempDirectory();
+        PcrRoundTripTests.WriteMixed(dir.Path, 4, out _);
+        string record = dir.Combine("PCR_1.pcr");
+        byte[] bytes = File.ReadAllBytes(record);
+        bytes[^5] ^= 0x01;
+        File.WriteAllBytes(record, bytes);
+
+        var ml = NewContext();
+        var strict = ml.Data.LoadFromPcr(dir.Path);
+        var e = Assert.ThrowsExactly<PcrFormatException>(() => ml.Data.CreateEnumerable<Row>(strict, false).ToList());
+        Assert.AreEqual("PCR_1.pcr", e.Record);
+        StringAssert.Contains(e.Message, "CRC-32C");
+
+        var lenient = ml.Data.LoadFromPcr(dir.Path, options: new PcrLoader.Options { SkipCorruptRecords = true });
+        Assert.AreEqual(5, ml.Data.CreateEnumerable<Row>(lenient, false).Count());
+        Assert.AreEqual(1, lenient.SkippedRecords);
+        Assert.IsNull(lenient.GetRowCount());
+    }
+
+    [TestMethod]
+    public void ReadsPublishedConverterDatasets()
+    {
+        var ml = NewContext();
+        PcrDataView view = ml.Data.LoadFromPcr(Path.Combine(TestFiles.TestData, "published", "small"), scan: 2);
+        Assert.AreEqual(15L, view.GetRowCount());
+        Assert.IsFalse(view.HasImagePaths);
+        Assert.AreEqual(2, view.Schema.Count);
+        Assert.AreEqual("2", GetName(view, 2));
+        var labels = ml.Data.CreateEnumerable<LabelOnly>(view, false).Select(r => r.Label).ToArray();
+        CollectionAssert.AreEqual(new uint[] { 1, 2, 2, 3, 3, 1, 2, 2 }, labels[..8]);
+    }
+
+    private sealed class LabelOnly
+    {
+        public uint Label { get; set; }
+    }
+}

@@ -1,0 +1,158 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.Pcr.Format;
+
+namespace Microsoft.ML.Pcr.Data;
+
+/// <summary>
+/// The <see cref="IDataView"/> of a PCR dataset at one scan group. Rows are images in record order
+/// (or shuffled: random record order, then a random permutation inside each record); cursors read each
+/// record's prefix in one read and read the next record ahead. <see cref="WithScan(int)"/> gives the same
+/// view at another scan group without reopening anything, so the scan group can change between epochs.
+/// </summary>
+public sealed class PcrDataView : IDataView
+{
+    private readonly PcrLoader.Options _options;
+    private readonly int[] _records; // this worker's records, positions in Dataset.Records
+    private readonly long _rowCount;
+    private long _bytesRead;
+    private long _skippedRecords;
+
+    internal PcrDataView(PcrDataset dataset, PcrLoader.Options options)
+    {
+        Dataset = dataset;
+        _options = options;
+        Scan = options.Scan ?? dataset.ScanGroupCount;
+        dataset.CheckScan(Scan, nameof(options.Scan));
+        HasImagePaths = dataset.Index.RelativePathsStored;
+        Schema = BuildSchema(dataset, options, HasImagePaths);
+        _records = [.. Enumerable.Range(0, dataset.Records.Count).Where(r => r % options.WorkerCount == options.WorkerIndex)];
+        foreach (int r in _records) _rowCount += dataset.Records[r].ImageCount;
+    }
+
+    private PcrDataView(PcrDataView other, int scan)
+    {
+        Dataset = other.Dataset;
+        _options = other._options;
+        Scan = scan;
+        HasImagePaths = other.HasImagePaths;
+        Schema = other.Schema;
+        _records = other._records;
+        _rowCount = other._rowCount;
+    }
+
+    /// <summary>Gets the dataset the view reads.</summary>
+    public PcrDataset Dataset { get; }
+
+    /// <summary>Gets the scan group every image is read at (1..<see cref="ScanGroupCount"/>).</summary>
+    public int Scan { get; }
+
+    /// <summary>Gets the number of scan groups of full fidelity (L).</summary>
+    public int ScanGroupCount => Dataset.ScanGroupCount;
+
+    /// <summary>Gets the records this view reads (all of them, or this worker's shard), as positions in <see cref="PcrDataset.Records"/>.</summary>
+    public IReadOnlyList<int> RecordIndices => _records;
+
+    /// <summary>Gets the total number of bytes this view's cursors have read from record files.</summary>
+    public long BytesRead => Interlocked.Read(ref _bytesRead);
+
+    /// <summary>Gets how many corrupt records cursors skipped (only with <see cref="PcrLoader.Options.SkipCorruptRecords"/>).</summary>
+    public long SkippedRecords => Interlocked.Read(ref _skippedRecords);
+
+    /// <summary>Gets whether the view has the image path column (the dataset stores original paths).</summary>
+    public bool HasImagePaths { get; }
+
+    /// <summary>Gets the bytes one full pass over this view reads at <see cref="Scan"/>, when only labels and images are needed.</summary>
+    public long BytesPerPass
+    {
+        get
+        {
+            long total = 0;
+            foreach (int r in _records) total += Dataset.Records[r].GetPrefixLength(Scan);
+            return total;
+        }
+    }
+
+    /// <inheritdoc/>
+    public DataViewSchema Schema { get; }
+
+    /// <summary>Gets true: cursors can be shuffled (random record order and a random order inside each record).</summary>
+    public bool CanShuffle => true;
+
+    internal PcrLoader.Options Options => _options;
+
+    /// <summary>
+    /// Returns this view at scan group <paramref name="scan"/>: same dataset, schema and options, nothing reopened.
+    /// Cursors already open keep their scan group.
+    /// </summary>
+    /// <param name="scan">The scan group, 1..<see cref="ScanGroupCount"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="scan"/> is outside 1..<see cref="ScanGroupCount"/>.</exception>
+    public PcrDataView WithScan(int scan)
+    {
+        Dataset.CheckScan(scan);
+        return scan == Scan ? this : new PcrDataView(this, scan);
+    }
+
+    /// <inheritdoc/>
+    public long? GetRowCount() => _options.SkipCorruptRecords ? null : _rowCount;
+
+    /// <inheritdoc/>
+    public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
+        GetRowCursorSet(columnsNeeded, 1, rand)[0];
+
+    /// <inheritdoc/>
+    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
+    {
+        ArgumentNullException.ThrowIfNull(columnsNeeded);
+        bool[] active = new bool[Schema.Count];
+        foreach (DataViewSchema.Column c in columnsNeeded)
+        {
+            if (c.Index < 0 || c.Index >= active.Length || c.Name != Schema[c.Index].Name)
+                throw new ArgumentException($"Column '{c.Name}' is not a column of this view's schema.", nameof(columnsNeeded));
+            active[c.Index] = true;
+        }
+
+        int? seed = rand is not null ? rand.Next() : _options.Shuffle ? _options.Seed : null;
+        int[] order = (int[])_records.Clone();
+        if (seed is int s) new Random(s).Shuffle(order);
+
+        n = Math.Clamp(n, 1, Math.Max(1, order.Length));
+        var cursors = new DataViewRowCursor[n];
+        for (int i = 0; i < n; i++)
+        {
+            // Cursor i reads order positions i, i+n, ...: disjoint records, and Batch (the order position) is unique across cursors.
+            var positions = new List<int>();
+            for (int p = i; p < order.Length; p += n) positions.Add(p);
+            cursors[i] = new PcrLoaderCursor(this, active, order, [.. positions], seed);
+        }
+        return cursors;
+    }
+
+    internal void AddBytesRead(long bytes) => Interlocked.Add(ref _bytesRead, bytes);
+
+    internal void AddSkippedRecord() => Interlocked.Increment(ref _skippedRecords);
+
+    private static DataViewSchema BuildSchema(PcrDataset dataset, PcrLoader.Options options, bool withPaths)
+    {
+        int classes = dataset.ClassNames.Count;
+        if (classes == 0)
+            throw new PcrFormatException("the dataset has no classes", dataset.Source.Describe(PcrIndex.FileName));
+        var names = new ReadOnlyMemory<char>[classes];
+        for (int i = 0; i < classes; i++) names[i] = dataset.ClassNames[i].AsMemory();
+
+        var annotations = new DataViewSchema.Annotations.Builder();
+        // "KeyValues" is ML.NET's annotation kind for key names (AnnotationUtils.Kinds.KeyValues is internal).
+        annotations.Add("KeyValues", new VectorDataViewType(TextDataViewType.Instance, classes),
+            (ref VBuffer<ReadOnlyMemory<char>> value) =>
+            {
+                var editor = VBufferEditor.Create(ref value, classes);
+                names.CopyTo(editor.Values);
+                value = editor.Commit();
+            });
+
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumn(options.LabelColumnName, new KeyDataViewType(typeof(uint), classes), annotations.ToAnnotations());
+        builder.AddColumn(options.ImageColumnName, new VectorDataViewType(NumberDataViewType.Byte));
+        if (withPaths) builder.AddColumn(options.ImagePathColumnName, TextDataViewType.Instance);
+        return builder.ToSchema();
+    }
+}

@@ -1,0 +1,116 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.Pcr.Format;
+using Microsoft.ML.Pcr.IO;
+
+namespace Microsoft.ML.Pcr.Data;
+
+/// <summary>
+/// The ML.NET loader of PCR datasets: an <see cref="IDataLoader{TSource}"/> that turns a PCR
+/// directory into a <see cref="PcrDataView"/> whose rows are the images at a chosen scan group.
+/// Create it with <see cref="PcrCatalog.CreatePcrLoader(DataOperationsCatalog, string, Options?)"/>;
+/// its schema (the Label key type with its class names) is the one of the dataset it was created on.
+/// </summary>
+public sealed class PcrLoader : IDataLoader<string>
+{
+    /// <summary>Options of <see cref="PcrLoader"/> and <see cref="PcrCatalog.LoadFromPcr(DataOperationsCatalog, string, int?, Options?)"/>.</summary>
+    public sealed class Options
+    {
+        /// <summary>Name of the label column: a key type (UInt32) whose KeyValues annotation holds the class names. Default "Label".</summary>
+        public string LabelColumnName { get; set; } = "Label";
+
+        /// <summary>Name of the image column: a variable-length vector of Byte holding the JPEG at the chosen scan group, the type <c>LoadRawImageBytes</c> produces. Default "Image".</summary>
+        public string ImageColumnName { get; set; } = "Image";
+
+        /// <summary>Name of the text column holding each image's original relative path, present when the dataset stores paths. Default "ImagePath".</summary>
+        public string ImagePathColumnName { get; set; } = "ImagePath";
+
+        /// <summary>The scan group, 1..L; null for full fidelity (L, the largest scan count in the dataset).</summary>
+        public int? Scan { get; set; }
+
+        /// <summary>Whether cursors that ML.NET does not shuffle are shuffled anyway, from <see cref="Seed"/>. Default false.</summary>
+        public bool Shuffle { get; set; }
+
+        /// <summary>Seed of the shuffle used when <see cref="Shuffle"/> is set and ML.NET passes no random source. Default 0.</summary>
+        public int Seed { get; set; }
+
+        /// <summary>This process's worker index, 0..<see cref="WorkerCount"/>-1: the view holds only the records r with r mod WorkerCount = WorkerIndex. Default 0.</summary>
+        public int WorkerIndex { get; set; }
+
+        /// <summary>The number of workers the records are shared among (for several training processes or machines). Default 1.</summary>
+        public int WorkerCount { get; set; } = 1;
+
+        /// <summary>How many records each cursor reads ahead while the current one is consumed (0 = none). Default 1.</summary>
+        public int ReadAheadRecords { get; set; } = 1;
+
+        /// <summary>Whether to check the CRC-32C of every segment read, when the dataset stores them. Default true.</summary>
+        public bool VerifyChecksums { get; set; } = true;
+
+        /// <summary>
+        /// Whether a corrupt record met during iteration is skipped and counted (<see cref="PcrDataView.SkippedRecords"/>)
+        /// instead of failing with <see cref="PcrFormatException"/>. Default false. When set, the view's row count is not promised.
+        /// </summary>
+        public bool SkipCorruptRecords { get; set; }
+
+        internal Options Clone() => (Options)MemberwiseClone();
+
+        internal void Validate()
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(LabelColumnName, nameof(LabelColumnName));
+            ArgumentException.ThrowIfNullOrWhiteSpace(ImageColumnName, nameof(ImageColumnName));
+            ArgumentException.ThrowIfNullOrWhiteSpace(ImagePathColumnName, nameof(ImagePathColumnName));
+            if (new[] { LabelColumnName, ImageColumnName, ImagePathColumnName }.Distinct(StringComparer.Ordinal).Count() != 3)
+                throw new ArgumentException($"The label, image and path columns need distinct names; got '{LabelColumnName}', '{ImageColumnName}', '{ImagePathColumnName}'.");
+            if (WorkerCount < 1)
+                throw new ArgumentOutOfRangeException(nameof(WorkerCount), WorkerCount, "The worker count must be at least 1.");
+            if (WorkerIndex < 0 || WorkerIndex >= WorkerCount)
+                throw new ArgumentOutOfRangeException(nameof(WorkerIndex), WorkerIndex, $"The worker index must be between 0 and {WorkerCount - 1}.");
+            if (ReadAheadRecords < 0)
+                throw new ArgumentOutOfRangeException(nameof(ReadAheadRecords), ReadAheadRecords, "Read-ahead must be 0 or more records.");
+        }
+    }
+
+    private readonly Options _options;
+    private readonly PcrDataView _schemaView;
+
+    internal PcrLoader(PcrDataset dataset, Options? options)
+    {
+        _options = (options ?? new Options()).Clone();
+        _options.Validate();
+        _schemaView = new PcrDataView(dataset, _options);
+    }
+
+    /// <summary>Gets the dataset the loader was created on, which fixes its schema.</summary>
+    public PcrDataset Dataset => _schemaView.Dataset;
+
+    /// <summary>
+    /// Loads the PCR dataset in <paramref name="input"/> (a directory, or the loader's own dataset when it
+    /// is the same directory) as a <see cref="PcrDataView"/>.
+    /// </summary>
+    /// <param name="input">A PCR directory whose class names are those of the loader's dataset.</param>
+    /// <exception cref="FileNotFoundException">The directory or its index is missing.</exception>
+    /// <exception cref="InvalidOperationException">The dataset has other class names than the loader's schema.</exception>
+    public IDataView Load(string input)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(input);
+        string full = Path.GetFullPath(input);
+        if (string.Equals(full, Dataset.Source.Location, StringComparison.Ordinal))
+            return _schemaView;
+        PcrDataset dataset = PcrDataset.Open(new FileByteSource(full));
+        if (!dataset.ClassNames.SequenceEqual(Dataset.ClassNames, StringComparer.Ordinal))
+            throw new InvalidOperationException(
+                $"The PCR dataset in '{full}' has classes [{string.Join(", ", dataset.ClassNames)}], but this loader's schema has [{string.Join(", ", Dataset.ClassNames)}]; create a loader on that dataset instead.");
+        return new PcrDataView(dataset, _options);
+    }
+
+    /// <summary>Gets the schema of the views this loader produces.</summary>
+    public DataViewSchema GetOutputSchema() => _schemaView.Schema;
+
+    /// <summary>
+    /// Not supported: ML.NET 5 keeps the members needed to save a third-party loader internal. Save the fitted
+    /// transformer chain with <c>mlContext.Model.Save(model, inputSchema, path)</c> instead.
+    /// </summary>
+    /// <param name="ctx">Unused.</param>
+    /// <exception cref="NotSupportedException">Always.</exception>
+    void ICanSaveModel.Save(ModelSaveContext ctx) =>
+        throw new NotSupportedException("A PcrLoader cannot be saved into an ML.NET model file; save the transformer chain with mlContext.Model.Save(model, loader.GetOutputSchema(), path) instead.");
+}
