@@ -59,21 +59,21 @@ internal static class ImageDecodingMapping
         definition[0].ColumnName = input;
         IDataView empty = Context.Data.LoadFromEnumerable(Array.Empty<DecodeImagesMappingInput>(), definition);
 
-        IEstimator<ITransformer> chain = new EstimatorChain<ITransformer>();
+        var chain = new EstimatorChain<ITransformer>();
         var drop = new List<string>(2);
         if (input != DecodeImagesMappingInput.ColumnName)
         {
-            chain = chain.Append(Context.Transforms.CopyColumns(DecodeImagesMappingInput.ColumnName, input));
+            chain = chain.Append<ITransformer>(Context.Transforms.CopyColumns(DecodeImagesMappingInput.ColumnName, input));
             drop.Add(DecodeImagesMappingInput.ColumnName);
         }
-        chain = chain.Append(Context.Transforms.CustomMapping(factory.GetMapping(), factory.ContractName));
+        chain = chain.Append<ITransformer>(Context.Transforms.CustomMapping(factory.GetMapping(), factory.ContractName));
         if (output != DecodeImagesMappingOutput.ColumnName)
         {
-            chain = chain.Append(Context.Transforms.CopyColumns(output, DecodeImagesMappingOutput.ColumnName));
+            chain = chain.Append<ITransformer>(Context.Transforms.CopyColumns(output, DecodeImagesMappingOutput.ColumnName));
             drop.Add(DecodeImagesMappingOutput.ColumnName);
         }
         if (drop.Count > 0)
-            chain = chain.Append(Context.Transforms.DropColumns([.. drop]));
+            chain = chain.Append<ITransformer>(Context.Transforms.DropColumns([.. drop]));
         return chain.Fit(empty);
     }
 
