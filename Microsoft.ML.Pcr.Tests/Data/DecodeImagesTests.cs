@@ -183,6 +183,30 @@ public sealed class DecodeImagesTests
         IDataView broken = BytesView(ml, [corrupt]);
         var e2 = Assert.Throws<PcrFormatException>(() => ReadImages(ml.Transforms.DecodeImages("Image", "Bytes").Fit(broken).Transform(broken)));
         StringAssert.Contains(e2.Message, "row 0");
+
+        // Inside a trainer (which reads through cursor sets), the exception reaches the caller of Fit.
+        IDataView labelled = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 6).Select(i => new LabelledBytes
+        {
+            Bytes = i == 4 ? [1, 2, 3] : good,
+            Label = i % 2,
+        }).ToArray());
+        var trainer = ml.Transforms.DecodeImages("Image", "Bytes")
+            .Append(ml.Transforms.ResizeImages("Small", 8, 8, "Image"))
+            .Append(ml.Transforms.ExtractPixels("Features", "Small"))
+            .Append(ml.Transforms.Conversion.MapValueToKey("Key", "Label"))
+            .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy("Key", "Features"));
+        Exception thrown = Assert.Throws<Exception>(() => trainer.Fit(labelled));
+        Exception root = thrown;
+        while (root is not PcrFormatException && root.InnerException is not null)
+            root = root.InnerException;
+        Assert.IsInstanceOfType<PcrFormatException>(root, thrown.ToString());
+        StringAssert.Contains(root.Message, "row 4 of column 'Bytes'");
+    }
+
+    private sealed class LabelledBytes
+    {
+        public byte[] Bytes = [];
+        public float Label;
     }
 
     [TestMethod]

@@ -25,8 +25,9 @@ internal static class ImageDecodingMapping
             .Select(t => (ImageDecodingMappingFactory)Activator.CreateInstance(t)!)
             .ToDictionary(f => f.ContractName));
 
-    // Column building and saving need an environment; TransformsCatalog does not expose the user's publicly.
-    private static readonly MLContext Context = new(seed: 0);
+    // Column building and saving need an environment; TransformsCatalog does not expose the user's publicly, and an
+    // MLContext is not meant to be shared between threads, so each call makes its own.
+    private static MLContext Context => new(seed: 0);
 
     /// <summary>Runs when the assembly loads, before any model holding our mapping can be read.</summary>
 #pragma warning disable CA2255 // A library may use a module initializer here: CustomMapping needs MLImage registered before any row class with an MLImage field is read, including in a process that only loads a saved model.
@@ -57,23 +58,24 @@ internal static class ImageDecodingMapping
         string input = transformer.InputColumnName, output = transformer.OutputColumnName;
         var definition = SchemaDefinition.Create(typeof(DecodeImagesMappingInput));
         definition[0].ColumnName = input;
-        IDataView empty = Context.Data.LoadFromEnumerable(Array.Empty<DecodeImagesMappingInput>(), definition);
+        MLContext context = Context;
+        IDataView empty = context.Data.LoadFromEnumerable(Array.Empty<DecodeImagesMappingInput>(), definition);
 
         var chain = new EstimatorChain<ITransformer>();
         var drop = new List<string>(2);
         if (input != DecodeImagesMappingInput.ColumnName)
         {
-            chain = chain.Append<ITransformer>(Context.Transforms.CopyColumns(DecodeImagesMappingInput.ColumnName, input));
+            chain = chain.Append<ITransformer>(context.Transforms.CopyColumns(DecodeImagesMappingInput.ColumnName, input));
             drop.Add(DecodeImagesMappingInput.ColumnName);
         }
-        chain = chain.Append<ITransformer>(Context.Transforms.CustomMapping(factory.GetMapping(), factory.ContractName));
+        chain = chain.Append<ITransformer>(context.Transforms.CustomMapping(factory.GetMapping(), factory.ContractName));
         if (output != DecodeImagesMappingOutput.ColumnName)
         {
-            chain = chain.Append<ITransformer>(Context.Transforms.CopyColumns(output, DecodeImagesMappingOutput.ColumnName));
+            chain = chain.Append<ITransformer>(context.Transforms.CopyColumns(output, DecodeImagesMappingOutput.ColumnName));
             drop.Add(DecodeImagesMappingOutput.ColumnName);
         }
         if (drop.Count > 0)
-            chain = chain.Append<ITransformer>(Context.Transforms.DropColumns([.. drop]));
+            chain = chain.Append<ITransformer>(context.Transforms.DropColumns([.. drop]));
         return chain.Fit(empty);
     }
 
@@ -95,7 +97,7 @@ internal static class ImageDecodingMapping
 
 /// <summary>The input row of the saved mapping. Public only because ML.NET's row binding requires it; not for direct use.</summary>
 [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
-public sealed class DecodeImagesMappingInput
+internal sealed class DecodeImagesMappingInput
 {
     /// <summary>The fixed name of the mapping's input column.</summary>
     public const string ColumnName = "PcrDecodeImages.Bytes";
@@ -107,7 +109,7 @@ public sealed class DecodeImagesMappingInput
 
 /// <summary>The output row of the saved mapping. Public only because ML.NET's row binding requires it; not for direct use.</summary>
 [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
-public sealed class DecodeImagesMappingOutput
+internal sealed class DecodeImagesMappingOutput
 {
     /// <summary>The fixed name of the mapping's output column.</summary>
     public const string ColumnName = "PcrDecodeImages.Image";
@@ -118,16 +120,15 @@ public sealed class DecodeImagesMappingOutput
 }
 
 /// <summary>
-/// The factory of the saved mapping for one configuration; ML.NET creates it by its contract name when loading a model.
-/// Public only because ML.NET's factory lookup requires a public constructor; not for direct use.
+/// The factory of the saved mapping for one configuration; ML.NET creates it (Activator.CreateInstance) by its contract
+/// name when loading a model.
 /// </summary>
-[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
-public abstract class ImageDecodingMappingFactory : CustomMappingFactory<DecodeImagesMappingInput, DecodeImagesMappingOutput>
+internal abstract class ImageDecodingMappingFactory : CustomMappingFactory<DecodeImagesMappingInput, DecodeImagesMappingOutput>
 {
     private readonly int? _size;
     private readonly UndecodableImageHandling _handling;
 
-    private protected ImageDecodingMappingFactory(int? size, UndecodableImageHandling handling)
+    protected ImageDecodingMappingFactory(int? size, UndecodableImageHandling handling)
     {
         _size = size;
         _handling = handling;
@@ -160,37 +161,37 @@ public abstract class ImageDecodingMappingFactory : CustomMappingFactory<DecodeI
 }
 
 #pragma warning disable CS1591 // One factory per saveable configuration; the contract name says all there is to say.
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.FullSize.Throw")] public sealed class DecodeImagesFullSizeThrow() : ImageDecodingMappingFactory(null, UndecodableImageHandling.Throw);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.FullSize.Missing")] public sealed class DecodeImagesFullSizeMissing() : ImageDecodingMappingFactory(null, UndecodableImageHandling.Missing);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.FullSize.Blank")] public sealed class DecodeImagesFullSizeBlank() : ImageDecodingMappingFactory(null, UndecodableImageHandling.Blank);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.32x32.Throw")] public sealed class DecodeImages32x32Throw() : ImageDecodingMappingFactory(32, UndecodableImageHandling.Throw);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.32x32.Missing")] public sealed class DecodeImages32x32Missing() : ImageDecodingMappingFactory(32, UndecodableImageHandling.Missing);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.32x32.Blank")] public sealed class DecodeImages32x32Blank() : ImageDecodingMappingFactory(32, UndecodableImageHandling.Blank);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.64x64.Throw")] public sealed class DecodeImages64x64Throw() : ImageDecodingMappingFactory(64, UndecodableImageHandling.Throw);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.64x64.Missing")] public sealed class DecodeImages64x64Missing() : ImageDecodingMappingFactory(64, UndecodableImageHandling.Missing);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.64x64.Blank")] public sealed class DecodeImages64x64Blank() : ImageDecodingMappingFactory(64, UndecodableImageHandling.Blank);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.96x96.Throw")] public sealed class DecodeImages96x96Throw() : ImageDecodingMappingFactory(96, UndecodableImageHandling.Throw);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.96x96.Missing")] public sealed class DecodeImages96x96Missing() : ImageDecodingMappingFactory(96, UndecodableImageHandling.Missing);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.96x96.Blank")] public sealed class DecodeImages96x96Blank() : ImageDecodingMappingFactory(96, UndecodableImageHandling.Blank);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.128x128.Throw")] public sealed class DecodeImages128x128Throw() : ImageDecodingMappingFactory(128, UndecodableImageHandling.Throw);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.128x128.Missing")] public sealed class DecodeImages128x128Missing() : ImageDecodingMappingFactory(128, UndecodableImageHandling.Missing);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.128x128.Blank")] public sealed class DecodeImages128x128Blank() : ImageDecodingMappingFactory(128, UndecodableImageHandling.Blank);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.160x160.Throw")] public sealed class DecodeImages160x160Throw() : ImageDecodingMappingFactory(160, UndecodableImageHandling.Throw);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.160x160.Missing")] public sealed class DecodeImages160x160Missing() : ImageDecodingMappingFactory(160, UndecodableImageHandling.Missing);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.160x160.Blank")] public sealed class DecodeImages160x160Blank() : ImageDecodingMappingFactory(160, UndecodableImageHandling.Blank);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.224x224.Throw")] public sealed class DecodeImages224x224Throw() : ImageDecodingMappingFactory(224, UndecodableImageHandling.Throw);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.224x224.Missing")] public sealed class DecodeImages224x224Missing() : ImageDecodingMappingFactory(224, UndecodableImageHandling.Missing);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.224x224.Blank")] public sealed class DecodeImages224x224Blank() : ImageDecodingMappingFactory(224, UndecodableImageHandling.Blank);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.256x256.Throw")] public sealed class DecodeImages256x256Throw() : ImageDecodingMappingFactory(256, UndecodableImageHandling.Throw);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.256x256.Missing")] public sealed class DecodeImages256x256Missing() : ImageDecodingMappingFactory(256, UndecodableImageHandling.Missing);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.256x256.Blank")] public sealed class DecodeImages256x256Blank() : ImageDecodingMappingFactory(256, UndecodableImageHandling.Blank);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.299x299.Throw")] public sealed class DecodeImages299x299Throw() : ImageDecodingMappingFactory(299, UndecodableImageHandling.Throw);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.299x299.Missing")] public sealed class DecodeImages299x299Missing() : ImageDecodingMappingFactory(299, UndecodableImageHandling.Missing);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.299x299.Blank")] public sealed class DecodeImages299x299Blank() : ImageDecodingMappingFactory(299, UndecodableImageHandling.Blank);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.384x384.Throw")] public sealed class DecodeImages384x384Throw() : ImageDecodingMappingFactory(384, UndecodableImageHandling.Throw);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.384x384.Missing")] public sealed class DecodeImages384x384Missing() : ImageDecodingMappingFactory(384, UndecodableImageHandling.Missing);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.384x384.Blank")] public sealed class DecodeImages384x384Blank() : ImageDecodingMappingFactory(384, UndecodableImageHandling.Blank);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.512x512.Throw")] public sealed class DecodeImages512x512Throw() : ImageDecodingMappingFactory(512, UndecodableImageHandling.Throw);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.512x512.Missing")] public sealed class DecodeImages512x512Missing() : ImageDecodingMappingFactory(512, UndecodableImageHandling.Missing);
-[CustomMappingFactoryAttribute("Pcr.DecodeImages.512x512.Blank")] public sealed class DecodeImages512x512Blank() : ImageDecodingMappingFactory(512, UndecodableImageHandling.Blank);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.FullSize.Throw")] internal sealed class DecodeImagesFullSizeThrow() : ImageDecodingMappingFactory(null, UndecodableImageHandling.Throw);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.FullSize.Missing")] internal sealed class DecodeImagesFullSizeMissing() : ImageDecodingMappingFactory(null, UndecodableImageHandling.Missing);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.FullSize.Blank")] internal sealed class DecodeImagesFullSizeBlank() : ImageDecodingMappingFactory(null, UndecodableImageHandling.Blank);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.32x32.Throw")] internal sealed class DecodeImages32x32Throw() : ImageDecodingMappingFactory(32, UndecodableImageHandling.Throw);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.32x32.Missing")] internal sealed class DecodeImages32x32Missing() : ImageDecodingMappingFactory(32, UndecodableImageHandling.Missing);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.32x32.Blank")] internal sealed class DecodeImages32x32Blank() : ImageDecodingMappingFactory(32, UndecodableImageHandling.Blank);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.64x64.Throw")] internal sealed class DecodeImages64x64Throw() : ImageDecodingMappingFactory(64, UndecodableImageHandling.Throw);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.64x64.Missing")] internal sealed class DecodeImages64x64Missing() : ImageDecodingMappingFactory(64, UndecodableImageHandling.Missing);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.64x64.Blank")] internal sealed class DecodeImages64x64Blank() : ImageDecodingMappingFactory(64, UndecodableImageHandling.Blank);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.96x96.Throw")] internal sealed class DecodeImages96x96Throw() : ImageDecodingMappingFactory(96, UndecodableImageHandling.Throw);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.96x96.Missing")] internal sealed class DecodeImages96x96Missing() : ImageDecodingMappingFactory(96, UndecodableImageHandling.Missing);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.96x96.Blank")] internal sealed class DecodeImages96x96Blank() : ImageDecodingMappingFactory(96, UndecodableImageHandling.Blank);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.128x128.Throw")] internal sealed class DecodeImages128x128Throw() : ImageDecodingMappingFactory(128, UndecodableImageHandling.Throw);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.128x128.Missing")] internal sealed class DecodeImages128x128Missing() : ImageDecodingMappingFactory(128, UndecodableImageHandling.Missing);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.128x128.Blank")] internal sealed class DecodeImages128x128Blank() : ImageDecodingMappingFactory(128, UndecodableImageHandling.Blank);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.160x160.Throw")] internal sealed class DecodeImages160x160Throw() : ImageDecodingMappingFactory(160, UndecodableImageHandling.Throw);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.160x160.Missing")] internal sealed class DecodeImages160x160Missing() : ImageDecodingMappingFactory(160, UndecodableImageHandling.Missing);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.160x160.Blank")] internal sealed class DecodeImages160x160Blank() : ImageDecodingMappingFactory(160, UndecodableImageHandling.Blank);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.224x224.Throw")] internal sealed class DecodeImages224x224Throw() : ImageDecodingMappingFactory(224, UndecodableImageHandling.Throw);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.224x224.Missing")] internal sealed class DecodeImages224x224Missing() : ImageDecodingMappingFactory(224, UndecodableImageHandling.Missing);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.224x224.Blank")] internal sealed class DecodeImages224x224Blank() : ImageDecodingMappingFactory(224, UndecodableImageHandling.Blank);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.256x256.Throw")] internal sealed class DecodeImages256x256Throw() : ImageDecodingMappingFactory(256, UndecodableImageHandling.Throw);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.256x256.Missing")] internal sealed class DecodeImages256x256Missing() : ImageDecodingMappingFactory(256, UndecodableImageHandling.Missing);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.256x256.Blank")] internal sealed class DecodeImages256x256Blank() : ImageDecodingMappingFactory(256, UndecodableImageHandling.Blank);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.299x299.Throw")] internal sealed class DecodeImages299x299Throw() : ImageDecodingMappingFactory(299, UndecodableImageHandling.Throw);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.299x299.Missing")] internal sealed class DecodeImages299x299Missing() : ImageDecodingMappingFactory(299, UndecodableImageHandling.Missing);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.299x299.Blank")] internal sealed class DecodeImages299x299Blank() : ImageDecodingMappingFactory(299, UndecodableImageHandling.Blank);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.384x384.Throw")] internal sealed class DecodeImages384x384Throw() : ImageDecodingMappingFactory(384, UndecodableImageHandling.Throw);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.384x384.Missing")] internal sealed class DecodeImages384x384Missing() : ImageDecodingMappingFactory(384, UndecodableImageHandling.Missing);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.384x384.Blank")] internal sealed class DecodeImages384x384Blank() : ImageDecodingMappingFactory(384, UndecodableImageHandling.Blank);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.512x512.Throw")] internal sealed class DecodeImages512x512Throw() : ImageDecodingMappingFactory(512, UndecodableImageHandling.Throw);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.512x512.Missing")] internal sealed class DecodeImages512x512Missing() : ImageDecodingMappingFactory(512, UndecodableImageHandling.Missing);
+[CustomMappingFactoryAttribute("Pcr.DecodeImages.512x512.Blank")] internal sealed class DecodeImages512x512Blank() : ImageDecodingMappingFactory(512, UndecodableImageHandling.Blank);
 #pragma warning restore CS1591
