@@ -15,8 +15,11 @@ namespace Microsoft.ML.Pcr.Data;
 /// </para>
 /// <para>
 /// Ownership follows ML.NET's image transforms: a getter disposes the image passed back to it (the one it handed out for
-/// an earlier row), so an image is valid until the getter is called again with it. The image of the last row a cursor
-/// served is not disposed with the cursor, so <c>Cache</c> and <c>Preview</c> keep valid images.
+/// an earlier row), so an image is valid until the getter is called again with it (as with <c>LoadImages</c>, rows from
+/// <c>CreateEnumerable</c> hold valid images only while they are current). Unlike <c>LoadImages</c>, the image of the last
+/// row a cursor served is not disposed with the cursor, so every row of <c>Preview</c> holds a valid image. <c>Cache</c>
+/// drops image columns (ML.NET caches only primitive and vector columns): cache the bytes before this transform, or the
+/// pixels after <c>ExtractPixels</c>.
 /// </para>
 /// <para>
 /// Saving: <c>mlContext.Model.Save</c> writes this transformer as an equivalent chain of ML.NET's own saveable transforms
