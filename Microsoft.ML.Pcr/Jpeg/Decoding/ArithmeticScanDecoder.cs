@@ -17,12 +17,12 @@ internal static class ArithmeticScanDecoder
         for (int ci = 0; ci < f.CompsInScan; ci++)
         {
             var c = f.ScanComponents[ci];
-            if (dcFirstOrSeq && (uint)c.DcTable >= 4u)
+            if (dcFirstOrSeq && (uint)c.DcTable >= FrameState.ArithTables)
             {
                 throw m.Fail($"scan uses arithmetic DC table {c.DcTable}, which does not exist");
             }
 
-            if (acStats && (uint)c.AcTable >= 4u)
+            if (acStats && (uint)c.AcTable >= FrameState.ArithTables)
             {
                 throw m.Fail($"scan uses arithmetic AC table {c.AcTable}, which does not exist");
             }

@@ -62,14 +62,17 @@ internal sealed class FrameState
     /// <summary>Which quantization slots a DQT defined.</summary>
     public readonly bool[] QuantDefined = new bool[4];
 
+    /// <summary>libjpeg's NUM_ARITH_TBLS: arithmetic conditioning tables are numbered 0..15.</summary>
+    public const int ArithTables = 16;
+
     /// <summary>Arithmetic DC conditioning bounds L and U and AC conditioning K by slot (DAC).</summary>
-    public readonly byte[] ArithDcL = new byte[4], ArithDcU = new byte[4], ArithAcK = new byte[4];
+    public readonly byte[] ArithDcL = new byte[ArithTables], ArithDcU = new byte[ArithTables], ArithAcK = new byte[ArithTables];
+
+    /// <summary>Arithmetic coding statistics bins by slot (64 per DC table, 256 per AC table).</summary>
+    public readonly byte[][] DcStats = NewStats(64);
 
     /// <summary>Arithmetic coding statistics bins by slot.</summary>
-    public readonly byte[][] DcStats = [new byte[64], new byte[64], new byte[64], new byte[64]];
-
-    /// <summary>Arithmetic coding statistics bins by slot.</summary>
-    public readonly byte[][] AcStats = [new byte[256], new byte[256], new byte[256], new byte[256]];
+    public readonly byte[][] AcStats = NewStats(256);
 
     /// <summary>The frame's components (the first <see cref="ComponentCount"/> are used).</summary>
     public readonly FrameComponent[] Components = [new(), new(), new(), new()];
@@ -144,6 +147,17 @@ internal sealed class FrameState
         t_cached = s;
     }
 
+    private static byte[][] NewStats(int bins)
+    {
+        var stats = new byte[ArithTables][];
+        for (int i = 0; i < stats.Length; i++)
+        {
+            stats[i] = new byte[bins];
+        }
+
+        return stats;
+    }
+
     private void Reset()
     {
         for (int i = 0; i < 4; i++)
@@ -153,8 +167,11 @@ internal sealed class FrameState
             DcDefs[i].Version++;
             AcDefs[i].Version++;
             QuantDefined[i] = false;
+        }
 
-            // libjpeg's get_soi defaults for arithmetic conditioning.
+        // libjpeg's get_soi defaults for arithmetic conditioning.
+        for (int i = 0; i < ArithTables; i++)
+        {
             ArithDcL[i] = 0;
             ArithDcU[i] = 1;
             ArithAcK[i] = 5;

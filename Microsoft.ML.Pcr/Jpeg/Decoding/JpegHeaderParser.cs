@@ -285,14 +285,14 @@ internal static class JpegHeaderParser
             int index = m.ReadByte();
             int val = m.ReadByte();
             length -= 2;
-            if (index >= 8)
+            if (index >= 2 * FrameState.ArithTables)
             {
                 throw m.Fail($"bad arithmetic conditioning table index {index}", start);
             }
 
-            if (index >= 4)
+            if (index >= FrameState.ArithTables)
             {
-                f.ArithAcK[index - 4] = (byte)val;
+                f.ArithAcK[index - FrameState.ArithTables] = (byte)val;
             }
             else
             {
