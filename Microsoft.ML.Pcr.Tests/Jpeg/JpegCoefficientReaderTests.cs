@@ -157,6 +157,33 @@ public sealed class JpegCoefficientReaderTests
         Assert.IsGreaterThan(0, compared);
     }
 
+    [TestMethod]
+    public void SequentialFileWithoutHuffmanTablesGetsTheStandardOnes()
+    {
+        // cjpeg without -optimize codes with the T.81 K.3 tables, so dropping its DHT segments (as
+        // Motion-JPEG frames do) must not change what is read, as in libjpeg-turbo.
+        var original = JpegTestFiles.Input("baseline-420.jpg");
+        var stripped = new List<byte>(original[..2]);
+        foreach (var (offset, marker) in JpegSegments.List(original))
+        {
+            if (marker == 0xDA)
+            {
+                stripped.AddRange(original[offset..]);
+                break;
+            }
+
+            int length = (original[offset + 2] << 8) | original[offset + 3];
+            if (marker != 0xC4)
+            {
+                stripped.AddRange(original.AsSpan(offset, 2 + length).ToArray());
+            }
+        }
+
+        var expected = JpegOracle.Read(original, out _);
+        using var image = JpegCoefficientReader.Read(stripped.ToArray(), MaxPixels, "no-dht.jpg");
+        AssertSameCoefficients(expected, image, "no-dht.jpg");
+    }
+
     internal static void AssertSameCoefficients(OracleComponent[] expected, JpegCoefficientImage image, string name)
     {
         Assert.HasCount(expected.Length, image.Components, name);

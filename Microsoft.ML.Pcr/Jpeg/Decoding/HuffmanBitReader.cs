@@ -157,37 +157,15 @@ internal ref struct HuffmanBitReader
                 continue;
             }
 
-            int c;
-            if ((uint)_pos < (uint)data.Length)
-            {
-                c = data[_pos++];
-            }
-            else
-            {
-                MarkEnd();
-                continue;
-            }
-
+            int c = NextByte(data);
             if (c == 0xFF)
             {
                 // Skip fill FFs; FF 00 is a data FF, anything else is a marker that ends the data.
                 do
                 {
-                    if ((uint)_pos >= (uint)data.Length)
-                    {
-                        c = -1;
-                        break;
-                    }
-
-                    c = data[_pos++];
+                    c = NextByte(data);
                 }
                 while (c == 0xFF);
-
-                if (c < 0)
-                {
-                    MarkEnd();
-                    continue;
-                }
 
                 if (c != 0)
                 {
@@ -203,10 +181,17 @@ internal ref struct HuffmanBitReader
         }
     }
 
-    private void MarkEnd()
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int NextByte(ReadOnlySpan<byte> data)
     {
-        // libjpeg's stdio source inserts a fake EOI at end of file.
-        UnreadMarker = JpegMarkerReader.Eoi;
+        int pos = _pos++;
+        if ((uint)pos < (uint)data.Length)
+        {
+            return data[pos];
+        }
+
+        // Past the end libjpeg's stdio source supplies FF D9 (a fake EOI), which ends the data within two bytes.
         HitEnd = true;
+        return JpegMarkerReader.ByteAfterEnd(pos, data.Length);
     }
 }

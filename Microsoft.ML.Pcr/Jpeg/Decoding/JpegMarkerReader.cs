@@ -126,11 +126,16 @@ internal ref struct JpegMarkerReader
             return _data[pos];
         }
 
-        // The stdio source's endless FF D9 pairs, aligned on the real end of the data.
         HitEnd = true;
         Position = pos + 1;
-        return ((pos - _data.Length) & 1) == 0 ? 0xFF : Eoi;
+        return ByteAfterEnd(pos, _data.Length);
     }
+
+    /// <summary>
+    /// The byte libjpeg's stdio source supplies at <paramref name="pos"/> past the end of a
+    /// <paramref name="length"/>-byte input: endless FF D9 pairs, aligned on the real end.
+    /// </summary>
+    public static int ByteAfterEnd(int pos, int length) => ((pos - length) & 1) == 0 ? 0xFF : Eoi;
 
     /// <summary>Reads a big-endian 16-bit value of marker parameters.</summary>
     public int ReadUInt16()
