@@ -225,7 +225,7 @@ internal static class HuffmanScanDecoder
     private const int LookaheadMask = (1 << HuffmanTable.LookaheadBits) - 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Extend(int r, int s) => r < (1 << (s - 1)) ? r - (1 << s) + 1 : r;
+    private static int Extend(int r, int s) => r + (((r - (1 << (s - 1))) >> 31) & ((-1 << s) + 1));
 
     /// <summary>The slow path of a symbol decode for the hot loop: codes longer than the lookahead, and bad codes (symbol 0, as libjpeg).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
