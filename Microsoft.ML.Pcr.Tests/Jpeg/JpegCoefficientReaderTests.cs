@@ -162,6 +162,22 @@ public sealed class JpegCoefficientReaderTests
     }
 
     [TestMethod]
+    [DataRow("baseline-420.jpg", nameof(JpegColorSpace.YCbCr))]
+    [DataRow("gray.jpg", nameof(JpegColorSpace.Grayscale))]
+    [DataRow("rgb-adobe.jpg", nameof(JpegColorSpace.Rgb))]
+    [DataRow("rgb-ids-no-markers.jpg", nameof(JpegColorSpace.Rgb))]
+    [DataRow("jfif-rgb-ids.jpg", nameof(JpegColorSpace.YCbCr))]
+    [DataRow("jfif-and-adobe.jpg", nameof(JpegColorSpace.YCbCr))]
+    [DataRow("cmyk-adobe.jpg", nameof(JpegColorSpace.Cmyk))]
+    [DataRow("ycck-adobe.jpg", nameof(JpegColorSpace.Ycck))]
+    [DataRow("exif-no-jfif.jpg", nameof(JpegColorSpace.YCbCr))]
+    public void DecidesColorSpaceAsLibjpegTurbo(string name, string expected)
+    {
+        using var image = JpegCoefficientReader.Read(JpegTestFiles.Input(name), MaxPixels, name);
+        Assert.AreEqual(expected, image.ColorSpace.ToString());
+    }
+
+    [TestMethod]
     public void RecordsComponentIdsAndFrameKind()
     {
         using (var rgb = JpegCoefficientReader.Read(JpegTestFiles.Input("jfif-rgb-ids.jpg"), MaxPixels, null))

@@ -194,6 +194,18 @@ internal static class JpegCoefficientReader
             }
         }
 
+        Span<byte> ids = stackalloc byte[4];
+        for (int i = 0; i < f.ComponentCount; i++)
+        {
+            ids[i] = f.Components[i].Id;
+        }
+
+        var colorSpace = JpegColorSpaceRules.Decide(ids[..f.ComponentCount], f.SawJfif, f.SawAdobe, f.AdobeTransform, out bool oddTransform);
+        if (oddTransform)
+        {
+            warnings.Add($"Unknown Adobe color transform code {f.AdobeTransform}");
+        }
+
         var components = new JpegComponent[f.ComponentCount];
         var image = new JpegCoefficientImage
         {
@@ -212,6 +224,7 @@ internal static class JpegCoefficientReader
             SawAdobe = f.SawAdobe,
             AdobeTransform = f.AdobeTransform,
             RestartInterval = f.RestartInterval,
+            ColorSpace = colorSpace,
         };
 
         for (int slot = 0; slot < 4; slot++)
