@@ -1,6 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-
 namespace Microsoft.ML.Pcr.Jpeg;
 
 /// <summary>
@@ -12,14 +9,13 @@ namespace Microsoft.ML.Pcr.Jpeg;
 internal static class HuffmanScanDecoder
 {
     private const string HitMarkerWarning = "Corrupt JPEG data: premature end of data segment";
-    private const string BadCodeWarning = "Corrupt JPEG data: bad Huffman code";
 
     /// <summary>Decodes the current scan of <paramref name="f"/>, reading from and advancing <paramref name="m"/>.</summary>
     public static void DecodeScan(FrameState f, ref JpegMarkerReader m, JpegWarnings warnings)
     {
         PrepareTables(f, ref m);
         var br = new HuffmanBitReader(in m);
-        var state = new ScanRunState(f);
+        var kind = KindOf(f);
         Span<int> offsets = stackalloc int[FrameState.MaxBlocksInMcu];
         Span<int> lastDc = stackalloc int[4];
         int restartInterval = f.RestartInterval;
@@ -50,24 +46,24 @@ internal static class HuffmanScanDecoder
                 f.McuBlockOffsets(mx, my, offsets);
 
                 // DC refinement scans ignore the out-of-data flag (libjpeg reads zero bits there).
-                if (!insufficient || state.Kind == ScanKind.DcRefine)
+                if (!insufficient || kind == ScanKind.DcRefine)
                 {
-                    switch (state.Kind)
+                    switch (kind)
                     {
                         case ScanKind.Sequential:
-                            DecodeSequentialMcu(f, ref br, offsets, lastDc, warnings);
+                            HuffmanSequentialDecoder.DecodeMcu(f, ref br, offsets, lastDc, warnings);
                             break;
                         case ScanKind.DcFirst:
-                            DecodeDcFirstMcu(f, ref br, offsets, lastDc, warnings, ref m);
+                            HuffmanProgressiveDecoder.DecodeDcFirstMcu(f, ref br, offsets, lastDc, warnings, ref m);
                             break;
                         case ScanKind.DcRefine:
-                            DecodeDcRefineMcu(f, ref br, offsets);
+                            HuffmanProgressiveDecoder.DecodeDcRefineMcu(f, ref br, offsets);
                             break;
                         case ScanKind.AcFirst:
-                            DecodeAcFirstMcu(f, ref br, offsets[0], ref eobRun, warnings);
+                            HuffmanProgressiveDecoder.DecodeAcFirstMcu(f, ref br, offsets[0], ref eobRun, warnings);
                             break;
                         default:
-                            DecodeAcRefineMcu(f, ref br, offsets[0], ref eobRun, warnings);
+                            HuffmanProgressiveDecoder.DecodeAcRefineMcu(f, ref br, offsets[0], ref eobRun, warnings);
                             break;
                     }
 
@@ -122,303 +118,6 @@ internal static class HuffmanScanDecoder
         }
     }
 
-    private static void DecodeSequentialMcu(FrameState f, ref HuffmanBitReader br, scoped Span<int> offsets, scoped Span<int> lastDc, JpegWarnings warnings)
-    {
-        for (int b = 0; b < f.BlocksInMcu; b++)
-        {
-            int ci = f.BlockComp[b];
-            var comp = f.ScanComponents[ci];
-
-            // The block lies inside the component's array by construction of the MCU layout.
-            ref short block = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(comp.Coefs), offsets[b]);
-            lastDc[ci] = DecodeSequentialBlock(ref br, f.DcTables[comp.DcTable], f.AcTables[comp.AcTable], ref block, lastDc[ci], warnings);
-        }
-    }
-
-    /// <summary>
-    /// One block of a sequential scan with the bit buffer in locals (the hot loop of baseline decoding).
-    /// Coefficients that are zero are not written, so the block keeps what it held (zeros unless a scan repeated it).
-    /// </summary>
-    /// <returns>The new DC prediction.</returns>
-    private static int DecodeSequentialBlock(ref HuffmanBitReader br, HuffmanTable dcTable, HuffmanTable acTable, ref short block, int lastDc, JpegWarnings warnings)
-    {
-        ulong acc = br.Acc;
-        int bits = br.Bits;
-        if (bits < 32)
-        {
-            (acc, bits) = br.Refill(acc, bits);
-        }
-
-        int s;
-        int e = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(dcTable.Lookup), (int)(acc >> (bits - HuffmanTable.LookaheadBits)) & LookaheadMask);
-        if (e != 0)
-        {
-            bits -= e >> 8;
-            s = e & 0xFF;
-        }
-        else
-        {
-            br.Restore(acc, bits);
-            s = DecodeLong(ref br, dcTable, warnings);
-            acc = br.Acc;
-            bits = br.Bits;
-        }
-
-        int dc = lastDc;
-        if (s != 0)
-        {
-            bits -= s;
-            dc = unchecked(dc + Extend((int)(acc >> bits) & ((1 << s) - 1), s));
-        }
-
-        block = unchecked((short)dc);
-
-        ref ushort acLookup = ref MemoryMarshal.GetArrayDataReference(acTable.Lookup);
-        for (int k = 1; k < 64; k++)
-        {
-            if (bits < 32)
-            {
-                (acc, bits) = br.Refill(acc, bits);
-            }
-
-            int sym;
-            e = Unsafe.Add(ref acLookup, (int)(acc >> (bits - HuffmanTable.LookaheadBits)) & LookaheadMask);
-            if (e != 0)
-            {
-                bits -= e >> 8;
-                sym = e & 0xFF;
-            }
-            else
-            {
-                br.Restore(acc, bits);
-                sym = DecodeLong(ref br, acTable, warnings);
-                acc = br.Acc;
-                bits = br.Bits;
-            }
-
-            int r = sym >> 4;
-            s = sym & 15;
-            if (s != 0)
-            {
-                k += r;
-                bits -= s;
-                int v = Extend((int)(acc >> bits) & ((1 << s) - 1), s);
-
-                // libjpeg's jpeg_natural_order has 16 extra entries pointing at 63 for corrupt runs.
-                Unsafe.Add(ref block, k > 63 ? 63 : k) = unchecked((short)v);
-            }
-            else
-            {
-                if (r != 15)
-                {
-                    break;
-                }
-
-                k += 15;
-            }
-        }
-
-        br.Restore(acc, bits);
-        return dc;
-    }
-
-    private const int LookaheadMask = (1 << HuffmanTable.LookaheadBits) - 1;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Extend(int r, int s) => r + (((r - (1 << (s - 1))) >> 31) & ((-1 << s) + 1));
-
-    /// <summary>The slow path of a symbol decode for the hot loop: codes longer than the lookahead, and bad codes (symbol 0, as libjpeg).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int DecodeLong(ref HuffmanBitReader br, HuffmanTable t, JpegWarnings warnings)
-    {
-        int sym = br.DecodeLong(t);
-        if (sym < 0)
-        {
-            warnings.Add(BadCodeWarning);
-            sym = 0;
-        }
-
-        return sym;
-    }
-
-    private static void DecodeDcFirstMcu(FrameState f, ref HuffmanBitReader br, scoped Span<int> offsets, scoped Span<int> lastDc, JpegWarnings warnings, ref JpegMarkerReader m)
-    {
-        int al = f.Al;
-        for (int b = 0; b < f.BlocksInMcu; b++)
-        {
-            int ci = f.BlockComp[b];
-            var comp = f.ScanComponents[ci];
-            br.Ensure32();
-            int s = br.DecodeSymbol(f.DcTables[comp.DcTable]);
-            if (s < 0)
-            {
-                warnings.Add(BadCodeWarning);
-                s = 0;
-            }
-
-            int diff = s == 0 ? 0 : br.GetSigned(s);
-            long sum = (long)lastDc[ci] + diff;
-            if (sum > int.MaxValue || sum < int.MinValue)
-            {
-                throw m.Fail("DC coefficient out of range");
-            }
-
-            lastDc[ci] = (int)sum;
-            comp.Coefs[offsets[b]] = unchecked((short)(int)((uint)sum << al));
-        }
-    }
-
-    private static void DecodeDcRefineMcu(FrameState f, ref HuffmanBitReader br, scoped Span<int> offsets)
-    {
-        int p1 = 1 << f.Al;
-        for (int b = 0; b < f.BlocksInMcu; b++)
-        {
-            var comp = f.ScanComponents[f.BlockComp[b]];
-            if (br.GetBit() != 0)
-            {
-                comp.Coefs[offsets[b]] |= (short)p1;
-            }
-        }
-    }
-
-    private static void DecodeAcFirstMcu(FrameState f, ref HuffmanBitReader br, int offset, ref int eobRun, JpegWarnings warnings)
-    {
-        if (eobRun > 0)
-        {
-            eobRun--;
-            return;
-        }
-
-        var comp = f.ScanComponents[0];
-        var table = f.AcTables[comp.AcTable];
-        var block = comp.Coefs.AsSpan(offset, 64);
-        int se = f.Se;
-        int al = f.Al;
-        for (int k = f.Ss; k <= se; k++)
-        {
-            br.Ensure32();
-            int sym = br.DecodeSymbol(table);
-            if (sym < 0)
-            {
-                warnings.Add(BadCodeWarning);
-                sym = 0;
-            }
-
-            int r = sym >> 4;
-            int s = sym & 15;
-            if (s != 0)
-            {
-                k += r;
-                int v = br.GetSigned(s);
-                block[k > 63 ? 63 : k] = unchecked((short)(int)((uint)v << al));
-            }
-            else if (r == 15)
-            {
-                k += 15;
-            }
-            else
-            {
-                // EOBr: a run of 2^r + r appended bits blocks, this one included.
-                eobRun = 1 << r;
-                if (r != 0)
-                {
-                    eobRun += br.GetBits(r);
-                }
-
-                eobRun--;
-                break;
-            }
-        }
-    }
-
-    private static void DecodeAcRefineMcu(FrameState f, ref HuffmanBitReader br, int offset, ref int eobRun, JpegWarnings warnings)
-    {
-        var comp = f.ScanComponents[0];
-        var table = f.AcTables[comp.AcTable];
-        var block = comp.Coefs.AsSpan(offset, 64);
-        int se = f.Se;
-        int p1 = 1 << f.Al;
-        int m1 = -1 << f.Al;
-        int k = f.Ss;
-
-        if (eobRun == 0)
-        {
-            for (; k <= se; k++)
-            {
-                br.Ensure32();
-                int sym = br.DecodeSymbol(table);
-                if (sym < 0)
-                {
-                    warnings.Add(BadCodeWarning);
-                    sym = 0;
-                }
-
-                int r = sym >> 4;
-                int s = sym & 15;
-                if (s != 0)
-                {
-                    if (s != 1)
-                    {
-                        // The size of a newly nonzero coefficient must be 1; libjpeg warns and carries on.
-                        warnings.Add(BadCodeWarning);
-                    }
-
-                    s = br.GetBit() != 0 ? p1 : m1;
-                }
-                else if (r != 15)
-                {
-                    eobRun = 1 << r;
-                    if (r != 0)
-                    {
-                        eobRun += br.GetBits(r);
-                    }
-
-                    break;
-                }
-
-                // Advance over already-nonzero coefficients (refining each) and r still-zero ones.
-                do
-                {
-                    ref short coef = ref block[k];
-                    if (coef != 0)
-                    {
-                        if (br.GetBit() != 0 && (coef & p1) == 0)
-                        {
-                            coef = unchecked((short)(coef >= 0 ? coef + p1 : coef + m1));
-                        }
-                    }
-                    else if (--r < 0)
-                    {
-                        break;
-                    }
-
-                    k++;
-                }
-                while (k <= se);
-
-                if (s != 0)
-                {
-                    block[k > 63 ? 63 : k] = (short)s;
-                }
-            }
-        }
-
-        if (eobRun > 0)
-        {
-            // The rest of the band lies in an end-of-band run: only refine what is already nonzero.
-            for (; k <= se; k++)
-            {
-                ref short coef = ref block[k];
-                if (coef != 0 && br.GetBit() != 0 && (coef & p1) == 0)
-                {
-                    coef = unchecked((short)(coef >= 0 ? coef + p1 : coef + m1));
-                }
-            }
-
-            eobRun--;
-        }
-    }
-
     /// <summary>Which MCU decoder a scan uses.</summary>
     private enum ScanKind
     {
@@ -429,15 +128,8 @@ internal static class HuffmanScanDecoder
         AcRefine,
     }
 
-    private readonly struct ScanRunState
-    {
-        public ScanRunState(FrameState f)
-        {
-            Kind = !f.Progressive ? ScanKind.Sequential
-                : f.Ss == 0 ? (f.Ah == 0 ? ScanKind.DcFirst : ScanKind.DcRefine)
-                : (f.Ah == 0 ? ScanKind.AcFirst : ScanKind.AcRefine);
-        }
-
-        public ScanKind Kind { get; }
-    }
+    private static ScanKind KindOf(FrameState f) =>
+        !f.Progressive ? ScanKind.Sequential
+        : f.Ss == 0 ? (f.Ah == 0 ? ScanKind.DcFirst : ScanKind.DcRefine)
+        : (f.Ah == 0 ? ScanKind.AcFirst : ScanKind.AcRefine);
 }
