@@ -54,9 +54,22 @@ public sealed class JpegCoefficientReaderFuzzTests
         Assert.IsLessThan(30_000, clock.ElapsedMilliseconds, "fuzzing took too long");
     }
 
-    private static (byte[] Data, string What) Mutate(byte[] original, List<(int Offset, int Marker)> segments, Random rng)
+    private static void Set(byte[] b, int index, byte value)
+    {
+        if ((uint)index < (uint)b.Length)
+        {
+            b[index] = value;
+        }
+    }
+
+    internal static (byte[] Data, string What) Mutate(byte[] original, List<(int Offset, int Marker)> segments, Random rng)
     {
         var b = (byte[])original.Clone();
+        if (b.Length < 16)
+        {
+            return (b, "too short to mutate");
+        }
+
         int headerEnd = segments.Count > 0 ? segments[^1].Offset + 12 : Math.Min(600, b.Length);
         switch (rng.Next(9))
         {
@@ -71,7 +84,8 @@ public sealed class JpegCoefficientReaderFuzzTests
                 int n = 1 + rng.Next(4);
                 for (int i = 0; i < n; i++)
                 {
-                    b[rng.Next(b.Length)] ^= (byte)(1 << rng.Next(8));
+                    int at = rng.Next(b.Length);
+                    b[at] ^= (byte)(1 << rng.Next(8));
                 }
 
                 return (b, "flipped bits");
@@ -80,16 +94,21 @@ public sealed class JpegCoefficientReaderFuzzTests
             case 2:
             {
                 int at = rng.Next(Math.Min(headerEnd, b.Length));
-                b[at] = (byte)rng.Next(256);
+                Set(b, at, (byte)rng.Next(256));
                 return (b, $"header byte {at}");
             }
 
             case 3:
             {
                 var (offset, marker) = segments[rng.Next(segments.Count)];
+                if (offset + 4 > b.Length)
+                {
+                    goto case 1;
+                }
+
                 int len = rng.Next(3) switch { 0 => rng.Next(4), 1 => rng.Next(65536), _ => ((b[offset + 2] << 8) | b[offset + 3]) + rng.Next(-3, 4) };
-                b[offset + 2] = (byte)(len >> 8);
-                b[offset + 3] = (byte)len;
+                Set(b, offset + 2, (byte)(len >> 8));
+                Set(b, offset + 3, (byte)len);
                 return (b, $"length of 0x{marker:X2} forged to {len}");
             }
 
@@ -103,24 +122,24 @@ public sealed class JpegCoefficientReaderFuzzTests
 
                 int w = rng.Next(4) == 0 ? 60000 : rng.Next(65536);
                 int h = rng.Next(4) == 0 ? 60000 : rng.Next(65536);
-                b[sof + 5] = (byte)(h >> 8);
-                b[sof + 6] = (byte)h;
-                b[sof + 7] = (byte)(w >> 8);
-                b[sof + 8] = (byte)w;
+                Set(b, sof + 5, (byte)(h >> 8));
+                Set(b, sof + 6, (byte)h);
+                Set(b, sof + 7, (byte)(w >> 8));
+                Set(b, sof + 8, (byte)w);
                 return (b, $"size forged to {w}x{h}");
             }
 
             case 5:
             {
                 int sof = segments.FirstOrDefault(s => s.Marker is 0xC0 or 0xC1 or 0xC2 or 0xC9 or 0xCA).Offset;
-                if (sof == 0)
+                if (sof == 0 || sof + 10 > b.Length)
                 {
                     goto case 1;
                 }
 
                 int comps = b[sof + 9];
                 int c = rng.Next(Math.Max(1, comps));
-                b[sof + 11 + (3 * c)] = (byte)rng.Next(256);
+                Set(b, sof + 11 + (3 * c), (byte)rng.Next(256));
                 return (b, $"sampling of component {c} forged");
             }
 
@@ -128,16 +147,18 @@ public sealed class JpegCoefficientReaderFuzzTests
             {
                 // Table ids: in SOS component specs, in SOF quant slots, or DHT/DQT indexes.
                 var (offset, marker) = segments[rng.Next(segments.Count)];
+                if (offset + 10 > b.Length)
+                {
+                    goto case 1;
+                }
+
                 int at = marker switch
                 {
                     0xDA => offset + 6 + (2 * rng.Next(Math.Max(1, (int)b[offset + 4]))),
                     0xC0 or 0xC1 or 0xC2 or 0xC9 or 0xCA => offset + 12 + (3 * rng.Next(Math.Max(1, (int)b[offset + 9]))),
                     _ => offset + 4,
                 };
-                if (at < b.Length)
-                {
-                    b[at] = (byte)rng.Next(256);
-                }
+                Set(b, at, (byte)rng.Next(256));
 
                 return (b, $"table id at {at} forged");
             }
@@ -146,8 +167,8 @@ public sealed class JpegCoefficientReaderFuzzTests
             {
                 // Overwrite a run of entropy data with a marker-like or random pattern.
                 int start = Math.Min(headerEnd + rng.Next(Math.Max(1, b.Length - headerEnd)), b.Length - 2);
-                b[start] = 0xFF;
-                b[start + 1] = (byte)(rng.Next(2) == 0 ? 0xD0 + rng.Next(8) : rng.Next(256));
+                Set(b, start, 0xFF);
+                Set(b, start + 1, (byte)(rng.Next(2) == 0 ? 0xD0 + rng.Next(8) : rng.Next(256)));
                 return (b, $"marker injected at {start}");
             }
 
