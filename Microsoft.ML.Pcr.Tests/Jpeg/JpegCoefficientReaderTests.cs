@@ -246,6 +246,30 @@ public sealed class JpegCoefficientReaderTests
     }
 
     [TestMethod]
+    [DataRow("odd-37x23.jpg")]
+    [DataRow("baseline-411.jpg")]
+    [DataRow("baseline-440.jpg")]
+    [DataRow("one-pixel.jpg")]
+    [DataRow("panorama-1200x40.jpg")]
+    public void InterleavedScansFillPaddingBlocksAsLibjpeg(string name)
+    {
+        var input = JpegTestFiles.Input(name);
+        var expected = JpegOracle.Read(input, padded: true, out _);
+        using var image = JpegCoefficientReader.Read(input, MaxPixels, name);
+        for (int ci = 0; ci < expected.Length; ci++)
+        {
+            var e = expected[ci];
+            var c = image.Components[ci];
+            Assert.AreEqual(e.WidthInBlocks, c.BlocksPerRow);
+            Assert.AreEqual(e.HeightInBlocks, c.BlockRows);
+            for (int i = 0; i < e.Blocks.Length; i++)
+            {
+                CollectionAssert.AreEqual(e.Blocks[i], c.Block(i / e.WidthInBlocks, i % e.WidthInBlocks).ToArray(), $"{name} component {ci} block {i}");
+            }
+        }
+    }
+
+    [TestMethod]
     public void SequentialFileWithoutHuffmanTablesGetsTheStandardOnes()
     {
         // cjpeg without -optimize codes with the T.81 K.3 tables, so dropping its DHT segments (as
