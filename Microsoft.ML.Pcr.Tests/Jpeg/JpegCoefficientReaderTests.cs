@@ -1,0 +1,326 @@
+using Microsoft.ML.Pcr.Jpeg;
+
+namespace Microsoft.ML.Pcr.Tests.Jpeg;
+
+/// <summary>
+/// Compares the coefficient reader with LibJpeg.NET: on jpegtran's golden output of every fixture
+/// (lossless, so it holds the input's coefficients), and on the inputs where LibJpeg.NET decodes right.
+/// </summary>
+[TestClass]
+public sealed class JpegCoefficientReaderTests
+{
+    private const long MaxPixels = 100_000_000;
+
+    /// <summary>Inputs LibJpeg.NET cannot decode right: arithmetic coding, and progressive with restart intervals.</summary>
+    private static bool OracleReadsInput(string name) =>
+        !name.StartsWith("arithmetic-", StringComparison.Ordinal) && !name.StartsWith("progressive-restart", StringComparison.Ordinal);
+
+    public static IEnumerable<object[]> Fixtures => JpegTestFiles.AllFixtures;
+
+    [TestMethod]
+    [DynamicData(nameof(Fixtures))]
+    public void InputCoefficientsEqualGoldenCoefficients(string name)
+    {
+        var expected = JpegOracle.Read(JpegTestFiles.Golden(name), out _);
+        using var image = JpegCoefficientReader.Read(JpegTestFiles.Input(name), MaxPixels, name);
+        AssertSameCoefficients(expected, image, name);
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Fixtures))]
+    public void InputCoefficientsEqualLibJpegNetOnInput(string name)
+    {
+        if (!OracleReadsInput(name))
+        {
+            Assert.Inconclusive("LibJpeg.NET does not decode this kind right; covered by the golden comparison.");
+        }
+
+        var input = JpegTestFiles.Input(name);
+        var expected = JpegOracle.Read(input, out _);
+        using var image = JpegCoefficientReader.Read(input, MaxPixels, name);
+        AssertSameCoefficients(expected, image, name);
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Fixtures))]
+    public void GoldenFileReadsToItsOwnCoefficients(string name)
+    {
+        var golden = JpegTestFiles.Golden(name);
+        var expected = JpegOracle.Read(golden, out _);
+        using var image = JpegCoefficientReader.Read(golden, MaxPixels, name);
+        AssertSameCoefficients(expected, image, name);
+        Assert.AreEqual(0xC2, image.FrameMarker);
+        Assert.IsEmpty(image.Warnings);
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Fixtures))]
+    public void GeometryMatchesLibjpeg(string name)
+    {
+        using var image = JpegCoefficientReader.Read(JpegTestFiles.Input(name), MaxPixels, name);
+        foreach (var c in image.Components)
+        {
+            Assert.AreEqual(CeilDiv(CeilDiv(image.Width * c.HSamp, image.MaxHSamp), 8), c.WidthInBlocks);
+            Assert.AreEqual(CeilDiv(CeilDiv(image.Height * c.VSamp, image.MaxVSamp), 8), c.HeightInBlocks);
+            Assert.AreEqual(CeilDiv(c.WidthInBlocks, c.HSamp) * c.HSamp, c.BlocksPerRow);
+            Assert.AreEqual(CeilDiv(c.HeightInBlocks, c.VSamp) * c.VSamp, c.BlockRows);
+            Assert.IsGreaterThanOrEqualTo(c.BlocksPerRow * c.BlockRows * 64, c.Coefficients.Length);
+            CollectionAssert.AreEqual(image.QuantTables[c.QuantTableSlot], c.QuantTable);
+        }
+    }
+
+    [TestMethod]
+    [DataRow("baseline-420.jpg", true, 1, 1, false, 0)]
+    [DataRow("jfif-major-2.jpg", true, 2, 1, false, 0)]
+    [DataRow("exif-no-jfif.jpg", false, 1, 1, false, 0)]
+    [DataRow("rgb-adobe.jpg", false, 1, 1, true, 0)]
+    [DataRow("cmyk-adobe.jpg", false, 1, 1, true, 0)]
+    [DataRow("ycck-adobe.jpg", false, 1, 1, true, 2)]
+    [DataRow("jfif-and-adobe.jpg", true, 1, 1, true, 0)]
+    [DataRow("rgb-ids-no-markers.jpg", false, 1, 1, false, 0)]
+    [DataRow("jfif-rgb-ids.jpg", true, 1, 1, false, 0)]
+    public void RecordsJfifAndAdobeMarkers(string name, bool jfif, int major, int minor, bool adobe, int transform)
+    {
+        using var image = JpegCoefficientReader.Read(JpegTestFiles.Input(name), MaxPixels, name);
+        Assert.AreEqual(jfif, image.SawJfif);
+        Assert.AreEqual(major, image.JfifMajor);
+        Assert.AreEqual(minor, image.JfifMinor);
+        Assert.AreEqual(adobe, image.SawAdobe);
+        Assert.AreEqual(transform, image.AdobeTransform);
+    }
+
+    /// <summary>Replaces the fixture's JFIF APP0 with <paramref name="segments"/> (marker bytes included).</summary>
+    private static byte[] WithAppSegments(params byte[][] segments)
+    {
+        var b = JpegTestFiles.Input("baseline-420.jpg");
+        int app0 = JpegSegments.Find(b, 0xE0);
+        int end = app0 + 2 + ((b[app0 + 2] << 8) | b[app0 + 3]);
+        return [.. b[..app0], .. segments.SelectMany(x => x), .. b[end..]];
+    }
+
+    private static byte[] Segment(int marker, byte[] body) =>
+        [0xFF, (byte)marker, (byte)((body.Length + 2) >> 8), (byte)(body.Length + 2), .. body];
+
+    [TestMethod]
+    [DataRow(14, true)]
+    [DataRow(13, false)]
+    [DataRow(5, false)]
+    [DataRow(40, true)]
+    public void JfifNeedsFourteenBytes(int length, bool expected)
+    {
+        byte[] body = [(byte)'J', (byte)'F', (byte)'I', (byte)'F', 0, 1, 2, 1, 0, 72, 0, 96, 0, 0];
+        var app0 = Segment(0xE0, [.. body.Take(length), .. new byte[Math.Max(0, length - body.Length)]]);
+        using var image = JpegCoefficientReader.Read(WithAppSegments(app0), MaxPixels, "jfif.jpg");
+        Assert.AreEqual(expected, image.SawJfif);
+        if (expected)
+        {
+            Assert.AreEqual(1, image.JfifMajor);
+            Assert.AreEqual(2, image.JfifMinor);
+            Assert.AreEqual(1, image.DensityUnit);
+            Assert.AreEqual(72, image.XDensity);
+            Assert.AreEqual(96, image.YDensity);
+        }
+    }
+
+    [TestMethod]
+    [DataRow(12, true)]
+    [DataRow(11, false)]
+    public void AdobeNeedsTwelveBytes(int length, bool expected)
+    {
+        byte[] body = [(byte)'A', (byte)'d', (byte)'o', (byte)'b', (byte)'e', 0, 100, 0, 0, 0, 0, 1];
+        using var image = JpegCoefficientReader.Read(WithAppSegments(Segment(0xEE, body[..length])), MaxPixels, "adobe.jpg");
+        Assert.AreEqual(expected, image.SawAdobe);
+        Assert.AreEqual(expected ? 1 : 0, image.AdobeTransform);
+    }
+
+    [TestMethod]
+    public void LastJfifAndAdobeMarkersWin()
+    {
+        byte[] jfif = [(byte)'J', (byte)'F', (byte)'I', (byte)'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0];
+        byte[] jfif2 = [.. jfif];
+        jfif2[5] = 2;
+        byte[] adobe = [(byte)'A', (byte)'d', (byte)'o', (byte)'b', (byte)'e', 0, 100, 0, 0, 0, 0, 2];
+        byte[] adobe0 = [.. adobe[..11], 0];
+        using var image = JpegCoefficientReader.Read(
+            WithAppSegments(Segment(0xE0, jfif), Segment(0xEE, adobe), Segment(0xE0, jfif2), Segment(0xEE, adobe0)), MaxPixels, "twice.jpg");
+        Assert.IsTrue(image.SawJfif && image.SawAdobe);
+        Assert.AreEqual(2, image.JfifMajor);
+        Assert.AreEqual(0, image.AdobeTransform);
+        Assert.IsNotEmpty(image.Warnings, "JFIF major version 2 warns as libjpeg does");
+    }
+
+    [TestMethod]
+    public void AppSegmentWithLengthBelowTwoSkipsNothing()
+    {
+        // libjpeg skips nothing for a length below 2 and then scans forward to the next marker.
+        byte[] tiny = [0xFF, 0xE3, 0x00, 0x01, 0x12, 0x34];
+        using var image = JpegCoefficientReader.Read(WithAppSegments(tiny), MaxPixels, "tiny.jpg");
+        var expected = JpegOracle.Read(JpegTestFiles.Input("baseline-420.jpg"), out _);
+        AssertSameCoefficients(expected, image, "tiny.jpg");
+        Assert.IsFalse(image.SawJfif);
+        Assert.IsNotEmpty(image.Warnings);
+    }
+
+    [TestMethod]
+    [DataRow("baseline-420.jpg", nameof(JpegColorSpace.YCbCr))]
+    [DataRow("gray.jpg", nameof(JpegColorSpace.Grayscale))]
+    [DataRow("rgb-adobe.jpg", nameof(JpegColorSpace.Rgb))]
+    [DataRow("rgb-ids-no-markers.jpg", nameof(JpegColorSpace.Rgb))]
+    [DataRow("jfif-rgb-ids.jpg", nameof(JpegColorSpace.YCbCr))]
+    [DataRow("jfif-and-adobe.jpg", nameof(JpegColorSpace.YCbCr))]
+    [DataRow("cmyk-adobe.jpg", nameof(JpegColorSpace.Cmyk))]
+    [DataRow("ycck-adobe.jpg", nameof(JpegColorSpace.Ycck))]
+    [DataRow("exif-no-jfif.jpg", nameof(JpegColorSpace.YCbCr))]
+    public void DecidesColorSpaceAsLibjpegTurbo(string name, string expected)
+    {
+        using var image = JpegCoefficientReader.Read(JpegTestFiles.Input(name), MaxPixels, name);
+        Assert.AreEqual(expected, image.ColorSpace.ToString());
+    }
+
+    [TestMethod]
+    public void RecordsComponentIdsAndFrameKind()
+    {
+        using (var rgb = JpegCoefficientReader.Read(JpegTestFiles.Input("jfif-rgb-ids.jpg"), MaxPixels, null))
+        {
+            CollectionAssert.AreEqual(new byte[] { (byte)'R', (byte)'G', (byte)'B' }, rgb.Components.Select(c => c.Id).ToArray());
+        }
+
+        using var sof1 = JpegCoefficientReader.Read(JpegTestFiles.Input("extended-sequential-sof1.jpg"), MaxPixels, null);
+        Assert.AreEqual(0xC1, sof1.FrameMarker);
+        using var arith = JpegCoefficientReader.Read(JpegTestFiles.Input("arithmetic-progressive.jpg"), MaxPixels, null);
+        Assert.AreEqual(0xCA, arith.FrameMarker);
+        Assert.IsTrue(arith.IsProgressive && arith.IsArithmetic);
+    }
+
+    [TestMethod]
+    [DataRow("truncated-baseline.jpg")]
+    [DataRow("truncated-progressive.jpg")]
+    public void TruncatedInputWarns(string name)
+    {
+        using var image = JpegCoefficientReader.Read(JpegTestFiles.Input(name), MaxPixels, name);
+        Assert.IsNotEmpty(image.Warnings);
+    }
+
+    [TestMethod]
+    public void IntactInputsDoNotWarn()
+    {
+        foreach (var row in JpegTestFiles.AllFixtures)
+        {
+            var name = (string)row[0];
+            if (name.StartsWith("truncated", StringComparison.Ordinal) || name == "jfif-major-2.jpg")
+            {
+                continue;
+            }
+
+            using var image = JpegCoefficientReader.Read(JpegTestFiles.Input(name), MaxPixels, name);
+            Assert.IsEmpty(image.Warnings, name + ": " + string.Join("; ", image.Warnings));
+        }
+    }
+
+    [TestMethod]
+    public void ClothingPhotosMatchLibJpegNet()
+    {
+        var root = JpegTestFiles.FindClothingSmall();
+        if (root is null)
+        {
+            Assert.Inconclusive("shared/datasets/clothing-small not found");
+        }
+
+        var files = Directory.GetFiles(root, "*.jpg", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+        int compared = 0;
+        for (int i = 0; i < files.Length; i += 20)
+        {
+            var bytes = File.ReadAllBytes(files[i]);
+            var expected = JpegOracle.Read(bytes, out int oracleWarnings);
+            using var image = JpegCoefficientReader.Read(bytes, MaxPixels, files[i]);
+            if (image.IsProgressive && oracleWarnings > 0)
+            {
+                continue; // LibJpeg.NET's known progressive+DRI fault
+            }
+
+            AssertSameCoefficients(expected, image, files[i]);
+            compared++;
+        }
+
+        Assert.IsGreaterThan(0, compared);
+    }
+
+    [TestMethod]
+    [DataRow("odd-37x23.jpg")]
+    [DataRow("baseline-411.jpg")]
+    [DataRow("baseline-440.jpg")]
+    [DataRow("one-pixel.jpg")]
+    [DataRow("panorama-1200x40.jpg")]
+    public void InterleavedScansFillPaddingBlocksAsLibjpeg(string name)
+    {
+        var input = JpegTestFiles.Input(name);
+        var expected = JpegOracle.Read(input, padded: true, out _);
+        using var image = JpegCoefficientReader.Read(input, MaxPixels, name);
+        for (int ci = 0; ci < expected.Length; ci++)
+        {
+            var e = expected[ci];
+            var c = image.Components[ci];
+            Assert.AreEqual(e.WidthInBlocks, c.BlocksPerRow);
+            Assert.AreEqual(e.HeightInBlocks, c.BlockRows);
+            for (int i = 0; i < e.Blocks.Length; i++)
+            {
+                CollectionAssert.AreEqual(e.Blocks[i], c.Block(i / e.WidthInBlocks, i % e.WidthInBlocks).ToArray(), $"{name} component {ci} block {i}");
+            }
+        }
+    }
+
+    [TestMethod]
+    public void SequentialFileWithoutHuffmanTablesGetsTheStandardOnes()
+    {
+        // cjpeg without -optimize codes with the T.81 K.3 tables, so dropping its DHT segments (as
+        // Motion-JPEG frames do) must not change what is read, as in libjpeg-turbo.
+        var original = JpegTestFiles.Input("baseline-420.jpg");
+        var stripped = new List<byte>(original[..2]);
+        foreach (var (offset, marker) in JpegSegments.List(original))
+        {
+            if (marker == 0xDA)
+            {
+                stripped.AddRange(original[offset..]);
+                break;
+            }
+
+            int length = (original[offset + 2] << 8) | original[offset + 3];
+            if (marker != 0xC4)
+            {
+                stripped.AddRange(original.AsSpan(offset, 2 + length).ToArray());
+            }
+        }
+
+        var expected = JpegOracle.Read(original, out _);
+        using var image = JpegCoefficientReader.Read(stripped.ToArray(), MaxPixels, "no-dht.jpg");
+        AssertSameCoefficients(expected, image, "no-dht.jpg");
+    }
+
+    internal static void AssertSameCoefficients(OracleComponent[] expected, JpegCoefficientImage image, string name)
+    {
+        Assert.HasCount(expected.Length, image.Components, name);
+        for (int ci = 0; ci < expected.Length; ci++)
+        {
+            var e = expected[ci];
+            var c = image.Components[ci];
+            Assert.AreEqual(e.Id, c.Id, $"{name} component {ci} id");
+            Assert.AreEqual(e.WidthInBlocks, c.WidthInBlocks, $"{name} component {ci} width in blocks");
+            Assert.AreEqual(e.HeightInBlocks, c.HeightInBlocks, $"{name} component {ci} height in blocks");
+            CollectionAssert.AreEqual(e.QuantZigzag, c.QuantTable, $"{name} component {ci} quantization table");
+            for (int row = 0; row < e.HeightInBlocks; row++)
+            {
+                for (int col = 0; col < e.WidthInBlocks; col++)
+                {
+                    var want = e.Blocks[(row * e.WidthInBlocks) + col];
+                    var got = c.Block(row, col);
+                    if (!got.SequenceEqual(want))
+                    {
+                        Assert.Fail($"{name} component {ci} block ({row},{col}) differs: expected [{string.Join(",", want)}] got [{string.Join(",", got.ToArray())}]");
+                    }
+                }
+            }
+        }
+    }
+
+    private static int CeilDiv(int a, int b) => (a + b - 1) / b;
+}
