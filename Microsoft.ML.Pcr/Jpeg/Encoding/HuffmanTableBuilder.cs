@@ -20,6 +20,15 @@ internal sealed class HuffmanTable
 
     /// <summary>Code length of each symbol; 0 = the symbol has no code.</summary>
     public byte[] Sizes { get; } = new byte[256];
+
+    /// <summary>Copies code and length of each symbol as (code &lt;&lt; 8) | length into <paramref name="packed"/> (256 entries).</summary>
+    public void PackCodes(Span<uint> packed)
+    {
+        for (int s = 0; s < 256; s++)
+        {
+            packed[s] = (Codes[s] << 8) | Sizes[s];
+        }
+    }
 }
 
 /// <summary>

@@ -61,13 +61,14 @@ internal sealed class JpegBitWriter : IDisposable
         _buffer[_position++] = (byte)code;
     }
 
-    /// <summary>Appends the low <paramref name="size"/> bits (1..16) of <paramref name="code"/> to the entropy-coded data.</summary>
+    /// <summary>Appends the low <paramref name="size"/> bits (1..28) of <paramref name="code"/> to the entropy-coded data.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void WriteBits(uint code, int size)
     {
+        // Fewer than 36 bits are pending between calls, so 28 more still fit in 64.
         _accumulator = (_accumulator << size) | (code & ((1u << size) - 1));
         _bitCount += size;
-        if (_bitCount >= 48)
+        if (_bitCount >= 36)
         {
             DrainBytes();
         }

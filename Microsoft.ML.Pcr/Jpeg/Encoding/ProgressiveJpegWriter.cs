@@ -28,6 +28,7 @@ internal static class ProgressiveJpegWriter
         try
         {
             var frame = JpegOutputFrame.For(image);
+            context.Dc.Invalidate();
             var script = ProgressiveScanScript.For(frame.Components.Length, frame.ColorSpace);
             var scanEnds = new int[script.Length];
 
@@ -50,66 +51,80 @@ internal static class ProgressiveJpegWriter
         }
     }
 
-    /// <summary>One scan: statistics pass and optimal tables (not for DC refinement, which codes raw bits), DHTs, SOS, data.</summary>
+    /// <summary>
+    /// One scan. DC refinement codes raw bits and needs no table. Every other scan is walked once,
+    /// recording tokens and symbol counts; then its optimal tables, DHTs, SOS and the coded tokens.
+    /// </summary>
     private static void WriteScan(WriterContext context, JpegOutputFrame frame, in ScanSpec scan)
     {
         var w = context.Writer;
-        var state = context.State;
-        bool needsTables = !(scan.IsDc && scan.IsRefinement);
-        if (needsTables)
-        {
-            var counts = context.Counts;
-            Array.Clear(counts);
-            var stats = new StatisticsSink(counts);
-            state.Reset();
-            Encode(ref stats, state, frame, scan);
-
-            // One table per distinct table number, in the order the scan's components name them
-            // (jcphuff's finish_pass_gather and jcmarker's emit_dht both go in component order).
-            int done = 0;
-            int tableClass = scan.IsDc ? 0x00 : 0x10;
-            foreach (int ci in scan.Components)
-            {
-                int t = frame.Components[ci].HuffTable;
-                if ((done & (1 << t)) != 0)
-                {
-                    continue;
-                }
-
-                done |= 1 << t;
-                var table = context.Tables[t];
-                context.Builder.Build(counts.AsSpan(t << 8, 256), table);
-                JpegMarkerWriter.WriteHuffmanTable(w, tableClass | t, table);
-            }
-        }
-
-        JpegMarkerWriter.WriteScanHeader(w, frame, scan);
-        var sink = new OutputSink(w, context.Tables);
-        state.Reset();
-        Encode(ref sink, state, frame, scan);
-        w.FlushBits();
-    }
-
-    private static void Encode<TSink>(ref TSink sink, ProgressiveEntropyState state, JpegOutputFrame frame, in ScanSpec scan)
-        where TSink : struct, IEntropySink
-    {
         if (scan.IsDc)
         {
-            ProgressiveScanEncoder.EncodeDc(ref sink, state, frame, scan);
+            context.Dc.Gather(frame, scan.Components);
+        }
+
+        if (scan.IsDc && scan.IsRefinement)
+        {
+            JpegMarkerWriter.WriteScanHeader(w, frame, scan);
+            ProgressiveScanEncoder.EncodeDcRefine(w, context.Dc, scan.Al);
+            w.FlushBits();
             return;
         }
 
-        var c = frame.Components[scan.Components[0]];
-        if (scan.IsRefinement)
+        var counts = context.Counts;
+        Array.Clear(counts);
+        var sink = new TokenSink(counts, context.Tokens);
+        var state = context.State;
+        state.Reset();
+        if (scan.IsDc)
         {
-            ProgressiveScanEncoder.EncodeAcRefine(ref sink, state, c, scan);
+            Span<int> tables = stackalloc int[4];
+            for (int s = 0; s < scan.Components.Length; s++)
+            {
+                tables[s] = frame.Components[scan.Components[s]].HuffTable;
+            }
+
+            ProgressiveScanEncoder.EncodeDcFirst(ref sink, state, context.Dc, tables, scan.Al);
         }
         else
         {
-            ProgressiveScanEncoder.EncodeAcFirst(ref sink, state, c, scan);
+            var c = frame.Components[scan.Components[0]];
+            if (scan.IsRefinement)
+            {
+                ProgressiveScanEncoder.EncodeAcRefine(ref sink, state, c, scan);
+            }
+            else
+            {
+                ProgressiveScanEncoder.EncodeAcFirst(ref sink, state, c, scan);
+            }
+
+            ProgressiveScanEncoder.FinishAc(ref sink, state, c.HuffTable);
         }
 
-        ProgressiveScanEncoder.FinishAc(ref sink, state, c.HuffTable);
+        context.Tokens = sink.Tokens;
+
+        // One table per distinct table number, in the order the scan's components name them
+        // (jcphuff's finish_pass_gather and jcmarker's emit_dht both go in component order).
+        int done = 0;
+        int tableClass = scan.IsDc ? 0x00 : 0x10;
+        foreach (int ci in scan.Components)
+        {
+            int t = frame.Components[ci].HuffTable;
+            if ((done & (1 << t)) != 0)
+            {
+                continue;
+            }
+
+            done |= 1 << t;
+            var table = context.Tables[t];
+            context.Builder.Build(counts.AsSpan(t << 8, 256), table);
+            table.PackCodes(context.PackedCodes.AsSpan(t << 8, 256));
+            JpegMarkerWriter.WriteHuffmanTable(w, tableClass | t, table);
+        }
+
+        JpegMarkerWriter.WriteScanHeader(w, frame, scan);
+        TokenCoder.Write(sink.Tokens.AsSpan(0, sink.Count), context.PackedCodes, w);
+        w.FlushBits();
     }
 
     /// <summary>Per-thread buffers reused across images so steady-state writing allocates only the returned array.</summary>
@@ -123,9 +138,16 @@ internal static class ProgressiveJpegWriter
 
         public HuffmanTable[] Tables { get; } = [new(), new(), new(), new()];
 
+        public uint[] PackedCodes { get; } = new uint[4 * 256];
+
         public HuffmanTableBuilder Builder { get; } = new();
 
         public ProgressiveEntropyState State { get; } = new();
+
+        public DcSequence Dc { get; } = new();
+
+        /// <summary>Token buffer (pooled; replaced by a larger one when a scan needs it).</summary>
+        public uint[] Tokens { get; set; } = System.Buffers.ArrayPool<uint>.Shared.Rent(64 * 1024);
 
         /// <summary>Returns an unusually large output buffer to the pool instead of pinning it to the thread.</summary>
         public void ShrinkIfHuge()
@@ -134,6 +156,12 @@ internal static class ProgressiveJpegWriter
             {
                 Writer.Dispose();
                 Writer = new JpegBitWriter();
+            }
+
+            if (Tokens.Length > KeepBytes / 4)
+            {
+                System.Buffers.ArrayPool<uint>.Shared.Return(Tokens);
+                Tokens = System.Buffers.ArrayPool<uint>.Shared.Rent(64 * 1024);
             }
         }
     }

@@ -46,78 +46,63 @@ internal static class ProgressiveScanEncoder
     private const int MaxCoefBits = 10; // libjpeg's MAX_COEF_BITS for 8-bit samples
     private const int MaxEobRun = 0x7FFF;
 
-    /// <summary>Encodes a DC scan (first or refinement), interleaved when it has several components.</summary>
-    public static void EncodeDc<TSink>(ref TSink sink, ProgressiveEntropyState state, JpegOutputFrame frame, in ScanSpec scan)
+    /// <summary>Encodes a DC first scan (point transform Al) of a gathered DC sequence.</summary>
+    public static void EncodeDcFirst<TSink>(ref TSink sink, ProgressiveEntropyState state, DcSequence dc, ReadOnlySpan<int> tablesBySlot, int al)
         where TSink : struct, IEntropySink
     {
-        var comps = scan.Components;
-        bool refine = scan.IsRefinement;
-        int al = scan.Al;
-        if (comps.Length == 1)
+        var values = dc.Values;
+        var slots = dc.McuSlots;
+        var last = state.LastDc;
+        int perMcu = dc.BlocksInMcu;
+        Span<int> tables = stackalloc int[10];
+        for (int b = 0; b < perMcu; b++)
         {
-            // Noninterleaved: one block per MCU over the component's real blocks only.
-            var c = frame.Components[comps[0]];
-            var coef = c.Source.Coefficients;
-            int stride = c.Source.BlocksPerRow * 64;
-            int table = c.HuffTable;
-            int last = state.LastDc[0];
-            for (int row = 0; row < c.HeightInBlocks; row++)
+            tables[b] = tablesBySlot[slots[b]];
+        }
+
+        if (perMcu == 1)
+        {
+            int table = tables[0], prev = last[0];
+            for (int i = 0; i < dc.Count; i++)
             {
-                int p = row * stride;
-                for (int col = 0; col < c.WidthInBlocks; col++, p += 64)
-                {
-                    if (refine)
-                    {
-                        sink.Bits((uint)(coef[p] >> al), 1);
-                    }
-                    else
-                    {
-                        last = DcFirst(ref sink, table, coef[p] >> al, last);
-                    }
-                }
+                prev = DcFirst(ref sink, table, values[i] >> al, prev);
             }
 
-            state.LastDc[0] = last;
+            last[0] = prev;
             return;
         }
 
-        // Interleaved: MCUs of h x v blocks per component. Blocks outside the component's real
-        // area are jctrans's dummy blocks: AC zero, DC copied from the previous block of the MCU.
-        var lastDc = state.LastDc;
-        for (int mcuRow = 0; mcuRow < frame.McuRows; mcuRow++)
+        for (int i = 0; i < dc.Count; i += perMcu)
         {
-            for (int mcuCol = 0; mcuCol < frame.McusPerRow; mcuCol++)
+            for (int b = 0; b < perMcu; b++)
             {
-                for (int ci = 0; ci < comps.Length; ci++)
-                {
-                    var c = frame.Components[comps[ci]];
-                    var coef = c.Source.Coefficients;
-                    int bpr = c.Source.BlocksPerRow;
-                    int table = c.HuffTable;
-                    int dc = 0;
-                    for (int y = 0; y < c.VSamp; y++)
-                    {
-                        int row = (mcuRow * c.VSamp) + y;
-                        for (int x = 0; x < c.HSamp; x++)
-                        {
-                            int col = (mcuCol * c.HSamp) + x;
-                            if (row < c.HeightInBlocks && col < c.WidthInBlocks)
-                            {
-                                dc = coef[((row * bpr) + col) * 64];
-                            }
-
-                            if (refine)
-                            {
-                                sink.Bits((uint)(dc >> al), 1);
-                            }
-                            else
-                            {
-                                lastDc[ci] = DcFirst(ref sink, table, dc >> al, lastDc[ci]);
-                            }
-                        }
-                    }
-                }
+                int slot = slots[b];
+                last[slot] = DcFirst(ref sink, tables[b], values[i + b] >> al, last[slot]);
             }
+        }
+    }
+
+    /// <summary>Encodes a DC refinement scan: bit Al of each DC coefficient, no Huffman coding.</summary>
+    public static void EncodeDcRefine(JpegBitWriter writer, DcSequence dc, int al)
+    {
+        var values = dc.Values;
+        int n = dc.Count, i = 0;
+
+        // The bits are consecutive in the stream: write them 16 at a time.
+        for (; i + 16 <= n; i += 16)
+        {
+            uint code = 0;
+            for (int j = 0; j < 16; j++)
+            {
+                code = (code << 1) | (uint)((values[i + j] >> al) & 1);
+            }
+
+            writer.WriteBits(code, 16);
+        }
+
+        for (; i < n; i++)
+        {
+            writer.WriteBits((uint)(values[i] >> al) & 1, 1);
         }
     }
 
@@ -175,8 +160,7 @@ internal static class ProgressiveScanEncoder
                         throw new PcrFormatException($"DCT coefficient {v} out of range");
                     }
 
-                    sink.Symbol(table, (r << 4) + nbits);
-                    sink.Bits((uint)(v < 0 ? ~a : a), nbits);
+                    sink.SymbolAndBits(table, (r << 4) + nbits, (uint)(v < 0 ? ~a : a), nbits);
                 }
                 while (nz != 0);
 
@@ -244,8 +228,7 @@ internal static class ProgressiveScanEncoder
                     }
 
                     EmitEobRun(ref sink, state, table, ref eobRun);
-                    sink.Symbol(table, (r << 4) + 1);
-                    sink.Bits(v < 0 ? 0u : 1u, 1);
+                    sink.SymbolAndBits(table, (r << 4) + 1, v < 0 ? 0u : 1u, 1);
                     sink.CorrectionBits(buffer.AsSpan(brStart, br));
                     brStart = 0;
                     br = 0;
@@ -291,10 +274,13 @@ internal static class ProgressiveScanEncoder
             throw new PcrFormatException($"DC difference {diff} out of range");
         }
 
-        sink.Symbol(table, nbits);
         if (nbits != 0)
         {
-            sink.Bits((uint)(diff < 0 ? ~a : a), nbits);
+            sink.SymbolAndBits(table, nbits, (uint)(diff < 0 ? ~a : a), nbits);
+        }
+        else
+        {
+            sink.Symbol(table, 0);
         }
 
         return value;
@@ -310,10 +296,13 @@ internal static class ProgressiveScanEncoder
         }
 
         int nbits = 31 - BitOperations.LeadingZeroCount((uint)eobRun);
-        sink.Symbol(table, nbits << 4);
         if (nbits != 0)
         {
-            sink.Bits((uint)eobRun, nbits);
+            sink.SymbolAndBits(table, nbits << 4, (uint)eobRun, nbits);
+        }
+        else
+        {
+            sink.Symbol(table, 0);
         }
 
         eobRun = 0;
@@ -325,6 +314,20 @@ internal static class ProgressiveScanEncoder
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong AboveMask(ref short block, ushort threshold)
     {
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var t256 = Vector256.Create(threshold);
+            ulong m = 0;
+            for (int i = 0; i < 4; i++)
+            {
+                var v = Vector256.LoadUnsafe(ref block, (nuint)(i * 16));
+                var a = Vector256.Abs(v).AsUInt16();
+                m |= (ulong)Vector256.GreaterThan(a, t256).ExtractMostSignificantBits() << (i * 16);
+            }
+
+            return m;
+        }
+
         var t = Vector128.Create(threshold);
         ulong mask = 0;
         for (int i = 0; i < 8; i++)
