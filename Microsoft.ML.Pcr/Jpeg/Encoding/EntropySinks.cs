@@ -19,8 +19,8 @@ internal interface IEntropySink
     /// <summary>A symbol followed by the low <paramref name="size"/> bits (1..15) of <paramref name="bits"/>.</summary>
     void SymbolAndBits(int table, int symbol, uint bits, int size);
 
-    /// <summary>Writes buffered refinement correction bits, one per byte; statistics ignore them.</summary>
-    void CorrectionBits(ReadOnlySpan<byte> bits);
+    /// <summary>Writes the low <paramref name="count"/> bits (0..64) of <paramref name="bits"/>, highest first; statistics ignore them.</summary>
+    void RawBits(ulong bits, int count);
 }
 
 /// <summary>
@@ -31,7 +31,7 @@ internal interface IEntropySink
 internal struct TokenSink : IEntropySink
 {
     /// <summary>Symbol value of a token that holds only raw bits.</summary>
-    public const int RawBits = 256;
+    public const int RawSymbol = 256;
 
     private readonly int[] _counts;
     private uint[] _tokens;
@@ -74,23 +74,21 @@ internal struct TokenSink : IEntropySink
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Bits(uint code, int size) => Add(Pack(0, RawBits, code, size));
+    public void Bits(uint code, int size) => Add(Pack(0, RawSymbol, code, size));
 
     /// <inheritdoc/>
-    public void CorrectionBits(ReadOnlySpan<byte> bits)
+    public void RawBits(ulong bits, int count)
     {
-        int i = 0;
-        while (i < bits.Length)
+        // Tokens carry at most 16 bits: split, oldest bits first.
+        while (count > 16)
         {
-            int n = Math.Min(16, bits.Length - i);
-            uint code = 0;
-            for (int j = 0; j < n; j++)
-            {
-                code = (code << 1) | bits[i + j];
-            }
+            count -= 16;
+            Add(Pack(0, RawSymbol, (uint)(bits >> count), 16));
+        }
 
-            Add(Pack(0, RawBits, code, n));
-            i += n;
+        if (count > 0)
+        {
+            Add(Pack(0, RawSymbol, (uint)bits, count));
         }
     }
 
@@ -132,7 +130,7 @@ internal static class TokenCoder
             int symbol = (int)(t & 0x1FF);
             int size = (int)((t >> 9) & 31);
             uint bits = t >> 16;
-            if (symbol == TokenSink.RawBits)
+            if (symbol == TokenSink.RawSymbol)
             {
                 writer.WriteBits(bits, size);
                 continue;
@@ -188,21 +186,17 @@ internal readonly struct OutputSink : IEntropySink
     public void Bits(uint code, int size) => _writer.WriteBits(code, size);
 
     /// <inheritdoc/>
-    public void CorrectionBits(ReadOnlySpan<byte> bits)
+    public void RawBits(ulong bits, int count)
     {
-        // Correction bits are consecutive in the stream: pack up to 16 per write.
-        int i = 0;
-        while (i < bits.Length)
+        if (count > 32)
         {
-            int n = Math.Min(16, bits.Length - i);
-            uint code = 0;
-            for (int j = 0; j < n; j++)
-            {
-                code = (code << 1) | bits[i + j];
-            }
+            count -= 32;
+            _writer.WriteBits((uint)(bits >> count), 32);
+        }
 
-            _writer.WriteBits(code, n);
-            i += n;
+        if (count > 0)
+        {
+            _writer.WriteBits((uint)bits, count);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
 namespace Microsoft.ML.Pcr.Jpeg;
@@ -61,16 +62,16 @@ internal sealed class JpegBitWriter : IDisposable
         _buffer[_position++] = (byte)code;
     }
 
-    /// <summary>Appends the low <paramref name="size"/> bits (1..28) of <paramref name="code"/> to the entropy-coded data.</summary>
+    /// <summary>Appends the low <paramref name="size"/> bits (1..32) of <paramref name="code"/> to the entropy-coded data.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void WriteBits(uint code, int size)
     {
-        // Fewer than 36 bits are pending between calls, so 28 more still fit in 64.
-        _accumulator = (_accumulator << size) | (code & ((1u << size) - 1));
+        // Fewer than 32 bits are pending between calls, so 32 more still fit in 64.
+        _accumulator = (_accumulator << size) | (code & (uint)((1UL << size) - 1));
         _bitCount += size;
-        if (_bitCount >= 36)
+        if (_bitCount >= 32)
         {
-            DrainBytes();
+            Drain32();
         }
     }
 
@@ -102,6 +103,35 @@ internal sealed class JpegBitWriter : IDisposable
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = [];
         }
+    }
+
+    /// <summary>Moves the oldest 32 pending bits to the buffer: one store when none of the 4 bytes is 0xFF.</summary>
+    private void Drain32()
+    {
+        Ensure(8);
+        int n = _bitCount - 32;
+        uint word = (uint)(_accumulator >> n);
+        if ((((~word) - 0x01010101u) & word & 0x80808080u) == 0)
+        {
+            // No 0xFF byte (a zero byte in ~word would be one): no stuffing needed.
+            BinaryPrimitives.WriteUInt32BigEndian(_buffer.AsSpan(_position, 4), word);
+            _position += 4;
+        }
+        else
+        {
+            for (int shift = 24; shift >= 0; shift -= 8)
+            {
+                byte b = (byte)(word >> shift);
+                _buffer[_position++] = b;
+                if (b == 0xFF)
+                {
+                    _buffer[_position++] = 0;
+                }
+            }
+        }
+
+        _bitCount = n;
+        _accumulator &= (1UL << n) - 1;
     }
 
     /// <summary>Moves all whole bytes from the accumulator to the buffer, stuffing a zero after each 0xFF.</summary>

@@ -7,7 +7,8 @@ namespace Microsoft.ML.Pcr.Jpeg;
 
 /// <summary>
 /// Entropy state of one progressive scan pass (libjpeg's phuff_entropy_encoder fields):
-/// DC predictions, the pending end-of-band run and the buffered AC refinement correction bits.
+/// DC predictions, the pending end-of-band run and the AC refinement correction bits buffered
+/// with it (libjpeg's BE bits; kept here as one chunk of up to 63 bits per block).
 /// </summary>
 internal sealed class ProgressiveEntropyState
 {
@@ -20,11 +21,17 @@ internal sealed class ProgressiveEntropyState
     /// <summary>Pending run of end-of-band blocks (libjpeg's EOBRUN).</summary>
     public int EobRun { get; set; }
 
-    /// <summary>Correction bits buffered with the pending EOB run (libjpeg's BE).</summary>
+    /// <summary>Number of correction bits buffered with the pending EOB run (libjpeg's BE).</summary>
     public int BufferedBits { get; set; }
 
-    /// <summary>Correction bits, one per byte.</summary>
-    public byte[] CorrectionBits { get; } = new byte[MaxCorrectionBits];
+    /// <summary>Buffered correction bits: chunk i is the low <see cref="ChunkSizes"/>[i] bits, oldest bit highest.</summary>
+    public ulong[] Chunks { get; } = new ulong[MaxCorrectionBits];
+
+    /// <summary>Bits in each chunk (1..63).</summary>
+    public byte[] ChunkSizes { get; } = new byte[MaxCorrectionBits];
+
+    /// <summary>Number of chunks buffered.</summary>
+    public int ChunkCount { get; set; }
 
     /// <summary>Starts a pass.</summary>
     public void Reset()
@@ -32,6 +39,7 @@ internal sealed class ProgressiveEntropyState
         Array.Clear(LastDc);
         EobRun = 0;
         BufferedBits = 0;
+        ChunkCount = 0;
     }
 }
 
@@ -116,6 +124,7 @@ internal static class ProgressiveScanEncoder
         int stride = c.Source.BlocksPerRow * 64;
         ushort threshold = (ushort)((1 << al) - 1);
         ulong bandMask = sl == 64 ? ulong.MaxValue : (1UL << sl) - 1;
+        int firstVector = ss >> 4, lastVector = scan.Se >> 4;
         int eobRun = state.EobRun;
         for (int row = 0; row < c.HeightInBlocks; row++)
         {
@@ -123,12 +132,12 @@ internal static class ProgressiveScanEncoder
             for (int col = 0; col < c.WidthInBlocks; col++, p += 64)
             {
                 ref short block = ref coef[p];
-                ulong nz = (AboveMask(ref block, threshold) >> ss) & bandMask;
+                ulong nz = (AboveMask(ref block, firstVector, lastVector, threshold) >> ss) & bandMask;
                 if (nz == 0)
                 {
                     if (++eobRun == MaxEobRun)
                     {
-                        EmitEobRun(ref sink, state, table, ref eobRun);
+                        EmitEobRun(ref sink, table, ref eobRun, state);
                     }
 
                     continue;
@@ -136,7 +145,7 @@ internal static class ProgressiveScanEncoder
 
                 if (eobRun > 0)
                 {
-                    EmitEobRun(ref sink, state, table, ref eobRun);
+                    EmitEobRun(ref sink, table, ref eobRun, state);
                 }
 
                 int next = 0; // band index after the last coded coefficient
@@ -157,7 +166,7 @@ internal static class ProgressiveScanEncoder
                     int nbits = 32 - BitOperations.LeadingZeroCount((uint)a);
                     if (nbits > MaxCoefBits)
                     {
-                        throw new PcrFormatException($"DCT coefficient {v} out of range");
+                        ThrowCoefficientRange(v);
                     }
 
                     sink.SymbolAndBits(table, (r << 4) + nbits, (uint)(v < 0 ? ~a : a), nbits);
@@ -166,7 +175,7 @@ internal static class ProgressiveScanEncoder
 
                 if (next < sl && ++eobRun == MaxEobRun)
                 {
-                    EmitEobRun(ref sink, state, table, ref eobRun);
+                    EmitEobRun(ref sink, table, ref eobRun, state);
                 }
             }
         }
@@ -182,25 +191,28 @@ internal static class ProgressiveScanEncoder
         int table = c.HuffTable;
         var coef = c.Source.Coefficients;
         int stride = c.Source.BlocksPerRow * 64;
-        ushort nonzero = (ushort)((1 << al) - 1);   // |v| >> al >= 1
-        ushort previous = (ushort)((2 << al) - 1);  // |v| >> al >= 2: was nonzero before this scan
         ulong bandMask = sl == 64 ? ulong.MaxValue : (1UL << sl) - 1;
-        var buffer = state.CorrectionBits;
+        int firstVector = ss >> 4, lastVector = scan.Se >> 4;
         int eobRun = state.EobRun;
         for (int row = 0; row < c.HeightInBlocks; row++)
         {
             int p = row * stride;
             for (int col = 0; col < c.WidthInBlocks; col++, p += 64)
             {
-                ref short block = ref coef[p];
-                ulong nz = (AboveMask(ref block, nonzero) >> ss) & bandMask;
-                ulong old = (AboveMask(ref block, previous) >> ss) & bandMask;
+                RefineMasks(ref coef[p], firstVector, lastVector, al, out ulong nz, out ulong old, out ulong bit);
+                nz = (nz >> ss) & bandMask;
+                old = (old >> ss) & bandMask;
+                bit >>= ss;
                 ulong newlyOne = nz & ~old;
 
                 // EOB: band index of the last coefficient that becomes nonzero in this scan.
                 int eob = newlyOne == 0 ? 0 : 63 - BitOperations.LeadingZeroCount(newlyOne);
                 int r = 0, next = 0;
-                int brStart = state.BufferedBits, br = 0;
+
+                // This block's correction bits (libjpeg's BR), oldest highest; they go out after the
+                // next symbol, or join the EOB run's buffered bits at the end of the block.
+                ulong brBits = 0;
+                int br = 0;
                 while (nz != 0)
                 {
                     int k = BitOperations.TrailingZeroCount(nz);
@@ -211,27 +223,43 @@ internal static class ProgressiveScanEncoder
                     // ZRLs, unless they can be folded into the EOB that follows the last new coefficient.
                     while (r > 15 && k <= eob)
                     {
-                        EmitEobRun(ref sink, state, table, ref eobRun);
+                        if (eobRun > 0)
+                        {
+                            EmitEobRun(ref sink, table, ref eobRun, state);
+                        }
+
                         sink.Symbol(table, 0xF0);
                         r -= 16;
-                        sink.CorrectionBits(buffer.AsSpan(brStart, br));
-                        brStart = 0;
-                        br = 0;
+                        if (br > 0)
+                        {
+                            sink.RawBits(brBits, br);
+                            brBits = 0;
+                            br = 0;
+                        }
                     }
 
-                    int v = Unsafe.Add(ref block, ss + k);
                     if ((old & (1UL << k)) != 0)
                     {
-                        // Previously nonzero: only a correction bit, sent with the next symbol.
-                        buffer[brStart + br++] = (byte)((Math.Abs(v) >> al) & 1);
+                        // Previously nonzero: only a correction bit (bit Al of |v|).
+                        brBits = (brBits << 1) | ((bit >> k) & 1);
+                        br++;
                         continue;
                     }
 
-                    EmitEobRun(ref sink, state, table, ref eobRun);
+                    if (eobRun > 0)
+                    {
+                        EmitEobRun(ref sink, table, ref eobRun, state);
+                    }
+
+                    int v = coef[p + ss + k];
                     sink.SymbolAndBits(table, (r << 4) + 1, v < 0 ? 0u : 1u, 1);
-                    sink.CorrectionBits(buffer.AsSpan(brStart, br));
-                    brStart = 0;
-                    br = 0;
+                    if (br > 0)
+                    {
+                        sink.RawBits(brBits, br);
+                        brBits = 0;
+                        br = 0;
+                    }
+
                     r = 0;
                 }
 
@@ -239,12 +267,18 @@ internal static class ProgressiveScanEncoder
                 if (r > 0 || br > 0)
                 {
                     eobRun++;
-                    state.BufferedBits += br;
+                    if (br > 0)
+                    {
+                        int n = state.ChunkCount++;
+                        state.Chunks[n] = brBits;
+                        state.ChunkSizes[n] = (byte)br;
+                        state.BufferedBits += br;
+                    }
 
                     // Force the run out before the counter or the correction-bit buffer could overflow.
                     if (eobRun == MaxEobRun || state.BufferedBits > ProgressiveEntropyState.MaxCorrectionBits - 64 + 1)
                     {
-                        EmitEobRun(ref sink, state, table, ref eobRun);
+                        EmitEobRun(ref sink, table, ref eobRun, state);
                     }
                 }
             }
@@ -258,7 +292,7 @@ internal static class ProgressiveScanEncoder
         where TSink : struct, IEntropySink
     {
         int eobRun = state.EobRun;
-        EmitEobRun(ref sink, state, table, ref eobRun);
+        EmitEobRun(ref sink, table, ref eobRun, state);
         state.EobRun = eobRun;
     }
 
@@ -287,7 +321,7 @@ internal static class ProgressiveScanEncoder
     }
 
     /// <summary>libjpeg's emit_eobrun: the EOBn symbol, the run's low bits, then the buffered correction bits.</summary>
-    private static void EmitEobRun<TSink>(ref TSink sink, ProgressiveEntropyState state, int table, ref int eobRun)
+    private static void EmitEobRun<TSink>(ref TSink sink, int table, ref int eobRun, ProgressiveEntropyState state)
         where TSink : struct, IEntropySink
     {
         if (eobRun == 0)
@@ -306,37 +340,90 @@ internal static class ProgressiveScanEncoder
         }
 
         eobRun = 0;
-        sink.CorrectionBits(state.CorrectionBits.AsSpan(0, state.BufferedBits));
-        state.BufferedBits = 0;
+        int chunks = state.ChunkCount;
+        if (chunks > 0)
+        {
+            var bits = state.Chunks;
+            var sizes = state.ChunkSizes;
+            for (int i = 0; i < chunks; i++)
+            {
+                sink.RawBits(bits[i], sizes[i]);
+            }
+
+            state.ChunkCount = 0;
+            state.BufferedBits = 0;
+        }
     }
 
-    /// <summary>Bit k set where |block[k]| &gt; <paramref name="threshold"/> (unsigned, so -32768 counts as large).</summary>
+    private static void ThrowCoefficientRange(int v) => throw new PcrFormatException($"DCT coefficient {v} out of range");
+
+    /// <summary>
+    /// Bit k set where |block[k]| &gt; <paramref name="threshold"/> (unsigned, so -32768 counts as
+    /// large), for the 16-coefficient groups firstVector..lastVector only (others read as zero).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong AboveMask(ref short block, ushort threshold)
+    private static ulong AboveMask(ref short block, int firstVector, int lastVector, ushort threshold)
     {
         if (Vector256.IsHardwareAccelerated)
         {
-            var t256 = Vector256.Create(threshold);
+            var t = Vector256.Create(threshold);
             ulong m = 0;
-            for (int i = 0; i < 4; i++)
+            for (int i = firstVector; i <= lastVector; i++)
             {
-                var v = Vector256.LoadUnsafe(ref block, (nuint)(i * 16));
-                var a = Vector256.Abs(v).AsUInt16();
-                m |= (ulong)Vector256.GreaterThan(a, t256).ExtractMostSignificantBits() << (i * 16);
+                var a = Vector256.Abs(Vector256.LoadUnsafe(ref block, (nuint)(i * 16))).AsUInt16();
+                m |= (ulong)Vector256.GreaterThan(a, t).ExtractMostSignificantBits() << (i * 16);
             }
 
             return m;
         }
 
-        var t = Vector128.Create(threshold);
+        var t128 = Vector128.Create(threshold);
         ulong mask = 0;
-        for (int i = 0; i < 8; i++)
+        for (int i = firstVector * 2; i <= (lastVector * 2) + 1; i++)
         {
-            var v = Vector128.LoadUnsafe(ref block, (nuint)(i * 8));
-            var a = Vector128.Abs(v).AsUInt16();
-            mask |= (ulong)Vector128.GreaterThan(a, t).ExtractMostSignificantBits() << (i * 8);
+            var a = Vector128.Abs(Vector128.LoadUnsafe(ref block, (nuint)(i * 8))).AsUInt16();
+            mask |= (ulong)Vector128.GreaterThan(a, t128).ExtractMostSignificantBits() << (i * 8);
         }
 
         return mask;
+    }
+
+    /// <summary>
+    /// The masks an AC refinement block needs, one load per 16-coefficient group:
+    /// nonzero = |v| &gt;&gt; al is not 0; old = it is at least 2 (nonzero before this scan);
+    /// bit = bit al of |v| (the correction bit).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RefineMasks(ref short block, int firstVector, int lastVector, int al, out ulong nonzero, out ulong old, out ulong bit)
+    {
+        nonzero = 0;
+        old = 0;
+        bit = 0;
+        ushort t1 = (ushort)((1 << al) - 1), t2 = (ushort)((2 << al) - 1);
+        int up = 15 - al;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var v1 = Vector256.Create(t1);
+            var v2 = Vector256.Create(t2);
+            for (int i = firstVector; i <= lastVector; i++)
+            {
+                var a = Vector256.Abs(Vector256.LoadUnsafe(ref block, (nuint)(i * 16))).AsUInt16();
+                nonzero |= (ulong)Vector256.GreaterThan(a, v1).ExtractMostSignificantBits() << (i * 16);
+                old |= (ulong)Vector256.GreaterThan(a, v2).ExtractMostSignificantBits() << (i * 16);
+                bit |= (ulong)Vector256.ShiftLeft(a, up).ExtractMostSignificantBits() << (i * 16);
+            }
+
+            return;
+        }
+
+        var w1 = Vector128.Create(t1);
+        var w2 = Vector128.Create(t2);
+        for (int i = firstVector * 2; i <= (lastVector * 2) + 1; i++)
+        {
+            var a = Vector128.Abs(Vector128.LoadUnsafe(ref block, (nuint)(i * 8))).AsUInt16();
+            nonzero |= (ulong)Vector128.GreaterThan(a, w1).ExtractMostSignificantBits() << (i * 8);
+            old |= (ulong)Vector128.GreaterThan(a, w2).ExtractMostSignificantBits() << (i * 8);
+            bit |= (ulong)Vector128.ShiftLeft(a, up).ExtractMostSignificantBits() << (i * 8);
+        }
     }
 }
