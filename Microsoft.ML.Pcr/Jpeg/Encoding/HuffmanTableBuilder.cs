@@ -76,57 +76,19 @@ internal sealed class HuffmanTableBuilder
         others[256] = -1;
         active[n++] = 256;
 
-        while (true)
+        long total = 1;
+        for (int p = 0; p < n - 1; p++)
         {
-            // c1 = least nonzero frequency, ties to the larger symbol; c2 = next least, same rule.
-            int c1 = -1, c2 = -1, c2Pos = -1;
-            long v = 1000000000L;
-            for (int p = 0; p < n; p++)
-            {
-                int s = active[p];
-                if (freq[s] <= v)
-                {
-                    v = freq[s];
-                    c1 = s;
-                }
-            }
+            total += freq[active[p]];
+        }
 
-            v = 1000000000L;
-            for (int p = 0; p < n; p++)
-            {
-                int s = active[p];
-                if (freq[s] <= v && s != c1)
-                {
-                    v = freq[s];
-                    c2 = s;
-                    c2Pos = p;
-                }
-            }
-
-            if (c2 < 0)
-            {
-                break;
-            }
-
-            freq[c1] += freq[c2];
-            freq[c2] = 0;
-            Array.Copy(active, c2Pos + 1, active, c2Pos, n - c2Pos - 1); // c2 leaves the set; order kept
-            n--;
-
-            codeSize[c1]++;
-            while (others[c1] >= 0)
-            {
-                c1 = others[c1];
-                codeSize[c1]++;
-            }
-
-            others[c1] = c2;
-            codeSize[c2]++;
-            while (others[c2] >= 0)
-            {
-                c2 = others[c2];
-                codeSize[c2]++;
-            }
+        if (total < 1000000000L)
+        {
+            MergeWithHeap(n);
+        }
+        else
+        {
+            MergeByScanning(n); // libjpeg's literal search, whose 10^9 ceiling matters only here
         }
 
         var bits = _bits;
@@ -201,6 +163,131 @@ internal sealed class HuffmanTableBuilder
 
         MakeCodes(table);
     }
+
+    /// <summary>
+    /// Huffman's merging as libjpeg does it: repeatedly c1 = the least frequency (ties to the
+    /// larger symbol), c2 = the next least by the same rule; c2's tree joins c1's. A heap keyed
+    /// on (frequency, descending symbol) picks exactly the same pairs, as keys are unique.
+    /// </summary>
+    private void MergeWithHeap(int n)
+    {
+        var heap = _active; // active[0..n) becomes the heap
+        for (int i = (n / 2) - 1; i >= 0; i--)
+        {
+            SiftDown(heap, n, i);
+        }
+
+        var freq = _freq;
+        while (n > 1)
+        {
+            int c1 = heap[0];
+            heap[0] = heap[--n];
+            SiftDown(heap, n, 0);
+            int c2 = heap[0];
+            freq[c1] += freq[c2];
+            freq[c2] = 0;
+            heap[0] = c1; // c1 grew: it can only move down
+            SiftDown(heap, n, 0);
+            Join(c1, c2);
+        }
+    }
+
+    /// <summary>libjpeg's literal O(n^2) search (used when counts reach its 10^9 search ceiling).</summary>
+    private void MergeByScanning(int n)
+    {
+        var freq = _freq;
+        var active = _active;
+        while (true)
+        {
+            int c1 = -1, c2 = -1, c2Pos = -1;
+            long v = 1000000000L;
+            for (int p = 0; p < n; p++)
+            {
+                int s = active[p];
+                if (freq[s] <= v)
+                {
+                    v = freq[s];
+                    c1 = s;
+                }
+            }
+
+            v = 1000000000L;
+            for (int p = 0; p < n; p++)
+            {
+                int s = active[p];
+                if (freq[s] <= v && s != c1)
+                {
+                    v = freq[s];
+                    c2 = s;
+                    c2Pos = p;
+                }
+            }
+
+            if (c2 < 0)
+            {
+                return;
+            }
+
+            freq[c1] += freq[c2];
+            freq[c2] = 0;
+            Array.Copy(active, c2Pos + 1, active, c2Pos, n - c2Pos - 1);
+            n--;
+            Join(c1, c2);
+        }
+    }
+
+    /// <summary>Lengthens every code in c1's and c2's trees by one and chains c2's tree after c1's.</summary>
+    private void Join(int c1, int c2)
+    {
+        var codeSize = _codeSize;
+        var others = _others;
+        codeSize[c1]++;
+        while (others[c1] >= 0)
+        {
+            c1 = others[c1];
+            codeSize[c1]++;
+        }
+
+        others[c1] = c2;
+        codeSize[c2]++;
+        while (others[c2] >= 0)
+        {
+            c2 = others[c2];
+            codeSize[c2]++;
+        }
+    }
+
+    private void SiftDown(int[] heap, int n, int i)
+    {
+        var freq = _freq;
+        int item = heap[i];
+        while (true)
+        {
+            int child = (2 * i) + 1;
+            if (child >= n)
+            {
+                break;
+            }
+
+            if (child + 1 < n && Before(freq, heap[child + 1], heap[child]))
+            {
+                child++;
+            }
+
+            if (!Before(freq, heap[child], item))
+            {
+                break;
+            }
+
+            heap[i] = heap[child];
+            i = child;
+        }
+
+        heap[i] = item;
+    }
+
+    /// <summary>Whether symbol a is merged before b: smaller frequency, or equal frequency and larger symbol.</summary>
+    private static bool Before(long[] freq, int a, int b) => freq[a] < freq[b] || (freq[a] == freq[b] && a > b);
 
     /// <summary>jpeg_make_c_derived_tbl: canonical codes from Bits/Values, indexed by symbol.</summary>
     private static void MakeCodes(HuffmanTable table)

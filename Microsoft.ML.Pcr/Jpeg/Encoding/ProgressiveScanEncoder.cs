@@ -205,45 +205,33 @@ internal static class ProgressiveScanEncoder
                 bit >>= ss;
                 ulong newlyOne = nz & ~old;
 
-                // EOB: band index of the last coefficient that becomes nonzero in this scan.
-                int eob = newlyOne == 0 ? 0 : 63 - BitOperations.LeadingZeroCount(newlyOne);
-                int r = 0, next = 0;
+                // libjpeg emits ZRLs only up to the last newly nonzero coefficient (its EOB); later
+                // zero runs fold into the EOB run. Walking segment by segment up to each new
+                // coefficient gives exactly that.
+                ulong zeros = ~nz & bandMask;
 
                 // This block's correction bits (libjpeg's BR), oldest highest; they go out after the
                 // next symbol, or join the EOB run's buffered bits at the end of the block.
                 ulong brBits = 0;
                 int br = 0;
-                while (nz != 0)
+
+                // Walk from one newly nonzero coefficient to the next. Previously nonzero ones in
+                // between only add correction bits; zero-history ones count toward the run length.
+                int prev = 0;
+                while (newlyOne != 0)
                 {
-                    int k = BitOperations.TrailingZeroCount(nz);
-                    nz &= nz - 1;
-                    r += k - next;
-                    next = k + 1;
-
-                    // ZRLs, unless they can be folded into the EOB that follows the last new coefficient.
-                    while (r > 15 && k <= eob)
+                    int k = BitOperations.TrailingZeroCount(newlyOne);
+                    newlyOne &= newlyOne - 1;
+                    ulong segment = ((1UL << k) - 1) & ~((1UL << prev) - 1);
+                    ulong oldHere = old & segment;
+                    int r = BitOperations.PopCount(zeros & segment);
+                    if (r > 15)
                     {
-                        if (eobRun > 0)
-                        {
-                            EmitEobRun(ref sink, table, ref eobRun, state);
-                        }
-
-                        sink.Symbol(table, 0xF0);
-                        r -= 16;
-                        if (br > 0)
-                        {
-                            sink.RawBits(brBits, br);
-                            brBits = 0;
-                            br = 0;
-                        }
+                        r = ZeroRunsWithCorrections(ref sink, state, table, ref eobRun, zeros, oldHere, bit, prev, k, ref brBits, ref br);
                     }
-
-                    if ((old & (1UL << k)) != 0)
+                    else
                     {
-                        // Previously nonzero: only a correction bit (bit Al of |v|).
-                        brBits = (brBits << 1) | ((bit >> k) & 1);
-                        br++;
-                        continue;
+                        AppendCorrectionBits(oldHere, bit, ref brBits, ref br);
                     }
 
                     if (eobRun > 0)
@@ -260,12 +248,13 @@ internal static class ProgressiveScanEncoder
                         br = 0;
                     }
 
-                    r = 0;
+                    prev = k + 1;
                 }
 
-                r |= sl - next;
-                if (r > 0 || br > 0)
+                // After the last new coefficient (past EOB, so no ZRLs) only correction bits remain.
+                if (prev < sl)
                 {
+                    AppendCorrectionBits(old & ~((1UL << prev) - 1), bit, ref brBits, ref br);
                     eobRun++;
                     if (br > 0)
                     {
@@ -318,6 +307,60 @@ internal static class ProgressiveScanEncoder
         }
 
         return value;
+    }
+
+    /// <summary>Appends bit Al of each coefficient in <paramref name="mask"/>, lowest index first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AppendCorrectionBits(ulong mask, ulong bit, ref ulong brBits, ref int br)
+    {
+        while (mask != 0)
+        {
+            int j = BitOperations.TrailingZeroCount(mask);
+            mask &= mask - 1;
+            brBits = (brBits << 1) | ((bit >> j) & 1);
+            br++;
+        }
+    }
+
+    /// <summary>
+    /// The rare segment before a new coefficient that holds more than 15 zero-history
+    /// coefficients: replays libjpeg's loop coefficient by coefficient, emitting a ZRL (with the
+    /// pending EOB run and correction bits) at each nonzero position reached with a run over 15.
+    /// Returns the run length left for the new coefficient's symbol.
+    /// </summary>
+    private static int ZeroRunsWithCorrections<TSink>(
+        ref TSink sink, ProgressiveEntropyState state, int table, ref int eobRun, ulong zeros, ulong oldHere, ulong bit, int from, int k, ref ulong brBits, ref int br)
+        where TSink : struct, IEntropySink
+    {
+        int r = 0, pos = from;
+        while (true)
+        {
+            bool atNew = oldHere == 0;
+            int j = atNew ? k : BitOperations.TrailingZeroCount(oldHere);
+            oldHere &= oldHere - 1;
+            r += BitOperations.PopCount(zeros & ((1UL << j) - 1) & ~((1UL << pos) - 1));
+            pos = j + 1;
+            while (r > 15)
+            {
+                EmitEobRun(ref sink, table, ref eobRun, state);
+                sink.Symbol(table, 0xF0);
+                r -= 16;
+                if (br > 0)
+                {
+                    sink.RawBits(brBits, br);
+                    brBits = 0;
+                    br = 0;
+                }
+            }
+
+            if (atNew)
+            {
+                return r;
+            }
+
+            brBits = (brBits << 1) | ((bit >> j) & 1);
+            br++;
+        }
     }
 
     /// <summary>libjpeg's emit_eobrun: the EOBn symbol, the run's low bits, then the buffered correction bits.</summary>
