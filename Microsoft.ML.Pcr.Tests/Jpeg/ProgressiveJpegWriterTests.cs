@@ -44,6 +44,41 @@ public sealed class ProgressiveJpegWriterTests
         CollectionAssert.AreEqual(GoldenScanEnds(golden), scanEnds, $"{name}: scan ends");
     }
 
+    public static IEnumerable<object[]> Synthetic => SyntheticCoefficientImages.Names.Select(n => new object[] { n });
+
+    /// <summary>
+    /// Rare paths on generated coefficients; golden = jpegtran's output for the writer's output.
+    /// With PCR_JPEG_SYNTHETIC_OUT set, the writer's output is saved there to regenerate them.
+    /// </summary>
+    [TestMethod]
+    [DynamicData(nameof(Synthetic))]
+    public void SyntheticImagesEqualJpegtranGolden(string name)
+    {
+        using var image = SyntheticCoefficientImages.Create(name);
+        var output = new ArrayBufferWriter<byte>();
+        var scanEnds = ProgressiveJpegWriter.Write(image, output);
+        var written = output.WrittenSpan.ToArray();
+        var dump = Environment.GetEnvironmentVariable("PCR_JPEG_SYNTHETIC_OUT");
+        if (!string.IsNullOrEmpty(dump))
+        {
+            File.WriteAllBytes(Path.Combine(dump, $"synthetic-{name}.jpg"), written);
+        }
+
+        var golden = File.ReadAllBytes(Path.Combine(JpegDir, "golden", $"synthetic-{name}.jpg"));
+        Assert.IsTrue(golden.AsSpan().SequenceEqual(written), $"{name}: first difference at byte {FirstDifference(golden, written)} of {golden.Length}/{written.Length}");
+        CollectionAssert.AreEqual(GoldenScanEnds(golden), scanEnds, $"{name}: scan ends");
+    }
+
+    [TestMethod]
+    public void MoreThanFourComponentsAreRejectedAsJpegtranDoes()
+    {
+        // libjpeg-turbo 2.1.5 matches SOS components only among the first 4 of the frame.
+        using var image = SyntheticCoefficientImages.Create("five-components");
+        var output = new ArrayBufferWriter<byte>();
+        Assert.ThrowsExactly<PcrFormatException>(() => ProgressiveJpegWriter.Write(image, output));
+        Assert.AreEqual(0, output.WrittenCount);
+    }
+
     [TestMethod]
     public void ScanEndsAreRelativeToTheFirstByteWritten()
     {

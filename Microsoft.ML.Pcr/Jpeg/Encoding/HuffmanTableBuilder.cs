@@ -47,8 +47,11 @@ internal sealed class HuffmanTableBuilder
     private readonly int[] _bits = new int[MaxCodeLength + 1];
     private readonly int[] _offset = new int[MaxCodeLength + 2];
 
-    /// <summary>Builds <paramref name="table"/> from symbol counts (256 entries; entry 256 is ignored).</summary>
-    public void Build(ReadOnlySpan<int> counts, HuffmanTable table)
+    /// <summary>Builds <paramref name="table"/> from symbol counts (256 entries).</summary>
+    public void Build(ReadOnlySpan<int> counts, HuffmanTable table) => Build(counts, table, literalSearch: false);
+
+    /// <summary>As <see cref="Build(ReadOnlySpan{int}, HuffmanTable)"/>; <paramref name="literalSearch"/> forces libjpeg's own O(n^2) search (for tests).</summary>
+    internal void Build(ReadOnlySpan<int> counts, HuffmanTable table, bool literalSearch)
     {
         var freq = _freq;
         var codeSize = _codeSize;
@@ -82,7 +85,7 @@ internal sealed class HuffmanTableBuilder
             total += freq[active[p]];
         }
 
-        if (total < 1000000000L)
+        if (total < 1000000000L && !literalSearch)
         {
             MergeWithHeap(n);
         }

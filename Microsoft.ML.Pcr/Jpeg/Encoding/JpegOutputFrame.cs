@@ -81,9 +81,11 @@ internal sealed class JpegOutputFrame
     {
         var input = image.Components;
         int n = input.Length;
-        if (n < 1 || n > 10)
+        if (n < 1 || n > 4)
         {
-            throw new PcrFormatException($"a JPEG frame with {n} components cannot be transcoded (1..10)");
+            // libjpeg-turbo's SOS reader only matches the first 4 frame components, so jpegtran
+            // cannot read (and we do not write) frames with more.
+            throw new PcrFormatException($"a JPEG frame with {n} components cannot be transcoded (1..4)");
         }
 
         if (image.Width < 1 || image.Height < 1 || image.Width > 65535 || image.Height > 65535)

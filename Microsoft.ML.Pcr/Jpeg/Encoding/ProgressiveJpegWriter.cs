@@ -76,6 +76,43 @@ internal static class ProgressiveJpegWriter
         var sink = new TokenSink(counts, context.Tokens);
         var state = context.State;
         state.Reset();
+        try
+        {
+            Walk(ref sink, state, context, frame, scan);
+        }
+        finally
+        {
+            // The sink may have moved to a larger pooled buffer (and returned the old one).
+            context.Tokens = sink.Tokens;
+        }
+
+        // One table per distinct table number, in the order the scan's components name them
+        // (jcphuff's finish_pass_gather and jcmarker's emit_dht both go in component order).
+        int done = 0;
+        int tableClass = scan.IsDc ? 0x00 : 0x10;
+        foreach (int ci in scan.Components)
+        {
+            int t = frame.Components[ci].HuffTable;
+            if ((done & (1 << t)) != 0)
+            {
+                continue;
+            }
+
+            done |= 1 << t;
+            var table = context.Tables[t];
+            context.Builder.Build(counts.AsSpan(t << 8, 256), table);
+            table.PackCodes(context.PackedCodes.AsSpan(t << 8, 256));
+            JpegMarkerWriter.WriteHuffmanTable(w, tableClass | t, table);
+        }
+
+        JpegMarkerWriter.WriteScanHeader(w, frame, scan);
+        TokenCoder.Write(sink.Tokens.AsSpan(0, sink.Count), context.PackedCodes, w);
+        w.FlushBits();
+    }
+
+    /// <summary>Walks the scan's coefficients once, recording tokens and symbol counts.</summary>
+    private static void Walk(ref TokenSink sink, ProgressiveEntropyState state, WriterContext context, JpegOutputFrame frame, in ScanSpec scan)
+    {
         if (scan.IsDc)
         {
             Span<int> tables = stackalloc int[4];
@@ -100,31 +137,6 @@ internal static class ProgressiveJpegWriter
 
             ProgressiveScanEncoder.FinishAc(ref sink, state, c.HuffTable);
         }
-
-        context.Tokens = sink.Tokens;
-
-        // One table per distinct table number, in the order the scan's components name them
-        // (jcphuff's finish_pass_gather and jcmarker's emit_dht both go in component order).
-        int done = 0;
-        int tableClass = scan.IsDc ? 0x00 : 0x10;
-        foreach (int ci in scan.Components)
-        {
-            int t = frame.Components[ci].HuffTable;
-            if ((done & (1 << t)) != 0)
-            {
-                continue;
-            }
-
-            done |= 1 << t;
-            var table = context.Tables[t];
-            context.Builder.Build(counts.AsSpan(t << 8, 256), table);
-            table.PackCodes(context.PackedCodes.AsSpan(t << 8, 256));
-            JpegMarkerWriter.WriteHuffmanTable(w, tableClass | t, table);
-        }
-
-        JpegMarkerWriter.WriteScanHeader(w, frame, scan);
-        TokenCoder.Write(sink.Tokens.AsSpan(0, sink.Count), context.PackedCodes, w);
-        w.FlushBits();
     }
 
     /// <summary>Per-thread buffers reused across images so steady-state writing allocates only the returned array.</summary>
