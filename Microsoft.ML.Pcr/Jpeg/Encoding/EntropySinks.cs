@@ -3,10 +3,10 @@ using System.Runtime.CompilerServices;
 namespace Microsoft.ML.Pcr.Jpeg;
 
 /// <summary>
-/// Where the progressive scan encoders send Huffman symbols and raw bits. libjpeg runs each
-/// scan twice (gather statistics, then output) through the same code with a flag; here the
-/// two passes are two struct sinks, so the JIT compiles each encoder once per sink with no
-/// per-symbol branch on the mode.
+/// Where the progressive scan encoders send Huffman symbols and raw bits. libjpeg walks each
+/// scan twice (gather statistics, then output); here one walk feeds a <see cref="TokenSink"/>
+/// that both counts and records, and the recorded tokens are coded afterwards. The encoders are
+/// generic over the sink (a struct), so the JIT specializes them with no virtual calls.
 /// </summary>
 internal interface IEntropySink
 {
@@ -114,105 +114,4 @@ internal struct TokenSink : IEntropySink
 
         _tokens = bigger;
     }
-}
-
-/// <summary>Writes recorded tokens with the tables built from their counts.</summary>
-internal static class TokenCoder
-{
-    /// <summary>
-    /// Huffman-codes <paramref name="tokens"/> into <paramref name="writer"/>; <paramref name="codes"/>
-    /// holds (code &lt;&lt; 8) | length at table * 256 + symbol.
-    /// </summary>
-    public static void Write(ReadOnlySpan<uint> tokens, uint[] codes, JpegBitWriter writer)
-    {
-        foreach (uint t in tokens)
-        {
-            int symbol = (int)(t & 0x1FF);
-            int size = (int)((t >> 9) & 31);
-            uint bits = t >> 16;
-            if (symbol == TokenSink.RawSymbol)
-            {
-                writer.WriteBits(bits, size);
-                continue;
-            }
-
-            uint e = codes[(int)((t >> 6) & 0x300) | symbol];
-            int length = (int)(e & 0xFF);
-            if (length == 0)
-            {
-                throw new InvalidOperationException($"Huffman symbol {symbol} has no code");
-            }
-
-            writer.WriteBits(((e >> 8) << size) | bits, length + size);
-        }
-    }
-}
-
-/// <summary>The output pass: Huffman-codes symbols with the tables built from the statistics.</summary>
-internal readonly struct OutputSink : IEntropySink
-{
-    private readonly JpegBitWriter _writer;
-    private readonly uint[] _codes;
-
-    /// <summary>
-    /// Writes to <paramref name="writer"/> with <paramref name="codes"/>: for table t and symbol s,
-    /// entry t * 256 + s holds the code shifted left by 8 plus its length (0 = no code).
-    /// </summary>
-    public OutputSink(JpegBitWriter writer, uint[] codes)
-    {
-        _writer = writer;
-        _codes = codes;
-    }
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Symbol(int table, int symbol)
-    {
-        uint e = Lookup(table, symbol);
-        _writer.WriteBits(e >> 8, (int)(e & 0xFF));
-    }
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void SymbolAndBits(int table, int symbol, uint bits, int size)
-    {
-        // One write of code and value bits: they are consecutive in the stream.
-        uint e = Lookup(table, symbol);
-        _writer.WriteBits(((e >> 8) << size) | (bits & ((1u << size) - 1)), (int)(e & 0xFF) + size);
-    }
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Bits(uint code, int size) => _writer.WriteBits(code, size);
-
-    /// <inheritdoc/>
-    public void RawBits(ulong bits, int count)
-    {
-        if (count > 32)
-        {
-            count -= 32;
-            _writer.WriteBits((uint)(bits >> count), 32);
-        }
-
-        if (count > 0)
-        {
-            _writer.WriteBits((uint)bits, count);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private uint Lookup(int table, int symbol)
-    {
-        uint e = _codes[(table << 8) | symbol];
-        if ((e & 0xFF) == 0)
-        {
-            Missing(table, symbol);
-        }
-
-        return e;
-    }
-
-    // The statistics pass saw every symbol the output pass emits; reaching this means they disagree.
-    private static void Missing(int table, int symbol) =>
-        throw new InvalidOperationException($"Huffman symbol {symbol} has no code in table {table}");
 }

@@ -21,13 +21,18 @@ internal sealed class HuffmanTable
     /// <summary>Code length of each symbol; 0 = the symbol has no code.</summary>
     public byte[] Sizes { get; } = new byte[256];
 
-    /// <summary>Copies code and length of each symbol as (code &lt;&lt; 8) | length into <paramref name="packed"/> (256 entries).</summary>
+    /// <summary>
+    /// Copies code and length of each symbol as (code &lt;&lt; 8) | length into <paramref name="packed"/>
+    /// (257 entries); entry 256, the raw-bits pseudo-symbol of tokens, is 0: no code, no length.
+    /// </summary>
     public void PackCodes(Span<uint> packed)
     {
         for (int s = 0; s < 256; s++)
         {
             packed[s] = (Codes[s] << 8) | Sizes[s];
         }
+
+        packed[256] = 0;
     }
 }
 

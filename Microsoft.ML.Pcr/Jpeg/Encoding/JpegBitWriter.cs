@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Microsoft.ML.Pcr.Jpeg;
 
@@ -87,6 +88,57 @@ internal sealed class JpegBitWriter : IDisposable
         _bitCount = 0;
     }
 
+    /// <summary>
+    /// Huffman-codes recorded tokens (see <see cref="TokenSink.Pack"/>): each becomes its symbol's
+    /// code followed by its extra bits; <paramref name="codes"/> holds (code &lt;&lt; 8) | length at
+    /// table * 512 + symbol, 0 for the raw-bits pseudo-symbol 256, so raw tokens need no branch.
+    /// Every symbol recorded was counted, so each has a code.
+    /// </summary>
+    public void WriteTokens(ReadOnlySpan<uint> tokens, uint[] codes)
+    {
+        const int Chunk = 4096;
+        ulong acc = _accumulator;
+        int n = _bitCount;
+        ref uint codeBase = ref MemoryMarshal.GetArrayDataReference(codes);
+        for (int start = 0; start < tokens.Length; start += Chunk)
+        {
+            var chunk = tokens.Slice(start, Math.Min(Chunk, tokens.Length - start));
+
+            // A token is at most 32 bits: 4 bytes, 8 with stuffing.
+            Ensure((chunk.Length * 8) + 16);
+            var buffer = _buffer;
+            int pos = _position;
+            foreach (uint t in chunk)
+            {
+                int size = (int)((t >> 9) & 31);
+                uint e = Unsafe.Add(ref codeBase, (int)(((t >> 5) & 0x600) | (t & 0x1FF)));
+                acc = (acc << (int)(size + (e & 0xFF))) | ((ulong)(e >> 8) << size) | (t >> 16);
+                n += size + (int)(e & 0xFF);
+                if (n >= 32)
+                {
+                    n -= 32;
+                    uint word = (uint)(acc >> n);
+                    if ((((~word) - 0x01010101u) & word & 0x80808080u) == 0)
+                    {
+                        BinaryPrimitives.WriteUInt32BigEndian(buffer.AsSpan(pos, 4), word);
+                        pos += 4;
+                    }
+                    else
+                    {
+                        pos = WriteStuffed(buffer, pos, word);
+                    }
+
+                    acc &= (1UL << n) - 1;
+                }
+            }
+
+            _position = pos;
+        }
+
+        _accumulator = acc;
+        _bitCount = n;
+    }
+
     /// <summary>Copies the written bytes to <paramref name="output"/>.</summary>
     public void CopyTo(IBufferWriter<byte> output)
     {
@@ -119,19 +171,27 @@ internal sealed class JpegBitWriter : IDisposable
         }
         else
         {
-            for (int shift = 24; shift >= 0; shift -= 8)
-            {
-                byte b = (byte)(word >> shift);
-                _buffer[_position++] = b;
-                if (b == 0xFF)
-                {
-                    _buffer[_position++] = 0;
-                }
-            }
+            _position = WriteStuffed(_buffer, _position, word);
         }
 
         _bitCount = n;
         _accumulator &= (1UL << n) - 1;
+    }
+
+    /// <summary>Writes the 4 bytes of <paramref name="word"/>, a zero after each 0xFF; returns the new position.</summary>
+    private static int WriteStuffed(byte[] buffer, int pos, uint word)
+    {
+        for (int shift = 24; shift >= 0; shift -= 8)
+        {
+            byte b = (byte)(word >> shift);
+            buffer[pos++] = b;
+            if (b == 0xFF)
+            {
+                buffer[pos++] = 0;
+            }
+        }
+
+        return pos;
     }
 
     /// <summary>Moves all whole bytes from the accumulator to the buffer, stuffing a zero after each 0xFF.</summary>

@@ -101,12 +101,12 @@ internal static class ProgressiveJpegWriter
             done |= 1 << t;
             var table = context.Tables[t];
             context.Builder.Build(counts.AsSpan(t << 8, 256), table);
-            table.PackCodes(context.PackedCodes.AsSpan(t << 8, 256));
+            table.PackCodes(context.PackedCodes.AsSpan(t << 9, 257));
             JpegMarkerWriter.WriteHuffmanTable(w, tableClass | t, table);
         }
 
         JpegMarkerWriter.WriteScanHeader(w, frame, scan);
-        TokenCoder.Write(sink.Tokens.AsSpan(0, sink.Count), context.PackedCodes, w);
+        w.WriteTokens(sink.Tokens.AsSpan(0, sink.Count), context.PackedCodes);
         w.FlushBits();
     }
 
@@ -150,7 +150,8 @@ internal static class ProgressiveJpegWriter
 
         public HuffmanTable[] Tables { get; } = [new(), new(), new(), new()];
 
-        public uint[] PackedCodes { get; } = new uint[4 * 256];
+        /// <summary>Codes for tokens: (code &lt;&lt; 8) | length at table * 512 + symbol (symbol 256 = raw bits).</summary>
+        public uint[] PackedCodes { get; } = new uint[4 * 512];
 
         public HuffmanTableBuilder Builder { get; } = new();
 
