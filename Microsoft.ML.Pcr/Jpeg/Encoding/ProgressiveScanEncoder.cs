@@ -1,7 +1,9 @@
+using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Microsoft.ML.Pcr.Jpeg;
 
@@ -215,6 +217,10 @@ internal static class ProgressiveScanEncoder
                 ulong brBits = 0;
                 int br = 0;
 
+                // Bit-reversed copies (bit 63 - j for coefficient j) let PEXT gather a segment's
+                // correction bits lowest coefficient first, the order they are sent in.
+                ulong revOld = ReverseBits(old), revBit = ReverseBits(bit);
+
                 // Walk from one newly nonzero coefficient to the next. Previously nonzero ones in
                 // between only add correction bits; zero-history ones count toward the run length.
                 int prev = 0;
@@ -231,7 +237,7 @@ internal static class ProgressiveScanEncoder
                     }
                     else
                     {
-                        AppendCorrectionBits(oldHere, bit, ref brBits, ref br);
+                        AppendCorrectionBits(oldHere, bit, revOld & (ulong.MaxValue >> prev) & ~(ulong.MaxValue >> k), revBit, ref brBits, ref br);
                     }
 
                     if (eobRun > 0)
@@ -254,7 +260,7 @@ internal static class ProgressiveScanEncoder
                 // After the last new coefficient (past EOB, so no ZRLs) only correction bits remain.
                 if (prev < sl)
                 {
-                    AppendCorrectionBits(old & ~((1UL << prev) - 1), bit, ref brBits, ref br);
+                    AppendCorrectionBits(old & ~((1UL << prev) - 1), bit, revOld & (ulong.MaxValue >> prev), revBit, ref brBits, ref br);
                     eobRun++;
                     if (br > 0)
                     {
@@ -309,10 +315,21 @@ internal static class ProgressiveScanEncoder
         return value;
     }
 
-    /// <summary>Appends bit Al of each coefficient in <paramref name="mask"/>, lowest index first.</summary>
+    /// <summary>
+    /// Appends bit Al of each coefficient in <paramref name="mask"/>, lowest index first;
+    /// <paramref name="revMask"/> is the same set bit-reversed, for the PEXT path.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AppendCorrectionBits(ulong mask, ulong bit, ref ulong brBits, ref int br)
+    private static void AppendCorrectionBits(ulong mask, ulong bit, ulong revMask, ulong revBit, ref ulong brBits, ref int br)
     {
+        if (Bmi2.X64.IsSupported)
+        {
+            int count = BitOperations.PopCount(mask);
+            brBits = (brBits << count) | Bmi2.X64.ParallelBitExtract(revBit, revMask);
+            br += count;
+            return;
+        }
+
         while (mask != 0)
         {
             int j = BitOperations.TrailingZeroCount(mask);
@@ -320,6 +337,16 @@ internal static class ProgressiveScanEncoder
             brBits = (brBits << 1) | ((bit >> j) & 1);
             br++;
         }
+    }
+
+    /// <summary>Bit j moves to bit 63 - j.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong ReverseBits(ulong x)
+    {
+        x = ((x >> 1) & 0x5555555555555555UL) | ((x & 0x5555555555555555UL) << 1);
+        x = ((x >> 2) & 0x3333333333333333UL) | ((x & 0x3333333333333333UL) << 2);
+        x = ((x >> 4) & 0x0F0F0F0F0F0F0F0FUL) | ((x & 0x0F0F0F0F0F0F0F0FUL) << 4);
+        return BinaryPrimitives.ReverseEndianness(x);
     }
 
     /// <summary>
