@@ -26,6 +26,9 @@ internal sealed class DcSequence : IDisposable
     /// <summary>For each block of an MCU, the index of its component within the scan.</summary>
     public byte[] McuSlots { get; } = new byte[10];
 
+    /// <summary>Capacity of the value buffer.</summary>
+    public int Capacity => _values.Length;
+
     /// <summary>Forgets the gathered values (call per image).</summary>
     public void Invalidate() => _componentCount = -1;
 

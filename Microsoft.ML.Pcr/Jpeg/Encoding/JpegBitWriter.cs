@@ -139,12 +139,18 @@ internal sealed class JpegBitWriter : IDisposable
         _bitCount = n;
     }
 
-    /// <summary>Copies the written bytes to <paramref name="output"/>.</summary>
+    /// <summary>Copies the written bytes to <paramref name="output"/>, in as many pieces as it hands out.</summary>
     public void CopyTo(IBufferWriter<byte> output)
     {
-        var span = output.GetSpan(_position);
-        _buffer.AsSpan(0, _position).CopyTo(span);
-        output.Advance(_position);
+        var rest = _buffer.AsSpan(0, _position);
+        while (!rest.IsEmpty)
+        {
+            var span = output.GetSpan(rest.Length);
+            int n = Math.Min(span.Length, rest.Length);
+            rest[..n].CopyTo(span);
+            output.Advance(n);
+            rest = rest[n..];
+        }
     }
 
     /// <inheritdoc/>

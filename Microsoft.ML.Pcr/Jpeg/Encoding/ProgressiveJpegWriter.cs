@@ -157,18 +157,24 @@ internal static class ProgressiveJpegWriter
 
         public ProgressiveEntropyState State { get; } = new();
 
-        public DcSequence Dc { get; } = new();
+        public DcSequence Dc { get; private set; } = new();
 
         /// <summary>Token buffer (pooled; replaced by a larger one when a scan needs it).</summary>
         public uint[] Tokens { get; set; } = System.Buffers.ArrayPool<uint>.Shared.Rent(64 * 1024);
 
-        /// <summary>Returns an unusually large output buffer to the pool instead of pinning it to the thread.</summary>
+        /// <summary>Returns unusually large buffers to the pool instead of keeping them with the thread.</summary>
         public void ShrinkIfHuge()
         {
             if (Writer.Capacity > KeepBytes)
             {
                 Writer.Dispose();
                 Writer = new JpegBitWriter();
+            }
+
+            if (Dc.Capacity > KeepBytes / 2)
+            {
+                Dc.Dispose();
+                Dc = new DcSequence();
             }
 
             if (Tokens.Length > KeepBytes / 4)
