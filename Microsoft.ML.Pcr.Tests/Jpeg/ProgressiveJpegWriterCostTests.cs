@@ -55,9 +55,13 @@ public sealed class ProgressiveJpegWriterCostTests
                 ProgressiveJpegWriter.Write(image, output);
             }
 
-            double best = double.MaxValue;
+            // Best of several rounds, by wall clock and by process CPU time (the machine may be shared).
+            double best = double.MaxValue, bestCpu = double.MaxValue;
+            using var process = Process.GetCurrentProcess();
             for (int round = 0; round < 15; round++)
             {
+                process.Refresh();
+                var cpu0 = process.TotalProcessorTime;
                 var sw = Stopwatch.StartNew();
                 foreach (var image in images)
                 {
@@ -66,9 +70,12 @@ public sealed class ProgressiveJpegWriterCostTests
                 }
 
                 best = Math.Min(best, sw.Elapsed.TotalMilliseconds / images.Length);
+                process.Refresh();
+                bestCpu = Math.Min(bestCpu, (process.TotalProcessorTime - cpu0).TotalMilliseconds / images.Length);
             }
 
-            Console.WriteLine($"write: {best:F3} ms per photo ({images.Length} photos, best of 15 rounds, {images[0].Width}x{images[0].Height} first)");
+            double megapixels = images.Average(i => (double)i.Width * i.Height) / 1e6;
+            Console.WriteLine($"write: {best:F3} ms per photo wall, {bestCpu:F3} ms CPU, mean {megapixels:F3} MP ({images.Length} photos, best of 15 rounds, one thread)");
         }
         finally
         {

@@ -10,23 +10,20 @@ namespace Microsoft.ML.Pcr.Jpeg;
 /// </summary>
 internal interface IEntropySink
 {
-    /// <summary>Counts or writes Huffman symbol <paramref name="symbol"/> of table <paramref name="table"/>.</summary>
+    /// <summary>Huffman symbol <paramref name="symbol"/> of table <paramref name="table"/>.</summary>
     void Symbol(int table, int symbol);
-
-    /// <summary>Writes the low <paramref name="size"/> bits (1..16) of <paramref name="code"/>; statistics ignore them.</summary>
-    void Bits(uint code, int size);
 
     /// <summary>A symbol followed by the low <paramref name="size"/> bits (1..15) of <paramref name="bits"/>.</summary>
     void SymbolAndBits(int table, int symbol, uint bits, int size);
 
-    /// <summary>Writes the low <paramref name="count"/> bits (0..64) of <paramref name="bits"/>, highest first; statistics ignore them.</summary>
+    /// <summary>The low <paramref name="count"/> bits (0..64) of <paramref name="bits"/>, highest first, not Huffman coded.</summary>
     void RawBits(ulong bits, int count);
 }
 
 /// <summary>
-/// The statistics pass, which also records the scan: counts symbols per table (4 tables x 256
-/// symbols) and appends each symbol with its extra bits as a token, so the output pass codes the
-/// tokens instead of walking the coefficients again (libjpeg walks them twice).
+/// The one walk of a scan: counts symbols per table (4 tables x 256 symbols), from which the
+/// optimal tables are built, and records each symbol with its extra bits as a token, so the output
+/// is coded from the tokens instead of walking the coefficients again (libjpeg walks them twice).
 /// </summary>
 internal struct TokenSink : IEntropySink
 {
@@ -71,10 +68,6 @@ internal struct TokenSink : IEntropySink
         _counts[(table << 8) | symbol]++;
         Add(Pack(table, symbol, bits, size));
     }
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Bits(uint code, int size) => Add(Pack(0, RawSymbol, code, size));
 
     /// <inheritdoc/>
     public void RawBits(ulong bits, int count)

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -47,9 +46,11 @@ internal sealed class ProgressiveEntropyState
 
 /// <summary>
 /// The four progressive Huffman scan encoders of libjpeg-turbo's jcphuff.c (DC first, DC
-/// refinement, AC first, AC refinement), generic over the sink so the statistics and output
-/// passes run identical code. Blocks are visited as jctrans.c's coefficient controller visits
-/// them, including its dummy blocks at the right and bottom edges of interleaved scans.
+/// refinement, AC first, AC refinement), producing exactly its symbol and bit sequence: EOB runs
+/// with their 0x7FFF limit, ZRLs, and AC refinement correction bits buffered with the EOB run up
+/// to its 937-bit limit. AC scans are noninterleaved and visit the component's real blocks in
+/// raster order; DC scans code a <see cref="DcSequence"/> (which holds jctrans's dummy blocks).
+/// Blocks are tested with vector compares; bit masks then drive the per-coefficient work.
 /// </summary>
 internal static class ProgressiveScanEncoder
 {
