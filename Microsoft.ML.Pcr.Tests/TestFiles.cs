@@ -11,9 +11,9 @@ internal static class TestFiles
 
     public static string Golden(string name) => Path.Combine(JpegGolden, name);
 
-    /// <summary>All golden (jpegtran progressive) files, by name.</summary>
+    /// <summary>The golden (jpegtran progressive) files of the real inputs in <see cref="JpegInputs"/>, by name (not the synthetic writer goldens).</summary>
     public static IEnumerable<string> GoldenNames() =>
-        Directory.EnumerateFiles(JpegGolden, "*.jpg").Select(Path.GetFileName).Order(StringComparer.Ordinal)!;
+        Directory.EnumerateFiles(JpegInputs, "*.jpg").Select(Path.GetFileName).Order(StringComparer.Ordinal)!;
 
     /// <summary>
     /// The shared clothing-small dataset (../shared/datasets/clothing-small beside the checkout), found by

@@ -101,7 +101,7 @@ internal sealed class JpegCoefficientImage : IDisposable
     public int RestartInterval { get; init; }
 
     /// <summary>The coded colour space as libjpeg-turbo decides it from the markers and component ids (jpegtran keeps it).</summary>
-    public JpegColorSpace ColorSpace { get; init; }
+    public JpegColorSpace ColorSpace { get; set; }
 
     /// <summary>Whether the frame is progressive (SOF2, SOF10).</summary>
     public bool IsProgressive => FrameMarker is 0xC2 or 0xCA;
