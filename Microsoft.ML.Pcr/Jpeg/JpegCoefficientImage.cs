@@ -97,6 +97,15 @@ internal sealed class JpegCoefficientImage : IDisposable
     /// <summary>Adobe transform (0 none/RGB/CMYK, 1 YCbCr, 2 YCCK); valid when <see cref="SawAdobe"/>.</summary>
     public byte AdobeTransform { get; set; }
 
+    /// <summary>The input's restart interval in MCUs (DRI), 0 for none; informational, the transcode writes none.</summary>
+    public int RestartInterval { get; init; }
+
+    /// <summary>Whether the frame is progressive (SOF2, SOF10).</summary>
+    public bool IsProgressive => FrameMarker is 0xC2 or 0xCA;
+
+    /// <summary>Whether the frame is arithmetic coded (SOF9, SOF10).</summary>
+    public bool IsArithmetic => FrameMarker is 0xC9 or 0xCA;
+
     /// <summary>Warnings met while reading (for example a premature end of entropy data, filled with zeros as libjpeg does).</summary>
     public List<string> Warnings { get; } = [];
 

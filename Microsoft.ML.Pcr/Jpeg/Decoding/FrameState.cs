@@ -1,0 +1,256 @@
+namespace Microsoft.ML.Pcr.Jpeg;
+
+/// <summary>A frame component while decoding: geometry, its coefficient array and the tables a scan assigns it.</summary>
+internal sealed class FrameComponent
+{
+    /// <summary>Position in the frame header.</summary>
+    public int Index;
+
+    /// <summary>Component identifier.</summary>
+    public byte Id;
+
+    /// <summary>Sampling factors.</summary>
+    public int H, V;
+
+    /// <summary>Quantization table slot named by the frame header.</summary>
+    public int QuantSlot;
+
+    /// <summary>libjpeg's width_in_blocks and height_in_blocks.</summary>
+    public int WidthInBlocks, HeightInBlocks;
+
+    /// <summary>The allocated array size in blocks (rounded up to the sampling factors).</summary>
+    public int BlocksPerRow, BlockRows;
+
+    /// <summary>Coefficients, zigzag order per block; pooled.</summary>
+    public short[] Coefs = [];
+
+    /// <summary>The quantization table latched when the component's first scan started (libjpeg's latch_quant_tables); null before.</summary>
+    public ushort[]? LatchedQuant;
+
+    /// <summary>Huffman or arithmetic table slots the current scan assigns.</summary>
+    public int DcTable, AcTable;
+}
+
+/// <summary>
+/// Everything the marker reader and the scan decoders share while one image is read: the tables
+/// defined so far (they may be redefined between scans), the frame and the current scan. One
+/// instance is cached per thread and reset for each image, so steady-state reading allocates little.
+/// </summary>
+internal sealed class FrameState
+{
+    /// <summary>libjpeg's D_MAX_BLOCKS_IN_MCU.</summary>
+    public const int MaxBlocksInMcu = 10;
+
+    [ThreadStatic]
+    private static FrameState? t_cached;
+
+    /// <summary>DHT definitions by slot.</summary>
+    public readonly HuffmanTableDefinition[] DcDefs = [new(), new(), new(), new()];
+
+    /// <summary>DHT definitions by slot.</summary>
+    public readonly HuffmanTableDefinition[] AcDefs = [new(), new(), new(), new()];
+
+    /// <summary>Derived Huffman tables by slot.</summary>
+    public readonly HuffmanTable[] DcTables = [new(), new(), new(), new()];
+
+    /// <summary>Derived Huffman tables by slot.</summary>
+    public readonly HuffmanTable[] AcTables = [new(), new(), new(), new()];
+
+    /// <summary>Quantization tables by slot (zigzag order), valid where <see cref="QuantDefined"/>.</summary>
+    public readonly ushort[][] Quant = [new ushort[64], new ushort[64], new ushort[64], new ushort[64]];
+
+    /// <summary>Which quantization slots a DQT defined.</summary>
+    public readonly bool[] QuantDefined = new bool[4];
+
+    /// <summary>libjpeg's NUM_ARITH_TBLS: arithmetic conditioning tables are numbered 0..15.</summary>
+    public const int ArithTables = 16;
+
+    /// <summary>Arithmetic DC conditioning bounds L and U and AC conditioning K by slot (DAC).</summary>
+    public readonly byte[] ArithDcL = new byte[ArithTables], ArithDcU = new byte[ArithTables], ArithAcK = new byte[ArithTables];
+
+    /// <summary>Arithmetic coding statistics bins by slot (64 per DC table, 256 per AC table).</summary>
+    public readonly byte[][] DcStats = NewStats(64);
+
+    /// <summary>Arithmetic coding statistics bins by slot.</summary>
+    public readonly byte[][] AcStats = NewStats(256);
+
+    /// <summary>The frame's components (the first <see cref="ComponentCount"/> are used).</summary>
+    public readonly FrameComponent[] Components = [new(), new(), new(), new()];
+
+    /// <summary>Number of frame components.</summary>
+    public int ComponentCount;
+
+    /// <summary>Image size.</summary>
+    public int Width, Height;
+
+    /// <summary>Largest sampling factors.</summary>
+    public int MaxH, MaxV;
+
+    /// <summary>Restart interval in MCUs (DRI), 0 for none.</summary>
+    public int RestartInterval;
+
+    /// <summary>Frame kind.</summary>
+    public bool Progressive, Arithmetic;
+
+    /// <summary>Components of the current scan, in scan order.</summary>
+    public readonly FrameComponent[] ScanComponents = new FrameComponent[4];
+
+    /// <summary>Number of components in the current scan.</summary>
+    public int CompsInScan;
+
+    /// <summary>Spectral selection and successive approximation of the current scan.</summary>
+    public int Ss, Se, Ah, Al;
+
+    /// <summary>MCU grid of the current scan.</summary>
+    public int McusPerRow, McuRows;
+
+    /// <summary>Blocks per MCU of the current scan.</summary>
+    public int BlocksInMcu;
+
+    /// <summary>For each block of an MCU: its scan component index and its offset inside the MCU in blocks.</summary>
+    public readonly int[] BlockComp = new int[MaxBlocksInMcu], BlockDx = new int[MaxBlocksInMcu], BlockDy = new int[MaxBlocksInMcu];
+
+    /// <summary>JFIF APP0 evidence as libjpeg's examine_app0 records it (defaults as get_soi sets them).</summary>
+    public bool SawJfif;
+
+    /// <summary>JFIF fields.</summary>
+    public byte JfifMajor, JfifMinor, DensityUnit;
+
+    /// <summary>JFIF densities.</summary>
+    public ushort XDensity, YDensity;
+
+    /// <summary>Adobe APP14 evidence as libjpeg's examine_app14 records it.</summary>
+    public bool SawAdobe;
+
+    /// <summary>Adobe transform flag.</summary>
+    public byte AdobeTransform;
+
+    /// <summary>Returns this thread's instance, reset for a new image.</summary>
+    public static FrameState Rent()
+    {
+        var s = t_cached ?? new FrameState();
+        t_cached = null;
+        s.Reset();
+        return s;
+    }
+
+    /// <summary>Gives the instance back to this thread's cache (dropping references to pooled arrays).</summary>
+    public static void Return(FrameState s)
+    {
+        for (int i = 0; i < s.Components.Length; i++)
+        {
+            s.Components[i].Coefs = [];
+            s.Components[i].LatchedQuant = null;
+        }
+
+        Array.Clear(s.ScanComponents);
+        t_cached = s;
+    }
+
+    private static byte[][] NewStats(int bins)
+    {
+        var stats = new byte[ArithTables][];
+        for (int i = 0; i < stats.Length; i++)
+        {
+            stats[i] = new byte[bins];
+        }
+
+        return stats;
+    }
+
+    private void Reset()
+    {
+        for (int i = 0; i < 4; i++)
+        {
+            DcDefs[i].Defined = false;
+            AcDefs[i].Defined = false;
+            DcDefs[i].Version++;
+            AcDefs[i].Version++;
+            QuantDefined[i] = false;
+        }
+
+        // libjpeg's get_soi defaults for arithmetic conditioning.
+        for (int i = 0; i < ArithTables; i++)
+        {
+            ArithDcL[i] = 0;
+            ArithDcU[i] = 1;
+            ArithAcK[i] = 5;
+        }
+
+        ComponentCount = 0;
+        RestartInterval = 0;
+        SawJfif = false;
+        JfifMajor = 1;
+        JfifMinor = 1;
+        DensityUnit = 0;
+        XDensity = 1;
+        YDensity = 1;
+        SawAdobe = false;
+        AdobeTransform = 0;
+        CompsInScan = 0;
+    }
+
+    /// <summary>
+    /// libjpeg's per_scan_setup: the MCU grid and block membership of the current scan. Returns false when an
+    /// MCU would hold more than <see cref="MaxBlocksInMcu"/> blocks.
+    /// </summary>
+    public bool SetUpScanLayout()
+    {
+        if (CompsInScan == 1)
+        {
+            var c = ScanComponents[0];
+            McusPerRow = c.WidthInBlocks;
+            McuRows = c.HeightInBlocks;
+            BlocksInMcu = 1;
+            BlockComp[0] = 0;
+            BlockDx[0] = 0;
+            BlockDy[0] = 0;
+            return true;
+        }
+
+        McusPerRow = (Width + (MaxH * 8) - 1) / (MaxH * 8);
+        McuRows = (Height + (MaxV * 8) - 1) / (MaxV * 8);
+        int n = 0;
+        for (int ci = 0; ci < CompsInScan; ci++)
+        {
+            var c = ScanComponents[ci];
+            if (n + (c.H * c.V) > MaxBlocksInMcu)
+            {
+                return false;
+            }
+
+            for (int y = 0; y < c.V; y++)
+            {
+                for (int x = 0; x < c.H; x++)
+                {
+                    BlockComp[n] = ci;
+                    BlockDx[n] = x;
+                    BlockDy[n] = y;
+                    n++;
+                }
+            }
+        }
+
+        BlocksInMcu = n;
+        return true;
+    }
+
+    /// <summary>Fills <paramref name="offsets"/> with the coefficient offset of each block of MCU (<paramref name="mcuX"/>, <paramref name="mcuY"/>).</summary>
+    public void McuBlockOffsets(int mcuX, int mcuY, Span<int> offsets)
+    {
+        if (CompsInScan == 1)
+        {
+            var c = ScanComponents[0];
+            offsets[0] = ((mcuY * c.BlocksPerRow) + mcuX) * 64;
+            return;
+        }
+
+        for (int b = 0; b < BlocksInMcu; b++)
+        {
+            var c = ScanComponents[BlockComp[b]];
+            int row = (mcuY * c.V) + BlockDy[b];
+            int col = (mcuX * c.H) + BlockDx[b];
+            offsets[b] = ((row * c.BlocksPerRow) + col) * 64;
+        }
+    }
+}

@@ -1,0 +1,212 @@
+using System.Runtime.CompilerServices;
+
+namespace Microsoft.ML.Pcr.Jpeg;
+
+/// <summary>
+/// The bit reader of Huffman-coded scans: a 64-bit buffer filled a byte at a time with FF 00
+/// unstuffing. Like libjpeg's jpeg_fill_bit_buffer it stops at a marker and from then on supplies
+/// zero bits; it remembers how many of the buffered bits are such padding so the decoder can tell
+/// when an MCU consumed bits past the real data (libjpeg's JWRN_HIT_MARKER and insufficient_data).
+/// </summary>
+internal ref struct HuffmanBitReader
+{
+    private readonly ReadOnlySpan<byte> _data;
+    private int _pos;
+    private ulong _acc;
+    private int _bits;
+    private int _padBits;
+    private bool _consumedPadding;
+
+    /// <summary>Starts reading entropy data where <paramref name="m"/> stands.</summary>
+    public HuffmanBitReader(scoped in JpegMarkerReader m)
+    {
+        _data = m.Data;
+        _pos = m.Position;
+        UnreadMarker = m.UnreadMarker;
+        HitEnd = false;
+        _acc = 0;
+        _bits = 0;
+        _padBits = 0;
+        _consumedPadding = false;
+    }
+
+    /// <summary>The marker that ended the data, once one was met; 0 before.</summary>
+    public int UnreadMarker { get; private set; }
+
+    /// <summary>Whether the input ended inside the entropy data.</summary>
+    public bool HitEnd { get; private set; }
+
+    /// <summary>Whether bits past the end of the real data (zero padding) have been consumed.</summary>
+    public readonly bool ConsumedPadding => _consumedPadding || _bits < _padBits;
+
+    /// <summary>Hands the position and any marker read back to the marker reader.</summary>
+    public readonly void SyncTo(scoped ref JpegMarkerReader m)
+    {
+        m.Position = _pos;
+        m.UnreadMarker = UnreadMarker;
+        if (HitEnd)
+        {
+            m.HitEnd = true;
+        }
+    }
+
+    /// <summary>Restarts after the marker reader processed a restart marker: buffered bits are discarded.</summary>
+    public void ResyncFrom(scoped in JpegMarkerReader m)
+    {
+        _pos = m.Position;
+        UnreadMarker = m.UnreadMarker;
+        _acc = 0;
+        _bits = 0;
+        _padBits = 0;
+        _consumedPadding = false;
+    }
+
+    /// <summary>Makes sure at least 32 bits are buffered: enough for a code of up to 16 bits and up to 16 value bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Ensure32()
+    {
+        if (_bits < 32)
+        {
+            Fill();
+        }
+    }
+
+    /// <summary>Decodes one Huffman symbol; call <see cref="Ensure32"/> first.</summary>
+    /// <returns>The symbol, or -1 for a bit pattern that matches no code (17 bits consumed, as libjpeg).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int DecodeSymbol(HuffmanTable t)
+    {
+        int look = (int)(_acc >> (_bits - HuffmanTable.LookaheadBits)) & ((1 << HuffmanTable.LookaheadBits) - 1);
+        int entry = t.Lookup[look];
+        if (entry != 0)
+        {
+            _bits -= entry >> 8;
+            return entry & 0xFF;
+        }
+
+        return DecodeLong(t);
+    }
+
+    private int DecodeLong(HuffmanTable t)
+    {
+        int l = HuffmanTable.LookaheadBits + 1;
+        int code = (int)(_acc >> (_bits - l)) & ((1 << l) - 1);
+        var maxCode = t.MaxCode;
+        while (code > maxCode[l])
+        {
+            l++;
+            code = (int)(_acc >> (_bits - l)) & ((1 << l) - 1);
+        }
+
+        _bits -= l;
+        if (l > 16)
+        {
+            return -1;
+        }
+
+        return t.Values[(code + t.ValOffset[l]) & 0xFF];
+    }
+
+    /// <summary>Reads <paramref name="n"/> (0..16) bits; the caller made sure they are buffered.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int GetBits(int n)
+    {
+        _bits -= n;
+        return (int)(_acc >> _bits) & ((1 << n) - 1);
+    }
+
+    /// <summary>Reads one bit, refilling when needed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int GetBit()
+    {
+        if (_bits < 1)
+        {
+            Fill();
+        }
+
+        _bits--;
+        return (int)(_acc >> _bits) & 1;
+    }
+
+    /// <summary>Reads <paramref name="n"/> (0..16) bits and sign-extends them as JPEG's EXTEND does.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int GetSigned(int n)
+    {
+        int r = GetBits(n);
+        return r < (1 << (n - 1)) ? r - (1 << n) + 1 : r;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Fill()
+    {
+        if (_bits < _padBits)
+        {
+            _consumedPadding = true;
+            _padBits = _bits;
+        }
+
+        var data = _data;
+        while (_bits <= 56)
+        {
+            if (UnreadMarker != 0)
+            {
+                // After a marker libjpeg supplies zero bits.
+                _acc <<= 8;
+                _bits += 8;
+                _padBits += 8;
+                continue;
+            }
+
+            int c;
+            if ((uint)_pos < (uint)data.Length)
+            {
+                c = data[_pos++];
+            }
+            else
+            {
+                MarkEnd();
+                continue;
+            }
+
+            if (c == 0xFF)
+            {
+                // Skip fill FFs; FF 00 is a data FF, anything else is a marker that ends the data.
+                do
+                {
+                    if ((uint)_pos >= (uint)data.Length)
+                    {
+                        c = -1;
+                        break;
+                    }
+
+                    c = data[_pos++];
+                }
+                while (c == 0xFF);
+
+                if (c < 0)
+                {
+                    MarkEnd();
+                    continue;
+                }
+
+                if (c != 0)
+                {
+                    UnreadMarker = c;
+                    continue;
+                }
+
+                c = 0xFF;
+            }
+
+            _acc = (_acc << 8) | (uint)c;
+            _bits += 8;
+        }
+    }
+
+    private void MarkEnd()
+    {
+        // libjpeg's stdio source inserts a fake EOI at end of file.
+        UnreadMarker = JpegMarkerReader.Eoi;
+        HitEnd = true;
+    }
+}

@@ -1,0 +1,239 @@
+using System.Buffers;
+
+namespace Microsoft.ML.Pcr.Jpeg;
+
+/// <summary>
+/// Reads a JPEG into its quantized DCT coefficients, the reading half of a lossless transcode that
+/// must match <c>jpegtran</c> (libjpeg-turbo 2.1.5) byte for byte: it follows jpeg_read_coefficients
+/// through markers and scans, including libjpeg's recovery from truncated or damaged entropy data.
+/// </summary>
+/// <remarks>
+/// Choices where libjpeg would carry on but a transcode cannot match it, or the brief asks to refuse:
+/// components referencing undefined quantization or Huffman tables (libjpeg-turbo would substitute
+/// the standard Huffman tables in sequential files), a quantization slot redefined after a component
+/// latched it (jpegtran fails there too), more than 4 components, and more than
+/// <see cref="MaxScans"/> scans are rejected with <see cref="PcrFormatException"/>. A Huffman code that
+/// matches no table entry is handled as libjpeg does: a warning, and the symbol decodes as 0.
+/// </remarks>
+internal static class JpegCoefficientReader
+{
+    /// <summary>More scans than this are refused: no real encoder writes them, and each scan walks the whole image.</summary>
+    public const int MaxScans = 1000;
+
+    /// <summary>Reads a JPEG into quantized DCT coefficients.</summary>
+    /// <param name="jpeg">The whole JPEG file.</param>
+    /// <param name="maxPixels">Largest width x height accepted; checked before anything large is allocated.</param>
+    /// <param name="sourceName">Name of the file for error messages, or null.</param>
+    /// <returns>The coefficients; dispose it to return its pooled arrays.</returns>
+    /// <exception cref="PcrFormatException">The data is not a JPEG this reader (and jpegtran) can transcode.</exception>
+    public static JpegCoefficientImage Read(ReadOnlySpan<byte> jpeg, long maxPixels, string? sourceName)
+    {
+        var f = FrameState.Rent();
+        var warningList = new List<string>();
+        var warnings = new JpegWarnings(warningList);
+        var m = new JpegMarkerReader(jpeg, sourceName);
+        int frameMarker = 0;
+        bool allocated = false;
+        try
+        {
+            m.ReadFirstMarker();
+            int scans = 0;
+            while (true)
+            {
+                int marker = m.UnreadMarker;
+                m.UnreadMarker = 0;
+                if (marker == 0)
+                {
+                    marker = m.NextMarker(out int discarded);
+                    if (discarded != 0)
+                    {
+                        warnings.Add("Corrupt JPEG data: extraneous bytes before marker");
+                    }
+                }
+
+                int markerPos = m.Position - 2;
+                switch (marker)
+                {
+                    case 0xD8:
+                        throw m.Fail("a second SOI marker", markerPos);
+                    case 0xC0 or 0xC1 or 0xC2 or 0xC9 or 0xCA:
+                        JpegHeaderParser.ReadSof(f, ref m, marker, maxPixels);
+                        frameMarker = marker;
+                        break;
+                    case 0xC3 or 0xC7 or 0xCB or 0xCF:
+                        throw m.Fail($"lossless JPEG (SOF marker 0x{marker:X2}) is not supported", markerPos);
+                    case 0xC5 or 0xC6 or 0xCD or 0xCE:
+                        throw m.Fail($"hierarchical (differential) JPEG (SOF marker 0x{marker:X2}) is not supported", markerPos);
+                    case 0xC8:
+                        throw m.Fail("reserved JPG marker 0xC8 is not supported", markerPos);
+                    case 0xDA:
+                        if (++scans > MaxScans)
+                        {
+                            throw m.Fail($"more than {MaxScans} scans", markerPos);
+                        }
+
+                        JpegHeaderParser.ReadSos(f, ref m);
+                        if (!allocated)
+                        {
+                            AllocateCoefficients(f);
+                            allocated = true;
+                        }
+
+                        if (f.Arithmetic)
+                        {
+                            ArithmeticScanDecoder.DecodeScan(f, ref m, warnings);
+                        }
+                        else
+                        {
+                            HuffmanScanDecoder.DecodeScan(f, ref m, warnings);
+                        }
+
+                        break;
+                    case 0xD9:
+                        if (scans == 0)
+                        {
+                            throw m.Fail(m.HitEnd ? "the data ends before the first scan" : "no image: EOI before the first scan", markerPos);
+                        }
+
+                        if (m.HitEnd)
+                        {
+                            warnings.Add("Premature end of JPEG file");
+                        }
+
+                        return BuildImage(f, frameMarker, warningList, ref m);
+                    case 0xCC:
+                        JpegHeaderParser.ReadDac(f, ref m);
+                        break;
+                    case 0xC4:
+                        JpegHeaderParser.ReadDht(f, ref m);
+                        break;
+                    case 0xDB:
+                        JpegHeaderParser.ReadDqt(f, ref m);
+                        break;
+                    case 0xDD:
+                        JpegHeaderParser.ReadDri(f, ref m);
+                        break;
+                    case 0xE0 or 0xEE:
+                        JpegHeaderParser.ReadInterestingApp(f, ref m, marker, warnings);
+                        break;
+                    case (>= 0xE1 and <= 0xEF) or 0xFE or 0xDC:
+                        // Other APPn, COM and DNL: skipped by length.
+                        JpegHeaderParser.SkipSegment(ref m);
+                        break;
+                    case (>= 0xD0 and <= 0xD7) or 0x01:
+                        // Stray RSTn and TEM carry no parameters.
+                        break;
+                    default:
+                        throw m.Fail($"unknown or unsupported marker 0x{marker:X2}", markerPos);
+                }
+            }
+        }
+        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or OverflowException or NullReferenceException or InvalidCastException)
+        {
+            // A safety net only: every length and index is checked, so this means a bug, reported as bad data.
+            ReturnArrays(f);
+            throw new PcrFormatException($"corrupt JPEG data ({e.GetType().Name})", file: sourceName, position: m.Position, inner: e);
+        }
+        catch
+        {
+            ReturnArrays(f);
+            throw;
+        }
+        finally
+        {
+            FrameState.Return(f);
+        }
+    }
+
+    private static void AllocateCoefficients(FrameState f)
+    {
+        for (int i = 0; i < f.ComponentCount; i++)
+        {
+            var c = f.Components[i];
+            int count = c.BlocksPerRow * c.BlockRows * 64;
+            c.Coefs = ArrayPool<short>.Shared.Rent(count);
+
+            // libjpeg's coefficient arrays start zeroed; pooled arrays do not.
+            Array.Clear(c.Coefs, 0, count);
+        }
+    }
+
+    private static void ReturnArrays(FrameState f)
+    {
+        for (int i = 0; i < f.ComponentCount; i++)
+        {
+            var c = f.Components[i];
+            if (c.Coefs.Length > 0)
+            {
+                ArrayPool<short>.Shared.Return(c.Coefs);
+                c.Coefs = [];
+            }
+        }
+    }
+
+    private static JpegCoefficientImage BuildImage(FrameState f, int frameMarker, List<string> warnings, ref JpegMarkerReader m)
+    {
+        // jpegtran copies the quantization slots as they stand at the end and requires each component's
+        // latched table to equal its slot (JERR_MISMATCHED_QUANT_TABLE); components no scan reached use the slot.
+        for (int i = 0; i < f.ComponentCount; i++)
+        {
+            var c = f.Components[i];
+            if (!f.QuantDefined[c.QuantSlot])
+            {
+                throw m.Fail($"component {i} uses quantization table {c.QuantSlot}, which is not defined");
+            }
+
+            if (c.LatchedQuant is not null && !c.LatchedQuant.AsSpan().SequenceEqual(f.Quant[c.QuantSlot]))
+            {
+                throw m.Fail($"quantization table {c.QuantSlot} was redefined after component {i} used it (jpegtran cannot transcode this)");
+            }
+        }
+
+        var components = new JpegComponent[f.ComponentCount];
+        var image = new JpegCoefficientImage
+        {
+            Width = f.Width,
+            Height = f.Height,
+            MaxHSamp = f.MaxH,
+            MaxVSamp = f.MaxV,
+            FrameMarker = (byte)frameMarker,
+            Components = components,
+            SawJfif = f.SawJfif,
+            JfifMajor = f.JfifMajor,
+            JfifMinor = f.JfifMinor,
+            DensityUnit = f.DensityUnit,
+            XDensity = f.XDensity,
+            YDensity = f.YDensity,
+            SawAdobe = f.SawAdobe,
+            AdobeTransform = f.AdobeTransform,
+            RestartInterval = f.RestartInterval,
+        };
+
+        for (int slot = 0; slot < 4; slot++)
+        {
+            image.QuantTables[slot] = f.QuantDefined[slot] ? (ushort[])f.Quant[slot].Clone() : null;
+        }
+
+        for (int i = 0; i < f.ComponentCount; i++)
+        {
+            var c = f.Components[i];
+            components[i] = new JpegComponent
+            {
+                Id = c.Id,
+                HSamp = c.H,
+                VSamp = c.V,
+                QuantTableSlot = c.QuantSlot,
+                WidthInBlocks = c.WidthInBlocks,
+                HeightInBlocks = c.HeightInBlocks,
+                BlocksPerRow = c.BlocksPerRow,
+                BlockRows = c.BlockRows,
+                Coefficients = c.Coefs,
+                QuantTable = image.QuantTables[c.QuantSlot]!,
+            };
+            c.Coefs = [];
+        }
+
+        image.Warnings.AddRange(warnings);
+        return image;
+    }
+}
