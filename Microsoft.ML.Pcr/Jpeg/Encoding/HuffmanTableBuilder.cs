@@ -4,7 +4,7 @@ namespace Microsoft.ML.Pcr.Jpeg;
 /// A Huffman table in both forms: the DHT form (code-length counts and symbols by length) and
 /// the encoder's per-symbol code and length. Reused across scans and images.
 /// </summary>
-internal sealed class HuffmanTable
+internal sealed class HuffmanCodeTable
 {
     /// <summary>Bits[l] = number of codes of length l (1..16); Bits[0] unused.</summary>
     public byte[] Bits { get; } = new byte[17];
@@ -48,7 +48,7 @@ internal sealed class HuffmanTableBuilder
     private readonly int[] _offset = new int[MaxCodeLength + 2];
 
     /// <summary>Builds <paramref name="table"/> from symbol counts (256 entries; entry 256 is ignored).</summary>
-    public void Build(ReadOnlySpan<int> counts, HuffmanTable table)
+    public void Build(ReadOnlySpan<int> counts, HuffmanCodeTable table)
     {
         var freq = _freq;
         var codeSize = _codeSize;
@@ -203,7 +203,7 @@ internal sealed class HuffmanTableBuilder
     }
 
     /// <summary>jpeg_make_c_derived_tbl: canonical codes from Bits/Values, indexed by symbol.</summary>
-    private static void MakeCodes(HuffmanTable table)
+    private static void MakeCodes(HuffmanCodeTable table)
     {
         Array.Clear(table.Sizes);
         int p = 0;

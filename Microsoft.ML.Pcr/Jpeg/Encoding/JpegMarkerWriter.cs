@@ -110,7 +110,7 @@ internal static class JpegMarkerWriter
     }
 
     /// <summary>One DHT segment holding one table (<paramref name="tableClassAndId"/>: 0x00-0x03 DC, 0x10-0x13 AC).</summary>
-    public static void WriteHuffmanTable(JpegBitWriter w, int tableClassAndId, HuffmanTable table)
+    public static void WriteHuffmanTable(JpegBitWriter w, int tableClassAndId, HuffmanCodeTable table)
     {
         w.WriteMarker(Dht);
         w.WriteUInt16(2 + 1 + 16 + table.Count);

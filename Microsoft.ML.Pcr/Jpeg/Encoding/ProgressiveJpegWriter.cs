@@ -136,7 +136,7 @@ internal static class ProgressiveJpegWriter
 
         public int[] Counts { get; } = new int[4 * 256];
 
-        public HuffmanTable[] Tables { get; } = [new(), new(), new(), new()];
+        public HuffmanCodeTable[] Tables { get; } = [new(), new(), new(), new()];
 
         public uint[] PackedCodes { get; } = new uint[4 * 256];
 
