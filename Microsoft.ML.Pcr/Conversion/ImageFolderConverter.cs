@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using Microsoft.ML.Pcr.Format;
 using Microsoft.ML.Pcr.Jpeg;
 
@@ -91,23 +92,31 @@ public static class ImageFolderConverter
         PcrIndex index;
         using (var writer = new PcrWriter(output, listing.ClassNames, writerOptions))
         {
+            // Converted images queue up and leave in records of exactly ImagesPerRecord (skips do not shrink records).
+            // One record is written while the next batch is encoded: memory holds about two records.
+            var queue = new List<Slot>(options.ImagesPerRecord * 2);
             Task pendingWrite = Task.CompletedTask;
-            Slot[]? pendingSlots = null;
+            Slot[]? writing = null;
+            int record = 0;
+            void StartWrite(int count)
+            {
+                pendingWrite.GetAwaiter().GetResult();
+                Release(writing);
+                writing = [.. queue.GetRange(0, count)];
+                queue.RemoveRange(0, count);
+                PcrImageEntry[] entries = [.. writing.Select(s => s.Entry)];
+                int number = record++;
+                pendingWrite = Task.Run(() => writer.WriteRecord(number, entries), cancellationToken);
+            }
             try
             {
-                for (int start = 0, record = 0; start < order.Length; start += options.ImagesPerRecord, record++)
+                for (int start = 0; start < order.Length; start += options.ImagesPerRecord)
                 {
                     int count = Math.Min(options.ImagesPerRecord, order.Length - start);
-                    Slot[] slots = EncodeBatch(order.AsMemory(start, count), encoder, options, state, cancellationToken);
-
-                    // One record is written while the next is encoded: at most two records in memory.
-                    pendingWrite.GetAwaiter().GetResult();
-                    Release(pendingSlots);
-                    pendingSlots = slots;
-                    PcrImageEntry[] entries = [.. slots.Where(s => s.Buffer is not null).Select(s => s.Entry)];
-                    int recordNumber = record;
-                    pendingWrite = entries.Length == 0 ? Task.CompletedTask : Task.Run(() => writer.WriteRecord(recordNumber, entries), cancellationToken);
+                    queue.AddRange(EncodeBatch(order.AsMemory(start, count), encoder, options, state, cancellationToken).Where(s => s.Buffer is not null));
+                    while (queue.Count >= options.ImagesPerRecord) StartWrite(options.ImagesPerRecord);
                 }
+                if (queue.Count > 0) StartWrite(queue.Count);
                 pendingWrite.GetAwaiter().GetResult();
                 cancellationToken.ThrowIfCancellationRequested();
                 index = writer.Complete();
@@ -115,11 +124,11 @@ public static class ImageFolderConverter
             finally
             {
                 try { pendingWrite.Wait(CancellationToken.None); } catch (Exception) when (pendingWrite.IsFaulted || pendingWrite.IsCanceled) { }
-                Release(pendingSlots);
+                Release(writing);
+                Release([.. queue]);
             }
         }
 
-        state.Report(force: true);
         var result = new PcrConversionResult
         {
             OutputDirectory = output,
@@ -162,42 +171,12 @@ public static class ImageFolderConverter
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism, CancellationToken = cancellationToken };
         try
         {
-            Parallel.For(0, batch.Length, parallel, i =>
-            {
-                SourceImage source = batch.Span[i];
-                byte[]? input = null;
-                var buffer = new PooledBufferWriter();
-                try
-                {
-                    int length = ReadInput(source, out input, out string? readError);
-                    SourceImageEncoder.Outcome outcome = readError is null
-                        ? encoder.Encode(input.AsSpan(0, length), source.RelativePath, buffer)
-                        : new SourceImageEncoder.Outcome(null, false, readError);
-                    if (outcome.SkipReason is not null)
-                    {
-                        if (options.FailOnFirstError)
-                            throw new PcrFormatException(outcome.SkipReason, source.FullPath);
-                        buffer.Dispose();
-                        state.Skip(new SkippedFile(source.RelativePath, outcome.SkipReason), length);
-                        return;
-                    }
-                    slots[i] = new Slot
-                    {
-                        Buffer = buffer,
-                        Entry = new PcrImageEntry(buffer.WrittenMemory, outcome.ScanEnds, source.Label, source.RelativePath),
-                    };
-                    state.Convert(length, buffer.WrittenCount, outcome.Reencoded);
-                }
-                catch
-                {
-                    buffer.Dispose();
-                    throw;
-                }
-                finally
-                {
-                    if (input is not null) ArrayPool<byte>.Shared.Return(input);
-                }
-            });
+            Parallel.For(0, batch.Length, parallel, i => slots[i] = EncodeOne(batch.Span[i], encoder, options.FailOnFirstError, state));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+        {
+            Release(slots);
+            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw(); // the caller sees the input's own error
         }
         catch
         {
@@ -205,6 +184,37 @@ public static class ImageFolderConverter
             throw;
         }
         return slots;
+    }
+
+    private static Slot EncodeOne(SourceImage source, SourceImageEncoder encoder, bool failOnFirstError, RunState state)
+    {
+        byte[]? input = null;
+        var buffer = new PooledBufferWriter();
+        try
+        {
+            int length = ReadInput(source, out input, out string? readError);
+            SourceImageEncoder.Outcome outcome = readError is null
+                ? encoder.Encode(input.AsSpan(0, length), source.RelativePath, buffer)
+                : new SourceImageEncoder.Outcome(null, false, readError);
+            if (outcome.SkipReason is not null)
+            {
+                if (failOnFirstError) throw new PcrFormatException(outcome.SkipReason, source.FullPath);
+                buffer.Dispose();
+                state.Skip(new SkippedFile(source.RelativePath, outcome.SkipReason), length);
+                return default;
+            }
+            state.Convert(length, buffer.WrittenCount, outcome.Reencoded);
+            return new Slot { Buffer = buffer, Entry = new PcrImageEntry(buffer.WrittenMemory, outcome.ScanEnds, source.Label, source.RelativePath) };
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+        finally
+        {
+            if (input is not null) ArrayPool<byte>.Shared.Return(input);
+        }
     }
 
     private static int ReadInput(SourceImage source, out byte[]? buffer, out string? error)
@@ -247,7 +257,7 @@ public static class ImageFolderConverter
         }
     }
 
-    /// <summary>Counters shared by the encoding threads, and throttled progress reports.</summary>
+    /// <summary>Counters shared by the encoding threads; progress is reported after every input (cheap next to encoding one).</summary>
     private sealed class RunState(int total, IProgress<PcrConversionProgress>? progress)
     {
         private int _done;
@@ -255,7 +265,6 @@ public static class ImageFolderConverter
         private long _convertedBytesIn;
         private long _bytesOut;
         private int _reencoded;
-        private long _lastReportTicks;
         private readonly Lock _skippedLock = new();
 
         public List<SkippedFile> Skipped { get; } = [];
@@ -273,7 +282,7 @@ public static class ImageFolderConverter
             Interlocked.Add(ref _bytesOut, bytesOut);
             if (reencoded) Interlocked.Increment(ref _reencoded);
             Interlocked.Increment(ref _done);
-            Report(force: false);
+            Report();
         }
 
         public void Skip(SkippedFile file, long bytesIn)
@@ -281,14 +290,12 @@ public static class ImageFolderConverter
             lock (_skippedLock) Skipped.Add(file);
             Interlocked.Add(ref _bytesIn, bytesIn);
             Interlocked.Increment(ref _done);
-            Report(force: false);
+            Report();
         }
 
-        public void Report(bool force)
+        public void Report()
         {
             if (progress is null) return;
-            long now = Environment.TickCount64, last = Interlocked.Read(ref _lastReportTicks);
-            if (!force && (now - last < 100 || Interlocked.CompareExchange(ref _lastReportTicks, now, last) != last)) return;
             int skipped;
             lock (_skippedLock) skipped = Skipped.Count;
             progress.Report(new PcrConversionProgress(Volatile.Read(ref _done), total, Interlocked.Read(ref _bytesIn), BytesOut, skipped));
