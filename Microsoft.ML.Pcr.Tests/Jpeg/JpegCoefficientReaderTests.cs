@@ -89,6 +89,94 @@ public sealed class JpegCoefficientReaderTests
         Assert.AreEqual(transform, image.AdobeTransform);
     }
 
+    /// <summary>Replaces the fixture's JFIF APP0 with <paramref name="segments"/> (marker bytes included).</summary>
+    private static byte[] WithAppSegments(params byte[][] segments)
+    {
+        var b = JpegTestFiles.Input("baseline-420.jpg");
+        int app0 = JpegSegments.Find(b, 0xE0);
+        int end = app0 + 2 + ((b[app0 + 2] << 8) | b[app0 + 3]);
+        return [.. b[..app0], .. segments.SelectMany(x => x), .. b[end..]];
+    }
+
+    private static byte[] Segment(int marker, byte[] body) =>
+        [0xFF, (byte)marker, (byte)((body.Length + 2) >> 8), (byte)(body.Length + 2), .. body];
+
+    [TestMethod]
+    [DataRow(14, true)]
+    [DataRow(13, false)]
+    [DataRow(5, false)]
+    [DataRow(40, true)]
+    public void JfifNeedsFourteenBytes(int length, bool expected)
+    {
+        byte[] body = [(byte)'J', (byte)'F', (byte)'I', (byte)'F', 0, 1, 2, 1, 0, 72, 0, 96, 0, 0];
+        var app0 = Segment(0xE0, [.. body.Take(length), .. new byte[Math.Max(0, length - body.Length)]]);
+        using var image = JpegCoefficientReader.Read(WithAppSegments(app0), MaxPixels, "jfif.jpg");
+        Assert.AreEqual(expected, image.SawJfif);
+        if (expected)
+        {
+            Assert.AreEqual(1, image.JfifMajor);
+            Assert.AreEqual(2, image.JfifMinor);
+            Assert.AreEqual(1, image.DensityUnit);
+            Assert.AreEqual(72, image.XDensity);
+            Assert.AreEqual(96, image.YDensity);
+        }
+    }
+
+    [TestMethod]
+    [DataRow(12, true)]
+    [DataRow(11, false)]
+    public void AdobeNeedsTwelveBytes(int length, bool expected)
+    {
+        byte[] body = [(byte)'A', (byte)'d', (byte)'o', (byte)'b', (byte)'e', 0, 100, 0, 0, 0, 0, 1];
+        using var image = JpegCoefficientReader.Read(WithAppSegments(Segment(0xEE, body[..length])), MaxPixels, "adobe.jpg");
+        Assert.AreEqual(expected, image.SawAdobe);
+        Assert.AreEqual(expected ? 1 : 0, image.AdobeTransform);
+    }
+
+    [TestMethod]
+    public void LastJfifAndAdobeMarkersWin()
+    {
+        byte[] jfif = [(byte)'J', (byte)'F', (byte)'I', (byte)'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0];
+        byte[] jfif2 = [.. jfif];
+        jfif2[5] = 2;
+        byte[] adobe = [(byte)'A', (byte)'d', (byte)'o', (byte)'b', (byte)'e', 0, 100, 0, 0, 0, 0, 2];
+        byte[] adobe0 = [.. adobe[..11], 0];
+        using var image = JpegCoefficientReader.Read(
+            WithAppSegments(Segment(0xE0, jfif), Segment(0xEE, adobe), Segment(0xE0, jfif2), Segment(0xEE, adobe0)), MaxPixels, "twice.jpg");
+        Assert.IsTrue(image.SawJfif && image.SawAdobe);
+        Assert.AreEqual(2, image.JfifMajor);
+        Assert.AreEqual(0, image.AdobeTransform);
+        Assert.IsNotEmpty(image.Warnings, "JFIF major version 2 warns as libjpeg does");
+    }
+
+    [TestMethod]
+    public void AppSegmentWithLengthBelowTwoSkipsNothing()
+    {
+        // libjpeg skips nothing for a length below 2 and then scans forward to the next marker.
+        byte[] tiny = [0xFF, 0xE3, 0x00, 0x01, 0x12, 0x34];
+        using var image = JpegCoefficientReader.Read(WithAppSegments(tiny), MaxPixels, "tiny.jpg");
+        var expected = JpegOracle.Read(JpegTestFiles.Input("baseline-420.jpg"), out _);
+        AssertSameCoefficients(expected, image, "tiny.jpg");
+        Assert.IsFalse(image.SawJfif);
+        Assert.IsNotEmpty(image.Warnings);
+    }
+
+    [TestMethod]
+    [DataRow("baseline-420.jpg", nameof(JpegColorSpace.YCbCr))]
+    [DataRow("gray.jpg", nameof(JpegColorSpace.Grayscale))]
+    [DataRow("rgb-adobe.jpg", nameof(JpegColorSpace.Rgb))]
+    [DataRow("rgb-ids-no-markers.jpg", nameof(JpegColorSpace.Rgb))]
+    [DataRow("jfif-rgb-ids.jpg", nameof(JpegColorSpace.YCbCr))]
+    [DataRow("jfif-and-adobe.jpg", nameof(JpegColorSpace.YCbCr))]
+    [DataRow("cmyk-adobe.jpg", nameof(JpegColorSpace.Cmyk))]
+    [DataRow("ycck-adobe.jpg", nameof(JpegColorSpace.Ycck))]
+    [DataRow("exif-no-jfif.jpg", nameof(JpegColorSpace.YCbCr))]
+    public void DecidesColorSpaceAsLibjpegTurbo(string name, string expected)
+    {
+        using var image = JpegCoefficientReader.Read(JpegTestFiles.Input(name), MaxPixels, name);
+        Assert.AreEqual(expected, image.ColorSpace.ToString());
+    }
+
     [TestMethod]
     public void RecordsComponentIdsAndFrameKind()
     {
@@ -155,6 +243,57 @@ public sealed class JpegCoefficientReaderTests
         }
 
         Assert.IsGreaterThan(0, compared);
+    }
+
+    [TestMethod]
+    [DataRow("odd-37x23.jpg")]
+    [DataRow("baseline-411.jpg")]
+    [DataRow("baseline-440.jpg")]
+    [DataRow("one-pixel.jpg")]
+    [DataRow("panorama-1200x40.jpg")]
+    public void InterleavedScansFillPaddingBlocksAsLibjpeg(string name)
+    {
+        var input = JpegTestFiles.Input(name);
+        var expected = JpegOracle.Read(input, padded: true, out _);
+        using var image = JpegCoefficientReader.Read(input, MaxPixels, name);
+        for (int ci = 0; ci < expected.Length; ci++)
+        {
+            var e = expected[ci];
+            var c = image.Components[ci];
+            Assert.AreEqual(e.WidthInBlocks, c.BlocksPerRow);
+            Assert.AreEqual(e.HeightInBlocks, c.BlockRows);
+            for (int i = 0; i < e.Blocks.Length; i++)
+            {
+                CollectionAssert.AreEqual(e.Blocks[i], c.Block(i / e.WidthInBlocks, i % e.WidthInBlocks).ToArray(), $"{name} component {ci} block {i}");
+            }
+        }
+    }
+
+    [TestMethod]
+    public void SequentialFileWithoutHuffmanTablesGetsTheStandardOnes()
+    {
+        // cjpeg without -optimize codes with the T.81 K.3 tables, so dropping its DHT segments (as
+        // Motion-JPEG frames do) must not change what is read, as in libjpeg-turbo.
+        var original = JpegTestFiles.Input("baseline-420.jpg");
+        var stripped = new List<byte>(original[..2]);
+        foreach (var (offset, marker) in JpegSegments.List(original))
+        {
+            if (marker == 0xDA)
+            {
+                stripped.AddRange(original[offset..]);
+                break;
+            }
+
+            int length = (original[offset + 2] << 8) | original[offset + 3];
+            if (marker != 0xC4)
+            {
+                stripped.AddRange(original.AsSpan(offset, 2 + length).ToArray());
+            }
+        }
+
+        var expected = JpegOracle.Read(original, out _);
+        using var image = JpegCoefficientReader.Read(stripped.ToArray(), MaxPixels, "no-dht.jpg");
+        AssertSameCoefficients(expected, image, "no-dht.jpg");
     }
 
     internal static void AssertSameCoefficients(OracleComponent[] expected, JpegCoefficientImage image, string name)

@@ -26,7 +26,13 @@ internal static class JpegOracle
     private static readonly FieldInfo QuantVal = typeof(JQUANT_TBL).GetField("quantval", BindingFlags.NonPublic | BindingFlags.Instance)!;
 
     /// <summary>Reads <paramref name="jpeg"/> with LibJpeg.NET; blocks are returned in zigzag order.</summary>
-    public static OracleComponent[] Read(byte[] jpeg, out int warnings)
+    public static OracleComponent[] Read(byte[] jpeg, out int warnings) => Read(jpeg, padded: false, out warnings);
+
+    /// <summary>
+    /// Reads <paramref name="jpeg"/> with LibJpeg.NET; with <paramref name="padded"/> the whole arrays, padded to
+    /// multiples of the sampling factors as libjpeg allocates them, are returned.
+    /// </summary>
+    public static OracleComponent[] Read(byte[] jpeg, bool padded, out int warnings)
     {
         var cinfo = new jpeg_decompress_struct(new jpeg_error_mgr());
         using var ms = new MemoryStream(jpeg);
@@ -39,6 +45,12 @@ internal static class JpegOracle
             var comp = cinfo.Comp_info[ci];
             int wb = comp.Width_in_blocks;
             int hb = (int)HeightInBlocks.GetValue(comp)!;
+            if (padded)
+            {
+                wb = (wb + comp.H_samp_factor - 1) / comp.H_samp_factor * comp.H_samp_factor;
+                hb = (hb + comp.V_samp_factor - 1) / comp.V_samp_factor * comp.V_samp_factor;
+            }
+
             var blocks = new short[wb * hb][];
             for (int row = 0; row < hb; row++)
             {

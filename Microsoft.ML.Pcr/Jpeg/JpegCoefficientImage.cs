@@ -100,6 +100,9 @@ internal sealed class JpegCoefficientImage : IDisposable
     /// <summary>The input's restart interval in MCUs (DRI), 0 for none; informational, the transcode writes none.</summary>
     public int RestartInterval { get; init; }
 
+    /// <summary>The coded colour space as libjpeg-turbo decides it from the markers and component ids (jpegtran keeps it).</summary>
+    public JpegColorSpace ColorSpace { get; init; }
+
     /// <summary>Whether the frame is progressive (SOF2, SOF10).</summary>
     public bool IsProgressive => FrameMarker is 0xC2 or 0xCA;
 

@@ -134,11 +134,6 @@ internal ref struct ArithmeticDecoder
                     data = 0;
                 }
             }
-            else if (data < 0)
-            {
-                SetMarker(data);
-                data = 0;
-            }
         }
 
         _c = (_c << 8) | (uint)data;
@@ -149,17 +144,18 @@ internal ref struct ArithmeticDecoder
         }
     }
 
-    private void SetMarker(int code)
+    private void SetMarker(int code) => UnreadMarker = code;
+
+    private int NextByte()
     {
-        if (code < 0)
+        int pos = _pos++;
+        if ((uint)pos < (uint)_data.Length)
         {
-            // libjpeg's stdio source reads a fake EOI marker at end of file.
-            HitEnd = true;
-            code = JpegMarkerReader.Eoi;
+            return _data[pos];
         }
 
-        UnreadMarker = code;
+        // Past the end libjpeg's stdio source supplies FF D9 (a fake EOI), which ends the data within two bytes.
+        HitEnd = true;
+        return JpegMarkerReader.ByteAfterEnd(pos, _data.Length);
     }
-
-    private int NextByte() => (uint)_pos < (uint)_data.Length ? _data[_pos++] : -1;
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
 namespace Microsoft.ML.Pcr.Jpeg;
@@ -61,6 +62,30 @@ internal ref struct HuffmanBitReader
         _consumedPadding = false;
     }
 
+    /// <summary>The bit buffer (valid bits are the low <see cref="Bits"/>), for hot loops that keep it in registers.</summary>
+    public readonly ulong Acc => _acc;
+
+    /// <summary>Number of valid bits in <see cref="Acc"/>.</summary>
+    public readonly int Bits => _bits;
+
+    /// <summary>Takes back a bit buffer a hot loop worked on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Restore(ulong acc, int bits)
+    {
+        _acc = acc;
+        _bits = bits;
+    }
+
+    /// <summary>Refills a hot loop's bit buffer to at least 57 bits and hands it back.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public (ulong Acc, int Bits) Refill(ulong acc, int bits)
+    {
+        _acc = acc;
+        _bits = bits;
+        Fill();
+        return (_acc, _bits);
+    }
+
     /// <summary>Makes sure at least 32 bits are buffered: enough for a code of up to 16 bits and up to 16 value bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Ensure32()
@@ -87,7 +112,8 @@ internal ref struct HuffmanBitReader
         return DecodeLong(t);
     }
 
-    private int DecodeLong(HuffmanTable t)
+    /// <summary>Decodes a code longer than the lookahead (or a bad one: -1); at least 17 bits must be buffered.</summary>
+    public int DecodeLong(HuffmanTable t)
     {
         int l = HuffmanTable.LookaheadBits + 1;
         int code = (int)(_acc >> (_bits - l)) & ((1 << l) - 1);
@@ -146,6 +172,21 @@ internal ref struct HuffmanBitReader
         }
 
         var data = _data;
+        if (UnreadMarker == 0 && _bits <= 56 && (uint)_pos <= (uint)(data.Length - 8))
+        {
+            // Fast path: 8 bytes at once when none of them is FF (no stuffing, no marker).
+            ulong w = BinaryPrimitives.ReadUInt64BigEndian(data.Slice(_pos, 8));
+            ulong inv = ~w;
+            if (((inv - 0x0101010101010101UL) & ~inv & 0x8080808080808080UL) == 0)
+            {
+                int n = (63 - _bits) >> 3;
+                _acc = (_acc << (n * 8)) | (w >> (64 - (n * 8)));
+                _bits += n * 8;
+                _pos += n;
+                return;
+            }
+        }
+
         while (_bits <= 56)
         {
             if (UnreadMarker != 0)
@@ -157,37 +198,15 @@ internal ref struct HuffmanBitReader
                 continue;
             }
 
-            int c;
-            if ((uint)_pos < (uint)data.Length)
-            {
-                c = data[_pos++];
-            }
-            else
-            {
-                MarkEnd();
-                continue;
-            }
-
+            int c = NextByte(data);
             if (c == 0xFF)
             {
                 // Skip fill FFs; FF 00 is a data FF, anything else is a marker that ends the data.
                 do
                 {
-                    if ((uint)_pos >= (uint)data.Length)
-                    {
-                        c = -1;
-                        break;
-                    }
-
-                    c = data[_pos++];
+                    c = NextByte(data);
                 }
                 while (c == 0xFF);
-
-                if (c < 0)
-                {
-                    MarkEnd();
-                    continue;
-                }
 
                 if (c != 0)
                 {
@@ -203,10 +222,17 @@ internal ref struct HuffmanBitReader
         }
     }
 
-    private void MarkEnd()
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int NextByte(ReadOnlySpan<byte> data)
     {
-        // libjpeg's stdio source inserts a fake EOI at end of file.
-        UnreadMarker = JpegMarkerReader.Eoi;
+        int pos = _pos++;
+        if ((uint)pos < (uint)data.Length)
+        {
+            return data[pos];
+        }
+
+        // Past the end libjpeg's stdio source supplies FF D9 (a fake EOI), which ends the data within two bytes.
         HitEnd = true;
+        return JpegMarkerReader.ByteAfterEnd(pos, data.Length);
     }
 }

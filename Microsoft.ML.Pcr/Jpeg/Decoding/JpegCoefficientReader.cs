@@ -8,12 +8,12 @@ namespace Microsoft.ML.Pcr.Jpeg;
 /// through markers and scans, including libjpeg's recovery from truncated or damaged entropy data.
 /// </summary>
 /// <remarks>
-/// Choices where libjpeg would carry on but a transcode cannot match it, or the brief asks to refuse:
-/// components referencing undefined quantization or Huffman tables (libjpeg-turbo would substitute
-/// the standard Huffman tables in sequential files), a quantization slot redefined after a component
-/// latched it (jpegtran fails there too), more than 4 components, and more than
-/// <see cref="MaxScans"/> scans are rejected with <see cref="PcrFormatException"/>. A Huffman code that
-/// matches no table entry is handled as libjpeg does: a warning, and the symbol decodes as 0.
+/// Refused with <see cref="PcrFormatException"/>: components referencing undefined quantization
+/// tables or undefined Huffman tables (except that, as libjpeg-turbo, a sequential Huffman file gets
+/// the standard tables in DC/AC slots 0 and 1 when it defines none there before its first scan),
+/// a quantization slot redefined after a component latched it (jpegtran fails there too), more
+/// than 4 components, and more than <see cref="MaxScans"/> scans. A Huffman code that matches no
+/// table entry is handled as libjpeg does: a warning, and the symbol decodes as 0.
 /// </remarks>
 internal static class JpegCoefficientReader
 {
@@ -75,8 +75,13 @@ internal static class JpegCoefficientReader
                         JpegHeaderParser.ReadSos(f, ref m);
                         if (!allocated)
                         {
+                            // What jpeg_read_coefficients sets up once the first SOS is read.
                             AllocateCoefficients(f);
                             allocated = true;
+                            if (!f.Progressive && !f.Arithmetic)
+                            {
+                                StandardHuffmanTables.FillMissing(f);
+                            }
                         }
 
                         if (f.Arithmetic)
@@ -189,6 +194,18 @@ internal static class JpegCoefficientReader
             }
         }
 
+        Span<byte> ids = stackalloc byte[4];
+        for (int i = 0; i < f.ComponentCount; i++)
+        {
+            ids[i] = f.Components[i].Id;
+        }
+
+        var colorSpace = JpegColorSpaceRules.Decide(ids[..f.ComponentCount], f.SawJfif, f.SawAdobe, f.AdobeTransform, out bool oddTransform);
+        if (oddTransform)
+        {
+            warnings.Add($"Unknown Adobe color transform code {f.AdobeTransform}");
+        }
+
         var components = new JpegComponent[f.ComponentCount];
         var image = new JpegCoefficientImage
         {
@@ -207,6 +224,7 @@ internal static class JpegCoefficientReader
             SawAdobe = f.SawAdobe,
             AdobeTransform = f.AdobeTransform,
             RestartInterval = f.RestartInterval,
+            ColorSpace = colorSpace,
         };
 
         for (int slot = 0; slot < 4; slot++)

@@ -326,9 +326,8 @@ internal static class JpegHeaderParser
     /// <summary>Skips a segment by its length (libjpeg's skip_variable: lengths below 2 skip nothing).</summary>
     public static void SkipSegment(ref JpegMarkerReader m)
     {
-        int start = m.Position - 2;
         int length = m.ReadUInt16() - 2;
-        m.Skip(length, start);
+        m.Skip(length);
     }
 
     /// <summary>
@@ -337,7 +336,6 @@ internal static class JpegHeaderParser
     /// </summary>
     public static void ReadInterestingApp(FrameState image, ref JpegMarkerReader m, int marker, JpegWarnings warnings)
     {
-        int start = m.Position - 2;
         int length = m.ReadUInt16() - 2;
         int toRead = Math.Clamp(length, 0, 14);
         Span<byte> b = stackalloc byte[14];
@@ -368,7 +366,7 @@ internal static class JpegHeaderParser
             image.AdobeTransform = b[11];
         }
 
-        m.Skip(length - toRead, start);
+        m.Skip(length - toRead);
     }
 
     private static int CeilDiv(long a, long b) => (int)((a + b - 1) / b);

@@ -8,7 +8,10 @@ namespace Microsoft.ML.Pcr.Jpeg;
 /// <remarks>
 /// The end of the input behaves like libjpeg's stdio source at end of file: it reads as a fake EOI
 /// marker (and sets <see cref="HitEnd"/>), so a truncated file ends its scan with zero-filled data
-/// exactly as jpegtran does. Segment parameters that run past the end are rejected instead.
+/// exactly as jpegtran does. A marker segment that runs past the end reads the endless FF D9 FF D9 ...
+/// that the stdio source supplies, so the outcome is jpegtran's: an error from the segment's own
+/// checks (whose message then says the data ended), or an end of image (for example a sequential
+/// file cut inside its SOS header still yields an all-zero image, as jpegtran's does).
 /// </remarks>
 internal ref struct JpegMarkerReader
 {
@@ -48,7 +51,7 @@ internal ref struct JpegMarkerReader
 
     /// <summary>Throws the project's format exception naming the source and <paramref name="position"/>.</summary>
     public readonly PcrFormatException Fail(string reason, int position) =>
-        new(reason, file: _source, position: position);
+        new(HitEnd ? reason + " (the data runs past the end inside a marker segment)" : reason, file: _source, position: position);
 
     /// <summary>Throws the project's format exception at the current position.</summary>
     public readonly PcrFormatException Fail(string reason) => Fail(reason, Position);
@@ -113,32 +116,36 @@ internal ref struct JpegMarkerReader
         }
     }
 
-    /// <summary>Reads one byte of marker parameters, rejecting a segment that runs past the end.</summary>
+    /// <summary>Reads one byte of marker parameters (past the end: see the remarks on the type).</summary>
     public int ReadByte()
     {
-        if (Position >= _data.Length)
+        int pos = Position;
+        if ((uint)pos < (uint)_data.Length)
         {
-            throw Fail("marker segment runs past the end of the data");
+            Position = pos + 1;
+            return _data[pos];
         }
 
-        return _data[Position++];
+        HitEnd = true;
+        Position = pos + 1;
+        return ByteAfterEnd(pos, _data.Length);
     }
+
+    /// <summary>
+    /// The byte libjpeg's stdio source supplies at <paramref name="pos"/> past the end of a
+    /// <paramref name="length"/>-byte input: endless FF D9 pairs, aligned on the real end.
+    /// </summary>
+    public static int ByteAfterEnd(int pos, int length) => ((pos - length) & 1) == 0 ? 0xFF : Eoi;
 
     /// <summary>Reads a big-endian 16-bit value of marker parameters.</summary>
     public int ReadUInt16()
     {
-        if (Position + 2 > _data.Length)
-        {
-            throw Fail("marker segment runs past the end of the data");
-        }
-
-        int v = (_data[Position] << 8) | _data[Position + 1];
-        Position += 2;
-        return v;
+        int hi = ReadByte();
+        return (hi << 8) | ReadByte();
     }
 
     /// <summary>Skips <paramref name="count"/> bytes of a segment (nothing when count is not positive, as libjpeg).</summary>
-    public void Skip(int count, int segmentStart)
+    public void Skip(int count)
     {
         if (count <= 0)
         {
@@ -147,9 +154,10 @@ internal ref struct JpegMarkerReader
 
         if (count > _data.Length - Position)
         {
-            throw Fail("marker segment length runs past the end of the data", segmentStart);
+            HitEnd = true;
         }
 
+        // Positions past the end stay small: count is at most 65535.
         Position += count;
     }
 
