@@ -1,3 +1,4 @@
+using Microsoft.ML.Pcr.Conversion;
 using Microsoft.ML.Pcr.Data;
 using Microsoft.ML.Pcr.Format;
 using Microsoft.ML.Pcr.IO;
@@ -64,5 +65,48 @@ public static class PcrCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         return new PcrLoader(PcrDataset.Open(new FileByteSource(directory)), options);
+    }
+
+    /// <summary>
+    /// Create a <see cref="PcrConversionEstimator"/>, which converts an ImageFolder (one sub-folder per class) into a
+    /// PCR dataset in <paramref name="outputDirectory"/> when fitted, and returns a <see cref="PcrLoader"/> of it at
+    /// scan group <paramref name="scan"/>; an up-to-date earlier conversion is reused. It starts a pipeline:
+    /// <c>mlContext.Data.ConvertToPcr("pcr", scan: 3).Append(transforms).Append(trainer).Fit("training_set")</c>.
+    /// </summary>
+    /// <param name="catalog">The data operations catalog.</param>
+    /// <param name="outputDirectory">Where the PCR dataset is written.</param>
+    /// <param name="scan">The scan group the loader reads, 1..L; null for full fidelity.</param>
+    /// <param name="options">Conversion options (images per record, shuffle seed, parallelism, quality for non-JPEG inputs); null for defaults.</param>
+    /// <param name="loaderOptions">Options of the returned loader (column names, shuffling, sharding); null for defaults.</param>
+    /// <returns>The estimator.</returns>
+    public static PcrConversionEstimator ConvertToPcr(this DataOperationsCatalog catalog, string outputDirectory, int? scan = null,
+        ImageFolderConversionOptions? options = null, PcrLoader.Options? loaderOptions = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentException.ThrowIfNullOrWhiteSpace(outputDirectory);
+        PcrLoader.Options loader = (loaderOptions ?? new PcrLoader.Options()).Clone();
+        if (scan is not null) loader.Scan = scan;
+        if (loader.Scan is < 1) throw new ArgumentOutOfRangeException(nameof(scan), loader.Scan, "The scan group must be 1 or more.");
+        loader.Validate();
+        return new PcrConversionEstimator(outputDirectory, ImageFolderConverter.Checked(options), loader);
+    }
+
+    /// <summary>
+    /// Converts the images an <see cref="IDataView"/> lists (a text column of image paths and a label column) into a
+    /// PCR dataset in <paramref name="outputDirectory"/>; load it with <see cref="LoadFromPcr(DataOperationsCatalog, string, int?, PcrLoader.Options?)"/>.
+    /// </summary>
+    /// <param name="catalog">The data operations catalog.</param>
+    /// <param name="images">The rows: one image each.</param>
+    /// <param name="outputDirectory">Where the PCR dataset is written.</param>
+    /// <param name="imagePathColumnName">The text column of image paths (absolute or relative to <paramref name="imageFolder"/>).</param>
+    /// <param name="labelColumnName">The label column: a key of UInt32 with class names, or the class name as text.</param>
+    /// <param name="imageFolder">The folder relative paths start from; null for the current directory.</param>
+    /// <param name="options">Conversion options; null for defaults.</param>
+    /// <returns>What was converted and skipped.</returns>
+    public static PcrConversionResult ConvertToPcr(this DataOperationsCatalog catalog, IDataView images, string outputDirectory,
+        string imagePathColumnName = "ImagePath", string labelColumnName = "Label", string? imageFolder = null, ImageFolderConversionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return ImageFolderConverter.Convert(images, outputDirectory, imagePathColumnName, labelColumnName, imageFolder, options);
     }
 }

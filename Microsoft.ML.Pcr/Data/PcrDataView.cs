@@ -24,7 +24,9 @@ public sealed class PcrDataView : IDataView
         Scan = options.Scan ?? dataset.ScanGroupCount;
         dataset.CheckScan(Scan, nameof(options.Scan));
         HasImagePaths = dataset.Index.RelativePathsStored;
-        Schema = BuildSchema(dataset, options, HasImagePaths);
+        if (dataset.ClassNames.Count == 0)
+            throw new PcrFormatException("the dataset has no classes", dataset.Source.Describe(PcrIndex.FileName));
+        Schema = BuildSchema(dataset.ClassNames, options, HasImagePaths);
         _records = [.. Enumerable.Range(0, dataset.Records.Count).Where(r => r % options.WorkerCount == options.WorkerIndex)];
         foreach (int r in _records) _rowCount += dataset.Records[r].ImageCount;
     }
@@ -131,13 +133,11 @@ public sealed class PcrDataView : IDataView
 
     internal void AddSkippedRecord() => Interlocked.Increment(ref _skippedRecords);
 
-    private static DataViewSchema BuildSchema(PcrDataset dataset, PcrLoader.Options options, bool withPaths)
+    internal static DataViewSchema BuildSchema(IReadOnlyList<string> classNames, PcrLoader.Options options, bool withPaths)
     {
-        int classes = dataset.ClassNames.Count;
-        if (classes == 0)
-            throw new PcrFormatException("the dataset has no classes", dataset.Source.Describe(PcrIndex.FileName));
+        int classes = classNames.Count;
         var names = new ReadOnlyMemory<char>[classes];
-        for (int i = 0; i < classes; i++) names[i] = dataset.ClassNames[i].AsMemory();
+        for (int i = 0; i < classes; i++) names[i] = classNames[i].AsMemory();
 
         var annotations = new DataViewSchema.Annotations.Builder();
         // "KeyValues" is ML.NET's annotation kind for key names (AnnotationUtils.Kinds.KeyValues is internal).

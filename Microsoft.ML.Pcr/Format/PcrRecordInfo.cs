@@ -65,6 +65,9 @@ public sealed class PcrRecordInfo
 
     internal int[] SegmentLengthArray => _segmentLengths;
 
+    /// <summary>The same layout under another file name.</summary>
+    internal PcrRecordInfo WithName(string name) => new(name, _segmentLengths, _crc, ImageCount);
+
     internal uint[]? Crc32CArray => _crc;
 
     /// <summary>Whether two index entries for the same record agree (the published converter lists each record once per scan group).</summary>

@@ -48,12 +48,14 @@ public sealed class PcrWriter : IDisposable
     public string OutputDirectory => _directory;
 
     /// <summary>
-    /// Writes record <paramref name="recordNumber"/> (file <c>PCR_&lt;n&gt;.pcr</c>) holding
-    /// <paramref name="images"/> in the given order. Thread-safe; each number may be written once.
+    /// Writes the record with sequence number <paramref name="recordNumber"/> holding <paramref name="images"/>
+    /// in the given order. Thread-safe; each number may be written once. Records are named <c>PCR_0.pcr</c>,
+    /// <c>PCR_1.pcr</c>, ... by ascending sequence number when the dataset completes, so numbers may have gaps
+    /// (for example a batch whose every image was skipped).
     /// </summary>
-    /// <param name="recordNumber">The record number n, from 0; numbers must end up contiguous.</param>
+    /// <param name="recordNumber">The record's sequence number, 0 or more.</param>
     /// <param name="images">The record's images, at least one.</param>
-    /// <returns>The record's index entry.</returns>
+    /// <returns>The record's layout (its final name is given by <see cref="Complete"/>).</returns>
     /// <exception cref="PcrFormatException">An image is not a valid progressive JPEG.</exception>
     public PcrRecordInfo WriteRecord(int recordNumber, IReadOnlyList<PcrImageEntry> images)
     {
@@ -62,7 +64,7 @@ public sealed class PcrWriter : IDisposable
         if (images.Count == 0) throw new ArgumentException("A record needs at least one image.", nameof(images));
         ThrowIfDone();
 
-        string name = PcrIndex.GetRecordFileName(recordNumber);
+        string name = TemporaryName(recordNumber);
         lock (_lock)
         {
             if (_records.ContainsKey(recordNumber))
@@ -71,7 +73,7 @@ public sealed class PcrWriter : IDisposable
         }
         try
         {
-            PcrRecordInfo info = RecordSerializer.Write(Path.Combine(_directory, name + PartialSuffix), name, images, _classNames.Length, _options.StoreRelativePaths);
+            PcrRecordInfo info = RecordSerializer.Write(Path.Combine(_directory, name), name, images, _classNames.Length, _options.StoreRelativePaths);
             lock (_lock) _records[recordNumber] = info;
             return info;
         }
@@ -99,29 +101,28 @@ public sealed class PcrWriter : IDisposable
     /// previous dataset when <see cref="PcrWriterOptions.Overwrite"/> is set.
     /// </summary>
     /// <returns>The index of the dataset written.</returns>
-    /// <exception cref="InvalidOperationException">No image was written, or record numbers have a gap.</exception>
+    /// <exception cref="InvalidOperationException">No image was written.</exception>
     public PcrIndex Complete()
     {
         ThrowIfDone();
         if (_pending.Count > 0) FlushPending();
         if (_records.Count == 0) throw new InvalidOperationException("No image was written; a PCR dataset needs at least one.");
-        int expected = 0;
-        foreach (int n in _records.Keys)
-        {
-            if (n != expected) throw new InvalidOperationException($"Record {expected} is missing: records must be numbered 0..{_records.Count - 1}.");
-            expected++;
-        }
 
-        var index = new PcrIndex([.. _records.Values], _classNames, PcrIndex.CurrentFormatVersion, WriterName, _options.StoreRelativePaths);
+        // Final names PCR_0, PCR_1, ... by ascending sequence number.
+        var temporary = new List<string>(_records.Count);
+        var records = new List<PcrRecordInfo>(_records.Count);
+        foreach (PcrRecordInfo r in _records.Values)
+        {
+            temporary.Add(r.Name);
+            records.Add(r.WithName(PcrIndex.GetRecordFileName(records.Count)));
+        }
+        var index = new PcrIndex(records, _classNames, PcrIndex.CurrentFormatVersion, WriterName, _options.StoreRelativePaths);
         string indexPath = Path.Combine(_directory, PcrIndex.FileName);
         File.WriteAllBytes(indexPath + PartialSuffix, index.ToBytes());
 
         RemovePreviousDataset(indexPath);
-        foreach (PcrRecordInfo r in index.Records)
-        {
-            string path = Path.Combine(_directory, r.Name);
-            File.Move(path + PartialSuffix, path, overwrite: true);
-        }
+        for (int i = 0; i < records.Count; i++)
+            File.Move(Path.Combine(_directory, temporary[i]), Path.Combine(_directory, records[i].Name), overwrite: true);
         File.Move(indexPath + PartialSuffix, indexPath, overwrite: true);
         _completed = true;
         return index;
@@ -142,9 +143,11 @@ public sealed class PcrWriter : IDisposable
 
     private void FlushPending()
     {
-        WriteRecord(_records.Count, _pending);
+        WriteRecord(_records.Count == 0 ? 0 : _records.Keys.Max() + 1, _pending);
         _pending.Clear();
     }
+
+    private static string TemporaryName(int recordNumber) => $"PCR_{recordNumber}.pcr{PartialSuffix}";
 
     // The old index goes first, so that from here until the new index lands nothing looks complete.
     private void RemovePreviousDataset(string indexPath)

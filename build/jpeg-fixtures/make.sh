@@ -96,6 +96,16 @@ PY
 # A real photo, untouched, with its EXIF/APPn segments.
 cp "$p2" "$i/photo-clothing.jpg"
 
+# Non-JPEG inputs for the converter (re-encoded at a stated quality), and a truncated PNG.
+img="$out/../images"; mkdir -p "$img"
+$IM "$tmp/b.ppm" "$img/photo.png"
+$IM "$tmp/b.ppm" -alpha set -channel A -evaluate set 50% +channel "$img/translucent.png"
+$IM "$tmp/a.pgm" "$img/gray.png"
+$IM "$tmp/b.ppm" -type TrueColor "BMP3:$img/photo.bmp"
+$IM "$tmp/b.ppm" -colors 64 "$img/photo.gif"
+cwebp -quiet -q 80 "$img/photo.png" -o "$img/photo.webp"
+head -c 3000 "$img/photo.png" > "$img/truncated.png"
+
 for f in "$i"/*.jpg; do
   # truncated inputs make jpegtran warn (exit 2) but still write its output, which is the golden file
   jpegtran -copy none -optimize -progressive "$f" > "$out/golden/$(basename "$f")" || [ $? -eq 2 ]

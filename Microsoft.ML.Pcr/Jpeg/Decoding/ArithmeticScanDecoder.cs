@@ -7,7 +7,6 @@ namespace Microsoft.ML.Pcr.Jpeg;
 /// </summary>
 internal static class ArithmeticScanDecoder
 {
-    private const string BadCodeWarning = "Corrupt JPEG data: bad arithmetic code";
 
     /// <summary>Decodes the current scan of <paramref name="f"/>, reading from and advancing <paramref name="m"/>.</summary>
     public static void DecodeScan(FrameState f, ref JpegMarkerReader m, JpegWarnings warnings)
@@ -93,7 +92,7 @@ internal static class ArithmeticScanDecoder
 
                 if (!ok)
                 {
-                    warnings.Add(BadCodeWarning);
+                    warnings.Add(JpegWarnings.BadArithmeticCode);
                     d.Ct = -1;
                 }
             }

@@ -6,7 +6,6 @@ namespace Microsoft.ML.Pcr.Jpeg;
 /// </summary>
 internal static class HuffmanProgressiveDecoder
 {
-    private const string BadCodeWarning = "Corrupt JPEG data: bad Huffman code";
 
     /// <summary>jdphuff.c's decode_mcu_DC_first.</summary>
     public static void DecodeDcFirstMcu(FrameState f, ref HuffmanBitReader br, scoped Span<int> offsets, scoped Span<int> lastDc, JpegWarnings warnings, ref JpegMarkerReader m)
@@ -20,7 +19,7 @@ internal static class HuffmanProgressiveDecoder
             int s = br.DecodeSymbol(f.DcTables[comp.DcTable]);
             if (s < 0)
             {
-                warnings.Add(BadCodeWarning);
+                warnings.Add(JpegWarnings.BadHuffmanCode);
                 s = 0;
             }
 
@@ -70,7 +69,7 @@ internal static class HuffmanProgressiveDecoder
             int sym = br.DecodeSymbol(table);
             if (sym < 0)
             {
-                warnings.Add(BadCodeWarning);
+                warnings.Add(JpegWarnings.BadHuffmanCode);
                 sym = 0;
             }
 
@@ -120,7 +119,7 @@ internal static class HuffmanProgressiveDecoder
                 int sym = br.DecodeSymbol(table);
                 if (sym < 0)
                 {
-                    warnings.Add(BadCodeWarning);
+                    warnings.Add(JpegWarnings.BadHuffmanCode);
                     sym = 0;
                 }
 
@@ -131,7 +130,7 @@ internal static class HuffmanProgressiveDecoder
                     if (s != 1)
                     {
                         // The size of a newly nonzero coefficient must be 1; libjpeg warns and carries on.
-                        warnings.Add(BadCodeWarning);
+                        warnings.Add(JpegWarnings.BadHuffmanCode);
                     }
 
                     s = br.GetBit() != 0 ? p1 : m1;

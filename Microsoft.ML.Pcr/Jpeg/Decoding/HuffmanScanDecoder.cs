@@ -8,7 +8,6 @@ namespace Microsoft.ML.Pcr.Jpeg;
 /// </summary>
 internal static class HuffmanScanDecoder
 {
-    private const string HitMarkerWarning = "Corrupt JPEG data: premature end of data segment";
 
     /// <summary>Decodes the current scan of <paramref name="f"/>, reading from and advancing <paramref name="m"/>.</summary>
     public static void DecodeScan(FrameState f, ref JpegMarkerReader m, JpegWarnings warnings)
@@ -69,7 +68,7 @@ internal static class HuffmanScanDecoder
 
                     if (!insufficient && br.ConsumedPadding)
                     {
-                        warnings.Add(HitMarkerWarning);
+                        warnings.Add(JpegWarnings.PrematureEndOfSegment);
                         insufficient = true;
                     }
                 }

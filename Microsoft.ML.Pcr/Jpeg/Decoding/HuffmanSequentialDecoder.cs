@@ -107,7 +107,6 @@ internal static class HuffmanSequentialDecoder
         return dc;
     }
 
-    private const string BadCodeWarning = "Corrupt JPEG data: bad Huffman code";
 
     private const int LookaheadMask = (1 << HuffmanTable.LookaheadBits) - 1;
 
@@ -121,7 +120,7 @@ internal static class HuffmanSequentialDecoder
         int sym = br.DecodeLong(t);
         if (sym < 0)
         {
-            warnings.Add(BadCodeWarning);
+            warnings.Add(JpegWarnings.BadHuffmanCode);
             sym = 0;
         }
 

@@ -47,7 +47,7 @@ internal static class JpegCoefficientReader
                     marker = m.NextMarker(out int discarded);
                     if (discarded != 0)
                     {
-                        warnings.Add("Corrupt JPEG data: extraneous bytes before marker");
+                        warnings.Add(JpegWarnings.ExtraneousBytes);
                     }
                 }
 
@@ -102,7 +102,7 @@ internal static class JpegCoefficientReader
 
                         if (m.HitEnd)
                         {
-                            warnings.Add("Premature end of JPEG file");
+                            warnings.Add(JpegWarnings.PrematureEndOfFile);
                         }
 
                         return BuildImage(f, frameMarker, warningList, ref m);

@@ -174,7 +174,7 @@ internal ref struct JpegMarkerReader
             UnreadMarker = NextMarker(out int discarded);
             if (discarded != 0)
             {
-                warnings.Add("Corrupt JPEG data: extraneous bytes before marker");
+                warnings.Add(JpegWarnings.ExtraneousBytes);
             }
         }
 
@@ -196,7 +196,7 @@ internal ref struct JpegMarkerReader
     /// </summary>
     private void Resync(int desired, JpegWarnings warnings)
     {
-        warnings.Add("Corrupt JPEG data: found another marker instead of the expected restart marker");
+        warnings.Add(JpegWarnings.MissingRestartMarker);
         int marker = UnreadMarker;
         while (true)
         {

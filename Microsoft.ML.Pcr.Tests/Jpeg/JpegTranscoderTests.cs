@@ -1,0 +1,48 @@
+using System.Security.Cryptography;
+using Microsoft.ML.Pcr.Jpeg;
+
+namespace Microsoft.ML.Pcr.Tests.Jpeg;
+
+/// <summary>The transcoder end to end against jpegtran's output, committed as golden files and hashes.</summary>
+[TestClass]
+public sealed class JpegTranscoderTests
+{
+    public static IEnumerable<object[]> Inputs =>
+        Directory.EnumerateFiles(TestFiles.JpegInputs, "*.jpg").Select(p => new object[] { Path.GetFileName(p) }).OrderBy(o => (string)o[0], StringComparer.Ordinal);
+
+    [TestMethod]
+    [DynamicData(nameof(Inputs))]
+    public void OutputIsByteIdenticalToJpegtran(string name)
+    {
+        byte[] input = File.ReadAllBytes(Path.Combine(TestFiles.JpegInputs, name));
+        byte[] golden = File.ReadAllBytes(TestFiles.Golden(name));
+
+        byte[] output = new JpegTranscoder().Transcode(input, out JpegTranscodeResult result, name);
+
+        CollectionAssert.AreEqual(golden, output, $"{name}: {output.Length} bytes against jpegtran's {golden.Length}");
+        Assert.AreEqual(output.Length, result.Length);
+        CollectionAssert.AreEqual(JpegScanCutter.FindScanEnds(golden), result.ScanEnds, "scan ends given while writing equal the cutter's");
+        bool truncated = name.StartsWith("truncated", StringComparison.Ordinal);
+        Assert.AreEqual(truncated, result.DataLoss, "data lost only in the truncated inputs");
+        Assert.AreEqual(truncated || name == "jfif-major-2.jpg", result.Warnings.Count > 0, "jpegtran warns for the truncated inputs and JFIF 2.01");
+    }
+
+    [TestMethod]
+    public void ClothingSmallPhotosMatchJpegtranHashes()
+    {
+        string? root = TestFiles.ClothingSmall();
+        if (root is null) Assert.Inconclusive("../shared/datasets/clothing-small is not on this machine.");
+        string[] manifest = File.ReadAllLines(Path.Combine(TestFiles.TestData, "jpeg", "clothing-small-jpegtran.sha256"));
+        var transcoder = new JpegTranscoder();
+        int checkedCount = 0;
+        var mismatches = new List<string>();
+        for (int i = 0; i < manifest.Length; i += 7) // every 7th of 3,781: ~540 photos, every class and split
+        {
+            string hash = manifest[i][..64], path = manifest[i][66..];
+            byte[] output = transcoder.Transcode(File.ReadAllBytes(Path.Combine(root, path)), out _, path);
+            if (!Convert.ToHexStringLower(SHA256.HashData(output)).Equals(hash, StringComparison.Ordinal)) mismatches.Add(path);
+            checkedCount++;
+        }
+        Assert.AreEqual(0, mismatches.Count, $"{mismatches.Count} of {checkedCount} differ from jpegtran, e.g. {string.Join(", ", mismatches.Take(3))}");
+    }
+}

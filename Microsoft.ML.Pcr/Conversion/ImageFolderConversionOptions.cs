@@ -1,0 +1,49 @@
+namespace Microsoft.ML.Pcr.Conversion;
+
+/// <summary>Options of <see cref="ImageFolderConverter"/>.</summary>
+public sealed class ImageFolderConversionOptions
+{
+    /// <summary>Gets or sets how many images go in a record (default 1024, as the published converter).</summary>
+    public int ImagesPerRecord { get; set; } = 1024;
+
+    /// <summary>Gets or sets whether the image list is shuffled before it is cut into records (default true).</summary>
+    public bool Shuffle { get; set; } = true;
+
+    /// <summary>Gets or sets the shuffle's seed (default 0): the same seed and inputs give the same dataset.</summary>
+    public int Seed { get; set; }
+
+    /// <summary>Gets or sets how many images are transcoded at once (default: every core).</summary>
+    public int MaxDegreeOfParallelism { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Gets or sets the JPEG quality (1..100) at which inputs that are not JPEG (PNG, BMP, GIF, WebP) are encoded (default 90).</summary>
+    public int Quality { get; set; } = 90;
+
+    /// <summary>Gets or sets whether a non-empty output directory is accepted; a previous PCR dataset in it is replaced (default false: refuse).</summary>
+    public bool Overwrite { get; set; }
+
+    /// <summary>Gets or sets whether each image's path relative to the ImageFolder root is stored (default true).</summary>
+    public bool StoreRelativePaths { get; set; } = true;
+
+    /// <summary>Gets or sets whether the first unreadable input stops the conversion with an exception, instead of being skipped and reported (default false).</summary>
+    public bool FailOnFirstError { get; set; }
+
+    /// <summary>Gets or sets the largest input accepted, in pixels (default <see cref="Jpeg.JpegTranscoder.DefaultMaxPixels"/>); larger inputs are skipped.</summary>
+    public long MaxPixels { get; set; } = Jpeg.JpegTranscoder.DefaultMaxPixels;
+
+    /// <summary>Gets or sets where progress is reported (images done, bytes in and out, skipped files); null for none.</summary>
+    public IProgress<PcrConversionProgress>? Progress { get; set; }
+
+    internal ImageFolderConversionOptions Clone() => (ImageFolderConversionOptions)MemberwiseClone();
+
+    internal void Validate()
+    {
+        if (ImagesPerRecord < 1)
+            throw new ArgumentOutOfRangeException(nameof(ImagesPerRecord), ImagesPerRecord, "Images per record must be at least 1.");
+        if (MaxDegreeOfParallelism < 1)
+            throw new ArgumentOutOfRangeException(nameof(MaxDegreeOfParallelism), MaxDegreeOfParallelism, "The degree of parallelism must be at least 1.");
+        if (Quality is < 1 or > 100)
+            throw new ArgumentOutOfRangeException(nameof(Quality), Quality, "The JPEG quality must be between 1 and 100.");
+        if (MaxPixels < 1)
+            throw new ArgumentOutOfRangeException(nameof(MaxPixels), MaxPixels, "The pixel limit must be at least 1.");
+    }
+}

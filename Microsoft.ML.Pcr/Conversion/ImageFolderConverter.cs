@@ -1,0 +1,304 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+using Microsoft.ML.Pcr.Format;
+using Microsoft.ML.Pcr.Jpeg;
+
+namespace Microsoft.ML.Pcr.Conversion;
+
+/// <summary>
+/// Converts an ImageFolder (one sub-folder per class) into a PCR dataset, in process and in parallel:
+/// JPEGs are transcoded losslessly to progressive JPEG (byte-identical to jpegtran), other image formats are
+/// encoded as JPEG at a stated quality first. The inputs are never modified. Unreadable, truncated, empty or
+/// non-image files are skipped and listed in the result and in a report beside the dataset. Memory stays
+/// bounded whatever the dataset size: at most two records' images are held at once.
+/// </summary>
+public static class ImageFolderConverter
+{
+    /// <summary>The name of the report written into the output directory.</summary>
+    public const string ReportFileName = ConversionReport.FileName;
+
+    /// <summary>Converts the ImageFolder <paramref name="imageFolder"/> into a PCR dataset in <paramref name="outputDirectory"/>.</summary>
+    /// <param name="imageFolder">A folder with one sub-folder per class; nested folders belong to their class.</param>
+    /// <param name="outputDirectory">Where the PCR dataset is written; must be empty or absent unless <see cref="ImageFolderConversionOptions.Overwrite"/> is set.</param>
+    /// <param name="options">Conversion options; null for defaults.</param>
+    /// <param name="cancellationToken">Cancels the conversion; a cancelled conversion leaves no dataset that looks complete.</param>
+    /// <returns>What was converted and skipped.</returns>
+    /// <exception cref="DirectoryNotFoundException">The image folder does not exist.</exception>
+    /// <exception cref="IOException">The output directory is not empty and overwriting was not asked for.</exception>
+    /// <exception cref="PcrFormatException">An input is unreadable and <see cref="ImageFolderConversionOptions.FailOnFirstError"/> is set.</exception>
+    public static PcrConversionResult Convert(string imageFolder, string outputDirectory, ImageFolderConversionOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ImageFolderListing listing = ImageFolderListing.Read(imageFolder);
+        return Run(listing, outputDirectory, Checked(options), cancellationToken);
+    }
+
+    /// <summary>
+    /// Converts the images an <see cref="IDataView"/> lists (a text column of paths and a label column) into a PCR
+    /// dataset, for users who already list their images that way (for example for ML.NET's <c>LoadImages</c>).
+    /// </summary>
+    /// <param name="images">The rows: one image each.</param>
+    /// <param name="outputDirectory">Where the PCR dataset is written.</param>
+    /// <param name="imagePathColumnName">The text column holding each image's path (absolute, or relative to <paramref name="imageFolder"/>).</param>
+    /// <param name="labelColumnName">The label column: a key of UInt32 with class names, or text holding the class name (sorted ordinally to labels).</param>
+    /// <param name="imageFolder">The folder relative paths start from, and against which stored paths are made relative; null for the current directory (stored paths are then "class/file name").</param>
+    /// <param name="options">Conversion options; null for defaults.</param>
+    /// <param name="cancellationToken">Cancels the conversion.</param>
+    /// <returns>What was converted and skipped.</returns>
+    public static PcrConversionResult Convert(IDataView images, string outputDirectory, string imagePathColumnName = "ImagePath", string labelColumnName = "Label",
+        string? imageFolder = null, ImageFolderConversionOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ImageFolderListing listing = ImageFolderListing.FromDataView(images, imagePathColumnName, labelColumnName, imageFolder);
+        return Run(listing, outputDirectory, Checked(options), cancellationToken);
+    }
+
+    /// <summary>
+    /// Returns whether <paramref name="outputDirectory"/> holds a complete conversion of <paramref name="imageFolder"/>
+    /// made with the same options from the same files (same paths, sizes and modification times).
+    /// </summary>
+    /// <param name="imageFolder">The ImageFolder.</param>
+    /// <param name="outputDirectory">The PCR directory.</param>
+    /// <param name="options">The options the conversion would use; null for defaults.</param>
+    public static bool IsUpToDate(string imageFolder, string outputDirectory, ImageFolderConversionOptions? options = null)
+    {
+        ImageFolderListing listing = ImageFolderListing.Read(imageFolder);
+        return ConversionReport.TryReadFingerprint(outputDirectory) is { } stored
+            && stored == ConversionReport.Fingerprint(listing, Checked(options))
+            && File.Exists(Path.Combine(outputDirectory, PcrIndex.FileName));
+    }
+
+    internal static ImageFolderConversionOptions Checked(ImageFolderConversionOptions? options)
+    {
+        ImageFolderConversionOptions effective = (options ?? new ImageFolderConversionOptions()).Clone();
+        effective.Validate();
+        return effective;
+    }
+
+    internal static PcrConversionResult Run(ImageFolderListing listing, string outputDirectory, ImageFolderConversionOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(outputDirectory);
+        string output = Path.GetFullPath(outputDirectory);
+        CheckOutput(listing.Root, output, options.Overwrite);
+
+        var stopwatch = Stopwatch.StartNew();
+        SourceImage[] order = [.. listing.Images];
+        if (options.Shuffle) new Random(options.Seed).Shuffle(order);
+
+        var state = new RunState(order.Length, options.Progress);
+        foreach (SkippedFile stray in listing.StrayFiles) state.Skipped.Add(stray);
+        var encoder = new SourceImageEncoder(new JpegTranscoder(options.MaxPixels), options.Quality);
+        var writerOptions = new PcrWriterOptions { Overwrite = options.Overwrite, StoreRelativePaths = options.StoreRelativePaths };
+
+        PcrIndex index;
+        using (var writer = new PcrWriter(output, listing.ClassNames, writerOptions))
+        {
+            // Converted images queue up and leave in records of exactly ImagesPerRecord (skips do not shrink records).
+            // One record is written while the next batch is encoded: memory holds about two records.
+            var queue = new List<Slot>(options.ImagesPerRecord * 2);
+            Task pendingWrite = Task.CompletedTask;
+            Slot[]? writing = null;
+            int record = 0;
+            void StartWrite(int count)
+            {
+                pendingWrite.GetAwaiter().GetResult();
+                Release(writing);
+                writing = [.. queue.GetRange(0, count)];
+                queue.RemoveRange(0, count);
+                PcrImageEntry[] entries = [.. writing.Select(s => s.Entry)];
+                int number = record++;
+                pendingWrite = Task.Run(() => writer.WriteRecord(number, entries), cancellationToken);
+            }
+            try
+            {
+                for (int start = 0; start < order.Length; start += options.ImagesPerRecord)
+                {
+                    int count = Math.Min(options.ImagesPerRecord, order.Length - start);
+                    queue.AddRange(EncodeBatch(order.AsMemory(start, count), encoder, options, state, cancellationToken).Where(s => s.Buffer is not null));
+                    while (queue.Count >= options.ImagesPerRecord) StartWrite(options.ImagesPerRecord);
+                }
+                if (queue.Count > 0) StartWrite(queue.Count);
+                pendingWrite.GetAwaiter().GetResult();
+                cancellationToken.ThrowIfCancellationRequested();
+                index = writer.Complete();
+            }
+            finally
+            {
+                try { pendingWrite.Wait(CancellationToken.None); } catch (Exception) when (pendingWrite.IsFaulted || pendingWrite.IsCanceled) { }
+                Release(writing);
+                Release([.. queue]);
+            }
+        }
+
+        var result = new PcrConversionResult
+        {
+            OutputDirectory = output,
+            ClassNames = listing.ClassNames,
+            ImageCount = index.Records.Sum(r => r.ImageCount),
+            RecordCount = index.Records.Count,
+            BytesIn = state.ConvertedBytesIn,
+            BytesOut = state.BytesOut,
+            ReencodedCount = state.Reencoded,
+            Quality = options.Quality,
+            Skipped = [.. state.Skipped.OrderBy(s => s.RelativePath, StringComparer.Ordinal)],
+            EmptyClasses = listing.EmptyClasses,
+            Elapsed = stopwatch.Elapsed,
+            ReportPath = Path.Combine(output, ConversionReport.FileName),
+        };
+        ConversionReport.Write(result, listing, options);
+        return result;
+    }
+
+    private static void CheckOutput(string root, string output, bool overwrite)
+    {
+        if (!overwrite && Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any())
+            throw new IOException($"The output directory '{output}' is not empty; set Overwrite (--force) to replace a dataset in it.");
+        if (root.Length == 0) return; // images listed by a data view: no single root
+        string rootWithSeparator = Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar;
+        if (string.Equals(output, root, StringComparison.Ordinal) || output.StartsWith(rootWithSeparator, StringComparison.Ordinal))
+            throw new ArgumentException($"The output directory '{output}' is inside the image folder '{root}'; choose a directory outside it.", "outputDirectory");
+    }
+
+    /// <summary>One input's result: its progressive JPEG in a pooled buffer, or nothing when skipped.</summary>
+    private struct Slot
+    {
+        public PooledBufferWriter? Buffer;
+        public PcrImageEntry Entry;
+    }
+
+    private static Slot[] EncodeBatch(ReadOnlyMemory<SourceImage> batch, SourceImageEncoder encoder, ImageFolderConversionOptions options, RunState state, CancellationToken cancellationToken)
+    {
+        var slots = new Slot[batch.Length];
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism, CancellationToken = cancellationToken };
+        try
+        {
+            Parallel.For(0, batch.Length, parallel, i => slots[i] = EncodeOne(batch.Span[i], encoder, options.FailOnFirstError, state));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+        {
+            Release(slots);
+            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw(); // the caller sees the input's own error
+        }
+        catch
+        {
+            Release(slots);
+            throw;
+        }
+        return slots;
+    }
+
+    private static Slot EncodeOne(SourceImage source, SourceImageEncoder encoder, bool failOnFirstError, RunState state)
+    {
+        byte[]? input = null;
+        var buffer = new PooledBufferWriter();
+        try
+        {
+            int length = ReadInput(source, out input, out string? readError);
+            SourceImageEncoder.Outcome outcome = readError is null
+                ? encoder.Encode(input.AsSpan(0, length), source.RelativePath, buffer)
+                : new SourceImageEncoder.Outcome(null, false, readError);
+            if (outcome.SkipReason is not null)
+            {
+                if (failOnFirstError) throw new PcrFormatException(outcome.SkipReason, source.FullPath);
+                buffer.Dispose();
+                state.Skip(new SkippedFile(source.RelativePath, outcome.SkipReason), length);
+                return default;
+            }
+            state.Convert(length, buffer.WrittenCount, outcome.Reencoded);
+            return new Slot { Buffer = buffer, Entry = new PcrImageEntry(buffer.WrittenMemory, outcome.ScanEnds, source.Label, source.RelativePath) };
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+        finally
+        {
+            if (input is not null) ArrayPool<byte>.Shared.Return(input);
+        }
+    }
+
+    private static int ReadInput(SourceImage source, out byte[]? buffer, out string? error)
+    {
+        buffer = null;
+        error = null;
+        try
+        {
+            using var handle = File.OpenHandle(source.FullPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+            long length = RandomAccess.GetLength(handle);
+            if (length > Array.MaxLength)
+            {
+                error = $"file of {length} bytes is too large";
+                return 0;
+            }
+            buffer = ArrayPool<byte>.Shared.Rent((int)Math.Max(length, 1));
+            int total = 0;
+            while (total < length)
+            {
+                int n = RandomAccess.Read(handle, buffer.AsSpan(total, (int)length - total), total);
+                if (n == 0) break;
+                total += n;
+            }
+            return total;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error = $"unreadable: {e.Message}";
+            return 0;
+        }
+    }
+
+    private static void Release(Slot[]? slots)
+    {
+        if (slots is null) return;
+        for (int i = 0; i < slots.Length; i++)
+        {
+            slots[i].Buffer?.Dispose();
+            slots[i].Buffer = null;
+        }
+    }
+
+    /// <summary>Counters shared by the encoding threads; progress is reported after every input (cheap next to encoding one).</summary>
+    private sealed class RunState(int total, IProgress<PcrConversionProgress>? progress)
+    {
+        private int _done;
+        private long _bytesIn;
+        private long _convertedBytesIn;
+        private long _bytesOut;
+        private int _reencoded;
+        private readonly Lock _skippedLock = new();
+
+        public List<SkippedFile> Skipped { get; } = [];
+
+        public long ConvertedBytesIn => Interlocked.Read(ref _convertedBytesIn);
+
+        public long BytesOut => Interlocked.Read(ref _bytesOut);
+
+        public int Reencoded => Volatile.Read(ref _reencoded);
+
+        public void Convert(long bytesIn, long bytesOut, bool reencoded)
+        {
+            Interlocked.Add(ref _bytesIn, bytesIn);
+            Interlocked.Add(ref _convertedBytesIn, bytesIn);
+            Interlocked.Add(ref _bytesOut, bytesOut);
+            if (reencoded) Interlocked.Increment(ref _reencoded);
+            Interlocked.Increment(ref _done);
+            Report();
+        }
+
+        public void Skip(SkippedFile file, long bytesIn)
+        {
+            lock (_skippedLock) Skipped.Add(file);
+            Interlocked.Add(ref _bytesIn, bytesIn);
+            Interlocked.Increment(ref _done);
+            Report();
+        }
+
+        public void Report()
+        {
+            if (progress is null) return;
+            int skipped;
+            lock (_skippedLock) skipped = Skipped.Count;
+            progress.Report(new PcrConversionProgress(Volatile.Read(ref _done), total, Interlocked.Read(ref _bytesIn), BytesOut, skipped));
+        }
+    }
+}

@@ -1,0 +1,144 @@
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.Pcr.Conversion;
+
+/// <summary>One input image: where it is, its path relative to the ImageFolder root, and its label.</summary>
+internal readonly record struct SourceImage(string FullPath, string RelativePath, int Label);
+
+/// <summary>
+/// The images of an ImageFolder: one sub-folder per class, classes sorted by ordinal name to labels (as
+/// PyTorch's and TensorFlow's ImageFolder readers do), nested folders belonging to their class, hidden files
+/// and folders ignored.
+/// </summary>
+internal sealed class ImageFolderListing
+{
+    private static readonly EnumerationOptions Recursive = new()
+    {
+        RecurseSubdirectories = true,
+        AttributesToSkip = FileAttributes.Hidden | FileAttributes.System, // .NET marks dot-files hidden on Unix too
+        IgnoreInaccessible = false,
+        MatchType = MatchType.Simple,
+    };
+
+    private static readonly EnumerationOptions TopLevel = new()
+    {
+        AttributesToSkip = FileAttributes.Hidden | FileAttributes.System,
+        MatchType = MatchType.Simple,
+    };
+
+    public required string Root { get; init; }
+
+    public required IReadOnlyList<string> ClassNames { get; init; }
+
+    public required IReadOnlyList<SourceImage> Images { get; init; }
+
+    public required IReadOnlyList<string> EmptyClasses { get; init; }
+
+    /// <summary>Files outside any class folder: not converted, reported.</summary>
+    public required IReadOnlyList<SkippedFile> StrayFiles { get; init; }
+
+    public static ImageFolderListing Read(string root)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(root);
+        string full = Path.GetFullPath(root);
+        if (!Directory.Exists(full))
+            throw new DirectoryNotFoundException($"Image folder '{full}' does not exist.");
+
+        string[] classes = [.. Directory.EnumerateDirectories(full, "*", TopLevel).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
+        if (classes.Length == 0)
+            throw new InvalidDataException($"Image folder '{full}' has no class folders; expected one sub-folder per class (e.g. '{Path.Combine(full, "cat")}').");
+
+        var images = new List<SourceImage>();
+        var empty = new List<string>();
+        for (int label = 0; label < classes.Length; label++)
+        {
+            string classDir = Path.Combine(full, classes[label]);
+            int before = images.Count;
+            var files = Directory.EnumerateFiles(classDir, "*", Recursive)
+                .Select(f => (Full: f, Relative: ToRelative(full, f)))
+                .OrderBy(f => f.Relative, StringComparer.Ordinal);
+            foreach (var (path, relative) in files) images.Add(new SourceImage(path, relative, label));
+            if (images.Count == before) empty.Add(classes[label]);
+        }
+        SkippedFile[] stray = [.. Directory.EnumerateFiles(full, "*", TopLevel)
+            .Select(f => new SkippedFile(ToRelative(full, f), "not inside a class folder"))
+            .OrderBy(s => s.RelativePath, StringComparer.Ordinal)];
+        return new ImageFolderListing { Root = full, ClassNames = classes, Images = images, EmptyClasses = empty, StrayFiles = stray };
+    }
+
+    /// <summary>
+    /// Lists the images of an <see cref="IDataView"/> with a text column of image paths and a label column that is
+    /// either a key with class names (KeyValues) or text (class names, sorted ordinally to labels).
+    /// </summary>
+    public static ImageFolderListing FromDataView(IDataView data, string pathColumn, string labelColumn, string? imageFolder)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        DataViewSchema.Column path = data.Schema.GetColumnOrNull(pathColumn)
+            ?? throw new ArgumentOutOfRangeException(nameof(pathColumn), pathColumn, $"The data has no column '{pathColumn}'.");
+        DataViewSchema.Column label = data.Schema.GetColumnOrNull(labelColumn)
+            ?? throw new ArgumentOutOfRangeException(nameof(labelColumn), labelColumn, $"The data has no column '{labelColumn}'.");
+        if (path.Type is not TextDataViewType)
+            throw new ArgumentException($"Schema mismatch for input column '{pathColumn}': expected String, got {path.Type}.", nameof(pathColumn));
+        string root = Path.GetFullPath(imageFolder ?? Environment.CurrentDirectory);
+
+        var rows = new List<(string Path, string Class)>();
+        string[]? keyNames = null;
+        if (label.Type is KeyDataViewType key)
+        {
+            if (key.RawType != typeof(uint))
+                throw new ArgumentException($"Schema mismatch for input column '{labelColumn}': expected Key<UInt32> or String, got {label.Type}.", nameof(labelColumn));
+            VBuffer<ReadOnlyMemory<char>> names = default;
+            if (label.Annotations.Schema.GetColumnOrNull("KeyValues") is null)
+                throw new ArgumentException($"The key column '{labelColumn}' has no class names (KeyValues annotation); map the values to keys with MapValueToKey.", nameof(labelColumn));
+            label.GetKeyValues(ref names);
+            keyNames = [.. names.DenseValues().Select(m => m.ToString())];
+        }
+        else if (label.Type is not TextDataViewType)
+        {
+            throw new ArgumentException($"Schema mismatch for input column '{labelColumn}': expected Key<UInt32> or String, got {label.Type}.", nameof(labelColumn));
+        }
+
+        using (DataViewRowCursor cursor = data.GetRowCursor([path, label]))
+        {
+            var pathGetter = cursor.GetGetter<ReadOnlyMemory<char>>(path);
+            ValueGetter<uint>? keyGetter = keyNames is not null ? cursor.GetGetter<uint>(label) : null;
+            ValueGetter<ReadOnlyMemory<char>>? textGetter = keyNames is null ? cursor.GetGetter<ReadOnlyMemory<char>>(label) : null;
+            ReadOnlyMemory<char> p = default, t = default;
+            uint k = 0;
+            while (cursor.MoveNext())
+            {
+                pathGetter(ref p);
+                string className;
+                if (keyGetter is not null)
+                {
+                    keyGetter(ref k);
+                    if (k == 0 || k > keyNames!.Length)
+                        throw new InvalidDataException($"Row {cursor.Position}: the label of '{p}' is missing (key {k}).");
+                    className = keyNames[k - 1];
+                }
+                else
+                {
+                    textGetter!(ref t);
+                    className = t.ToString();
+                    if (className.Length == 0)
+                        throw new InvalidDataException($"Row {cursor.Position}: the label of '{p}' is empty.");
+                }
+                rows.Add((p.ToString(), className));
+            }
+        }
+
+        string[] classes = keyNames ?? [.. rows.Select(r => r.Class).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        var labels = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < classes.Length; i++) labels.TryAdd(classes[i], i);
+        var images = rows.Select(r =>
+        {
+            string full = Path.GetFullPath(r.Path, root);
+            string relative = imageFolder is not null ? ToRelative(root, full) : $"{r.Class}/{Path.GetFileName(full)}";
+            return new SourceImage(full, relative, labels[r.Class]);
+        }).ToList();
+        string[] empty = [.. classes.Where(c => !rows.Any(r => r.Class == c))];
+        return new ImageFolderListing { Root = imageFolder is not null ? root : "", ClassNames = classes, Images = images, EmptyClasses = empty, StrayFiles = [] };
+    }
+
+    internal static string ToRelative(string root, string path) => Path.GetRelativePath(root, path).Replace('\\', '/');
+}

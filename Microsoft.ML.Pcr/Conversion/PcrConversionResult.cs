@@ -1,0 +1,49 @@
+namespace Microsoft.ML.Pcr.Conversion;
+
+/// <summary>An input that was not converted, and why.</summary>
+/// <param name="RelativePath">The input's path relative to the ImageFolder root ('/'-separated).</param>
+/// <param name="Reason">What is wrong with it.</param>
+public sealed record SkippedFile(string RelativePath, string Reason);
+
+/// <summary>What <see cref="ImageFolderConverter"/> did.</summary>
+public sealed class PcrConversionResult
+{
+    /// <summary>Gets the PCR directory written (or reused).</summary>
+    public required string OutputDirectory { get; init; }
+
+    /// <summary>Gets the class names, label i at position i.</summary>
+    public required IReadOnlyList<string> ClassNames { get; init; }
+
+    /// <summary>Gets the number of images in the dataset.</summary>
+    public required int ImageCount { get; init; }
+
+    /// <summary>Gets the number of record files.</summary>
+    public required int RecordCount { get; init; }
+
+    /// <summary>Gets the bytes read from the inputs that were converted.</summary>
+    public required long BytesIn { get; init; }
+
+    /// <summary>Gets the bytes of progressive JPEG stored (the dataset's image bytes, without record framing).</summary>
+    public required long BytesOut { get; init; }
+
+    /// <summary>Gets how many inputs were not JPEG and were encoded at <see cref="Quality"/> first.</summary>
+    public required int ReencodedCount { get; init; }
+
+    /// <summary>Gets the JPEG quality used for inputs that were not JPEG.</summary>
+    public required int Quality { get; init; }
+
+    /// <summary>Gets the inputs that were skipped, with the reason.</summary>
+    public required IReadOnlyList<SkippedFile> Skipped { get; init; }
+
+    /// <summary>Gets the class folders that hold no image (they still get their label).</summary>
+    public required IReadOnlyList<string> EmptyClasses { get; init; }
+
+    /// <summary>Gets the time the conversion took.</summary>
+    public required TimeSpan Elapsed { get; init; }
+
+    /// <summary>Gets whether an up-to-date earlier conversion was reused instead of converting again.</summary>
+    public bool Reused { get; init; }
+
+    /// <summary>Gets the path of the report written beside the dataset.</summary>
+    public required string ReportPath { get; init; }
+}
