@@ -15,33 +15,28 @@ public static class DefaultDataset
 
     public const int ImageSize = 128;
 
-    /// <summary>Writes <c>train/</c> and <c>test/</c> ImageFolders under <paramref name="root"/> unless they are there already.</summary>
-    /// <returns>The train and test folders.</returns>
-    public static (string Train, string Test) EnsureCreated(string root, int imagesPerClass, double testFraction = 0.2, int seed = 2021)
+    /// <summary>Writes the ImageFolder (one sub-folder per class) into <paramref name="root"/> unless it is there already.</summary>
+    /// <returns><paramref name="root"/>.</returns>
+    public static string EnsureCreated(string root, int imagesPerClass, int seed = 2021)
     {
-        string train = Path.Combine(root, "train"), test = Path.Combine(root, "test");
+        // A marker written last tells a complete dataset of this size from an interrupted one.
         string done = Path.Combine(root, $".complete-{imagesPerClass}-{seed}");
-        if (File.Exists(done)) return (train, test);
+        if (File.Exists(done)) return root;
         if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
 
         var random = new Random(seed);
-        int testPerClass = (int)Math.Round(imagesPerClass * testFraction);
         foreach (string shape in Shapes)
         {
             foreach (string texture in Textures)
             {
                 string name = $"{shape}-{texture}";
-                Directory.CreateDirectory(Path.Combine(train, name));
-                Directory.CreateDirectory(Path.Combine(test, name));
+                Directory.CreateDirectory(Path.Combine(root, name));
                 for (int i = 0; i < imagesPerClass; i++)
-                {
-                    string folder = i < testPerClass ? test : train;
-                    File.WriteAllBytes(Path.Combine(folder, name, $"{name}-{i:D4}.jpg"), Draw(shape, texture, random));
-                }
+                    File.WriteAllBytes(Path.Combine(root, name, $"{name}-{i:D4}.jpg"), Draw(shape, texture, random));
             }
         }
         File.WriteAllText(done, "");
-        return (train, test);
+        return root;
     }
 
     /// <summary>Draws one image: noisy background, the shape at a jittered place and size, its texture inside.</summary>
