@@ -30,8 +30,8 @@ internal sealed class InspectCommand(ToolContext context)
         var options = new ScanFidelityOptions { SampleSize = parsed.GetValue(_sample), Seed = parsed.GetValue(_seed) };
         IReadOnlyList<ScanGroupFidelity> groups = ScanFidelity.Measure(dataset, options, cancellationToken);
         int sampled = groups.Count > 0 ? groups[0].SampledImages : 0;
+        console.WriteLine($"Scan groups against full fidelity (scan {dataset.ScanGroupCount}), on {sampled} sampled images (seed {options.Seed}); PSNR over R, G, B; MS-SSIM on luma:");
         var table = new Table()
-            .Title($"Scan groups: fidelity against full (scan {dataset.ScanGroupCount}) on {sampled} sampled images (seed {options.Seed}); PSNR on RGB, MS-SSIM on luma")
             .AddColumn(new TableColumn("scan").RightAligned())
             .AddColumn(new TableColumn("cumulative bytes").RightAligned())
             .AddColumn(new TableColumn("share of full").RightAligned())
