@@ -46,6 +46,16 @@ public sealed class PcrToolCommandTests
     }
 
     [TestMethod]
+    public void ConvertFailFastStopsAtTheFirstBadInputInOneLine()
+    {
+        using var fixture = new ImageFolderFixture();
+        Run run = RunPcr("convert", fixture.Root, fixture.Output(), "--fail-fast", "--jobs", "1", "--no-shuffle");
+        Assert.AreEqual(1, run.ExitCode, run.ToString());
+        AssertOneLineError(run, fixture.Root);
+        Assert.IsFalse(File.Exists(Path.Combine(fixture.Output(), PcrIndex.FileName)));
+    }
+
+    [TestMethod]
     public void ConvertCancelledLeavesNoIndex()
     {
         using var fixture = new ImageFolderFixture();

@@ -14,8 +14,8 @@ internal sealed class ExtractCommand(ToolContext context)
     private const int ShownNotes = 5;
 
     private readonly Argument<string> _pcrDir = new("pcrDir") { Description = "The PCR dataset directory (holds PCR_index.pb)." };
-    private readonly Option<int> _scan = new("--scan") { Description = "The scan group k to extract at, 1..L (L: full fidelity, the lossless transcode of each input).", Required = true };
-    private readonly Option<string> _out = new("--out") { Description = "The ImageFolder to write; must be empty or absent unless --force.", Required = true };
+    private readonly Option<int> _scan = new("--scan") { HelpName = "k", Description = "The scan group k to extract at, 1..L (L: full fidelity, the lossless transcode of each input).", Required = true };
+    private readonly Option<string> _out = new("--out") { HelpName = "dir", Description = "The ImageFolder to write; must be empty or absent unless --force.", Required = true };
     private readonly Option<bool> _force = new("--force") { Description = "Write into a non-empty --out, replacing files of the same name (other files are left alone)." };
 
     public static Command Create(ToolContext context)

@@ -9,8 +9,8 @@ namespace PcrTool;
 internal sealed class InspectCommand(ToolContext context)
 {
     private readonly Argument<string> _pcrDir = new("pcrDir") { Description = "The PCR dataset directory (holds PCR_index.pb)." };
-    private readonly Option<int> _sample = new("--sample") { Description = "Images compared per scan group for PSNR and MS-SSIM.", DefaultValueFactory = _ => 64 };
-    private readonly Option<int> _seed = new("--seed") { Description = "Seed of the sample.", DefaultValueFactory = _ => 0 };
+    private readonly Option<int> _sample = new("--sample") { HelpName = "N", Description = "Images compared per scan group for PSNR and MS-SSIM.", DefaultValueFactory = _ => 64 };
+    private readonly Option<int> _seed = new("--seed") { HelpName = "S", Description = "Seed of the sample.", DefaultValueFactory = _ => 0 };
 
     public static Command Create(ToolContext context)
     {
