@@ -47,6 +47,31 @@ public sealed class ImageFidelityTests
     }
 
     [TestMethod]
+    public void MsSsimMatchesAnIndependentDirectImplementation()
+    {
+        // Values from a plain double-precision implementation of the same definition with a non-separable 2D window,
+        // Quality/msssim_reference.py (pure Python, no numpy): 45x38 pixels, so scales 3 and 4 (6x5, 3x3) use a shrunk window.
+        const int width = 45, height = 38;
+        byte[] reference = new byte[width * height * 4], distorted = new byte[reference.Length];
+        for (int y = 0; y < height; y++)
+        {
+            for (int x = 0; x < width; x++)
+            {
+                int[] rgb = [(x * x + 3 * y + 17) % 256, (5 * x + 2 * y * y) % 256, (x * y + 40) % 256];
+                int p = (y * width + x) * 4;
+                for (int c = 0; c < 3; c++)
+                {
+                    reference[p + c] = (byte)rgb[c];
+                    distorted[p + c] = (byte)Math.Clamp(rgb[c] + (x * 31 + y * 17 + c * 7) % 81 - 40, 0, 255);
+                }
+                reference[p + 3] = distorted[p + 3] = 255;
+            }
+        }
+        Assert.AreEqual(21.067311376500033, ImageFidelity.Psnr(reference, distorted, width, height, MLPixelFormat.Rgba32), 1e-9);
+        Assert.AreEqual(0.9890609875447354, ImageFidelity.MultiScaleSsim(reference, distorted, width, height, MLPixelFormat.Rgba32), 1e-6);
+    }
+
+    [TestMethod]
     public void MsSsimAndPsnrFallAsJpegCompressionGetsStronger()
     {
         using SKBitmap original = SKBitmap.Decode(RealPhoto);
