@@ -70,28 +70,35 @@ public static class ScanFidelity
         var psnr = new double[rows.Length, levels];
         var msssim = new double[rows.Length, levels];
 
+        // Sampled images are gathered record by record (each record read once, at full fidelity) and measured in
+        // batches across records, so that a sample spread thinly over many records still keeps every core busy.
+        int batchSize = 4 * options.MaxDegreeOfParallelism;
+        var pending = new List<(byte[] Jpeg, string Source, int Slot)>(batchSize);
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism, CancellationToken = cancellationToken };
+        void MeasurePending()
+        {
+            Parallel.For(0, pending.Count, parallel, i => MeasureImage(pending[i].Jpeg, levels, pending[i].Source, psnr, msssim, pending[i].Slot));
+            pending.Clear();
+        }
+
         int next = 0;
         while (next < rows.Length)
         {
             cancellationToken.ThrowIfCancellationRequested();
             int record = RecordOf(dataset, rows[next]);
             long firstRow = dataset.GetFirstRow(record);
-            int end = next;
-            while (end < rows.Length && RecordOf(dataset, rows[end]) == record) end++;
-
-            byte[][] images;
+            string recordFile = dataset.Source.Describe(dataset.Records[record].Name);
             using (PcrRecordPrefix full = dataset.ReadRecord(record, levels))
             {
-                images = new byte[end - next][];
-                for (int s = next; s < end; s++) images[s - next] = full.GetImage((int)(rows[s] - firstRow));
+                for (; next < rows.Length && RecordOf(dataset, rows[next]) == record; next++)
+                {
+                    int image = (int)(rows[next] - firstRow);
+                    pending.Add((full.GetImage(image), $"{recordFile}, image {image}", next));
+                    if (pending.Count == batchSize) MeasurePending();
+                }
             }
-            string recordFile = dataset.Source.Describe(dataset.Records[record].Name);
-            var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism, CancellationToken = cancellationToken };
-            int start = next;
-            Parallel.For(start, end, parallel, s =>
-                MeasureImage(images[s - start], levels, $"{recordFile}, image {rows[s] - firstRow}", psnr, msssim, s));
-            next = end;
         }
+        MeasurePending();
 
         long fullBytes = dataset.GetPrefixBytes(levels);
         var result = new ScanGroupFidelity[levels];

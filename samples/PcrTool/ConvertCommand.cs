@@ -89,12 +89,12 @@ internal sealed class ConvertCommand(ToolContext context)
         void Row(string name, string value) => grid.AddRow(new Text(name), new Text(value));
         Row("dataset", r.OutputDirectory);
         Row("images", Units.Count(r.ImageCount) + (r.ReencodedCount > 0 ? $" ({r.ReencodedCount} not JPEG, encoded at quality {r.Quality})" : ""));
-        Row("classes", $"{r.ClassNames.Count}: {string.Join(", ", r.ClassNames)}");
+        Row("classes", $"{r.ClassNames.Count}: {Units.List(r.ClassNames)}");
         Row("records", Units.Count(r.RecordCount));
         Row("bytes in", Units.Bytes(r.BytesIn));
         Row("bytes out", Units.Bytes(r.BytesOut) + (r.BytesIn > 0 ? $", {Units.Percent((double)r.BytesOut / r.BytesIn)} of the input" : ""));
         Row("skipped files", Units.Count(r.Skipped.Count));
-        Row("empty classes", r.EmptyClasses.Count == 0 ? "none" : string.Join(", ", r.EmptyClasses));
+        Row("empty classes", r.EmptyClasses.Count == 0 ? "none" : Units.List(r.EmptyClasses));
         Row("time", $"{Units.Fixed(r.Elapsed.TotalSeconds, "0.00")} s, {Units.Fixed(r.ImageCount / seconds, "0.0")} images/s");
         console.Write(grid);
         if (r.Skipped.Count > 0)

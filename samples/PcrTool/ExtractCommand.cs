@@ -56,12 +56,13 @@ internal sealed class ExtractCommand(ToolContext context)
                 int label = prefix.GetLabel(i);
                 string className = label >= 0 && label < dataset.ClassNames.Count ? dataset.ClassNames[label] : label.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 byte[] image = prefix.GetImage(i);
-                string hash = Convert.ToHexString(SHA256.HashData(image));
+                byte[] digest = SHA256.HashData(image);
+                string hash = Convert.ToHexString(digest);
                 string relative = TargetPath(className, prefix.GetRelativePath(i), record.Name, i, ref renamed);
 
                 if (written.TryGetValue(relative, out byte[]? existing))
                 {
-                    if (existing.AsSpan().SequenceEqual(SHA256.HashData(image)))
+                    if (existing.AsSpan().SequenceEqual(digest))
                     {
                         repeated++;
                         continue;
@@ -80,7 +81,7 @@ internal sealed class ExtractCommand(ToolContext context)
                 string path = Path.Combine(output, relative.Replace('/', Path.DirectorySeparatorChar));
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 File.WriteAllBytes(path, image);
-                written[relative] = SHA256.HashData(image);
+                written[relative] = digest;
                 seenContent.Add((label, hash));
                 files++;
                 bytes += image.Length;

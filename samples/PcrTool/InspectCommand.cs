@@ -68,7 +68,7 @@ internal sealed class InspectCommand(ToolContext context)
         Row("dataset", dataset.Source.Location);
         Row("records", Units.Count(dataset.Records.Count));
         Row("images", Units.Count(dataset.ImageCount) + (index.FormatVersion == 0 ? " (rows; the published converter repeats the previous record's images in its last record)" : ""));
-        Row("classes", $"{dataset.ClassNames.Count}: " + string.Join(", ", dataset.ClassNames.Select((name, i) => $"{name} ({Units.Count(counts[i])})")));
+        Row("classes", $"{dataset.ClassNames.Count}: " + Units.List(dataset.ClassNames.Select((name, i) => $"{name} ({Units.Count(counts[i])})")));
         Row("scan groups (L)", Units.Count(dataset.ScanGroupCount));
         Row("full size", Units.Bytes(dataset.GetPrefixBytes(dataset.ScanGroupCount)));
         Row("class names stored", index.ClassNames is not null ? "yes" : "no (labels shown as numbers)");

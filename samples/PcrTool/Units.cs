@@ -13,6 +13,13 @@ internal static class Units
     /// <summary>An exact byte count with its size in megabytes.</summary>
     public static string Bytes(long bytes) => $"{bytes.ToString("N0", Invariant)} bytes ({Megabytes(bytes)})";
 
+    /// <summary>The first <paramref name="max"/> items joined with ", ", then how many more.</summary>
+    public static string List(IEnumerable<string> items, int max = 30)
+    {
+        string[] all = [.. items];
+        return all.Length <= max ? string.Join(", ", all) : string.Join(", ", all.Take(max)) + $", ... ({all.Length - max} more)";
+    }
+
     public static string Count(long n) => n.ToString("N0", Invariant);
 
     public static string Percent(double share) => (share * 100).ToString("0.0", Invariant) + "%";
