@@ -129,6 +129,15 @@ public sealed class PcrDataset
         return ReadRecordPrefix(record, scan, verifyChecksums);
     }
 
+    /// <summary>
+    /// Reads only the metadata segment of record <paramref name="record"/>: its labels and, when stored, relative paths,
+    /// without any image bytes (the returned prefix is at scan group 0 and holds no images to copy).
+    /// </summary>
+    /// <param name="record">The record's position in <see cref="Records"/>.</param>
+    /// <param name="verifyChecksums">Whether to check the stored CRC-32C of the metadata (when the index has one).</param>
+    /// <exception cref="PcrFormatException">The metadata is malformed, truncated or fails its checksum.</exception>
+    public PcrRecordPrefix ReadMetadata(int record, bool verifyChecksums = true) => ReadRecordPrefix(record, 0, verifyChecksums);
+
     /// <summary>As <see cref="ReadRecord"/>, but scan 0 reads only the metadata (labels and paths).</summary>
     internal PcrRecordPrefix ReadRecordPrefix(int record, int scan, bool verifyChecksums)
     {

@@ -1,0 +1,83 @@
+using System.Buffers;
+using Microsoft.ML.Data;
+using SkiaSharp;
+
+namespace Microsoft.ML.Pcr.Quality;
+
+/// <summary>
+/// An image decoded to 32-bit pixels (four bytes a pixel, rows packed with no padding) in a pooled
+/// buffer, as the fidelity measures of <see cref="ImageFidelity"/> take it. Dispose it to return the buffer.
+/// </summary>
+public sealed class DecodedImage : IDisposable
+{
+    private byte[]? _pixels;
+
+    private DecodedImage(byte[] pixels, int width, int height, MLPixelFormat pixelFormat)
+    {
+        _pixels = pixels;
+        Width = width;
+        Height = height;
+        PixelFormat = pixelFormat;
+    }
+
+    /// <summary>Gets the width in pixels.</summary>
+    public int Width { get; }
+
+    /// <summary>Gets the height in pixels.</summary>
+    public int Height { get; }
+
+    /// <summary>Gets the byte order of a pixel: <see cref="MLPixelFormat.Bgra32"/> or <see cref="MLPixelFormat.Rgba32"/>.</summary>
+    public MLPixelFormat PixelFormat { get; }
+
+    /// <summary>Gets the pixels: <see cref="Height"/> rows of <see cref="Width"/> x 4 bytes.</summary>
+    public ReadOnlySpan<byte> Pixels => (_pixels ?? throw new ObjectDisposedException(nameof(DecodedImage))).AsSpan(0, Width * Height * 4);
+
+    /// <summary>
+    /// Decodes <paramref name="encoded"/> (a JPEG, including one truncated after any scan of a progressive JPEG and
+    /// closed with an EOI marker, or any other format SkiaSharp reads) to opaque 32-bit pixels.
+    /// </summary>
+    /// <param name="encoded">The encoded image.</param>
+    /// <param name="pixelFormat">The byte order of the decoded pixels: <see cref="MLPixelFormat.Bgra32"/> (default) or <see cref="MLPixelFormat.Rgba32"/>.</param>
+    /// <param name="sourceName">Where the bytes came from, for error messages.</param>
+    /// <returns>The decoded image; dispose it.</returns>
+    /// <exception cref="PcrFormatException">The bytes are not an image SkiaSharp can decode completely.</exception>
+    public static unsafe DecodedImage Decode(ReadOnlySpan<byte> encoded, MLPixelFormat pixelFormat = MLPixelFormat.Bgra32, string? sourceName = null)
+    {
+        SKColorType colorType = pixelFormat switch
+        {
+            MLPixelFormat.Bgra32 => SKColorType.Bgra8888,
+            MLPixelFormat.Rgba32 => SKColorType.Rgba8888,
+            _ => throw new ArgumentOutOfRangeException(nameof(pixelFormat), pixelFormat, "The pixel format must be Bgra32 or Rgba32."),
+        };
+        if (encoded.IsEmpty) throw new PcrFormatException("no bytes to decode", sourceName);
+        fixed (byte* p = encoded)
+        {
+            using var data = SKData.Create((IntPtr)p, encoded.Length);
+            using var codec = SKCodec.Create(data) ?? throw new PcrFormatException("not an image SkiaSharp can decode", sourceName);
+            SKImageInfo info = codec.Info;
+            if (info.Width <= 0 || info.Height <= 0) throw new PcrFormatException("the image has no pixels", sourceName);
+            info = new SKImageInfo(info.Width, info.Height, colorType, SKAlphaType.Unpremul);
+            int length = checked(info.Width * info.Height * 4);
+            byte[] pixels = ArrayPool<byte>.Shared.Rent(length);
+            fixed (byte* dst = pixels)
+            {
+                SKCodecResult result = codec.GetPixels(info, (IntPtr)dst);
+                if (result != SKCodecResult.Success)
+                {
+                    ArrayPool<byte>.Shared.Return(pixels);
+                    throw new PcrFormatException(
+                        result == SKCodecResult.IncompleteInput ? $"the {codec.EncodedFormat} data is truncated" : $"the {codec.EncodedFormat} data does not decode ({result})",
+                        sourceName);
+                }
+            }
+            return new DecodedImage(pixels, info.Width, info.Height, pixelFormat);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_pixels is { } p) ArrayPool<byte>.Shared.Return(p);
+        _pixels = null;
+    }
+}
