@@ -1,7 +1,9 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Pcr.Data;
 using Microsoft.ML.Pcr.Format;
+using Microsoft.ML.Pcr.Conversion;
 using Microsoft.ML.Pcr.Tests.Format;
+using Microsoft.ML.Transforms.Image;
 
 namespace Microsoft.ML.Pcr.Tests.Data;
 
@@ -331,5 +333,101 @@ public sealed class PcrLoaderTests
     private sealed class LabelOnly
     {
         public uint Label { get; set; }
+    }
+}
+
+[TestClass]
+public sealed class PcrLoaderPipelineTests
+{
+    private static TestFiles.TempDirectory s_dir = null!;
+
+    [ClassInitialize]
+    public static void WriteDataset(TestContext context)
+    {
+        s_dir = TestFiles.NewTempDirectory();
+        PcrRoundTripTests.WriteMixed(s_dir.Path, imagesPerRecord: 3, out var _);
+    }
+
+    [ClassCleanup]
+    public static void DeleteDataset() => s_dir.Dispose();
+
+    private static IEstimator<ITransformer> Featurize(MLContext ml, string input = "Image") =>
+        ml.Transforms.DecodeImages("ImageObject", input, imageWidth: 32, imageHeight: 32)
+            .Append(ml.Transforms.ResizeImages("ImageObject", 16, 16))
+            .Append(ml.Transforms.ExtractPixels("Features", "ImageObject"));
+
+    [TestMethod]
+    public void LoadFromPcrThenDecodeResizeExtractAndTrainFitsAndEvaluates()
+    {
+        var ml = new MLContext(seed: 1);
+        PcrDataView data = ml.Data.LoadFromPcr(s_dir.Path, scan: 2);
+        var pipeline = Featurize(ml).Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy());
+        ITransformer model = pipeline.Fit(data);
+        var metrics = ml.MulticlassClassification.Evaluate(model.Transform(data));
+        Assert.IsTrue(metrics.MicroAccuracy is >= 0 and <= 1);
+        Assert.AreEqual(3, metrics.PerClassLogLoss.Count);
+
+        var folds = ml.MulticlassClassification.CrossValidate(data, pipeline, numberOfFolds: 2);
+        Assert.AreEqual(2, folds.Count);
+    }
+
+    [TestMethod]
+    public void TheLoaderCanEmitTheDecodedImageItself()
+    {
+        var ml = new MLContext(seed: 1);
+        var options = new PcrLoader.Options { DecodedImageColumnName = "Decoded", DecodedImageWidth = 16, DecodedImageHeight = 16 };
+        PcrDataView data = ml.Data.LoadFromPcr(s_dir.Path, scan: 3, options);
+        Assert.IsInstanceOfType<ImageDataViewType>(data.Schema["Decoded"].Type);
+
+        var sizes = new List<(int, int)>();
+        using (var cursor = data.GetRowCursor([data.Schema["Decoded"]]))
+        {
+            var getter = cursor.GetGetter<MLImage>(data.Schema["Decoded"]);
+            MLImage image = null!;
+            while (cursor.MoveNext())
+            {
+                getter(ref image);
+                sizes.Add((image.Width, image.Height));
+            }
+            image?.Dispose();
+        }
+        Assert.AreEqual(9, sizes.Count);
+        // baseline-420.jpg is 96x128: 1/4 scale gives 24x32, the smallest at least 16x16 (1/8 would give 12x16).
+        CollectionAssert.Contains(sizes, (24, 32));
+        Assert.IsTrue(data.BytesRead > 0, "decoding alone reads the image bytes");
+
+        // The same pipeline on the emitted column.
+        var model = ml.Transforms.ResizeImages("Decoded", 16, 16).Append(ml.Transforms.ExtractPixels("Features", "Decoded"))
+            .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy()).Fit(data);
+        Assert.IsNotNull(model);
+    }
+
+    [TestMethod]
+    public void TheConversionEstimatorComposesWithTransformsAndATrainer()
+    {
+        using var fixture = new Conversion.ImageFolderFixture();
+        var ml = new MLContext(seed: 1);
+        var converter = ml.Data.ConvertToPcr(fixture.Output(), scan: 3, new ImageFolderConversionOptions { ImagesPerRecord = 4 });
+
+        SchemaShape shape = converter.GetOutputSchema();
+        Assert.IsTrue(shape.Any(c => c.Name == "Label" && c.IsKey));
+        Assert.IsTrue(shape.Any(c => c.Name == "Image" && c.Kind == SchemaShape.Column.VectorKind.VariableVector));
+
+        var pipeline = converter.Append(Featurize(ml)).Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy());
+        var model = pipeline.Fit(fixture.Root);
+        Assert.IsNotNull(converter.LastConversion);
+        Assert.AreEqual(Conversion.ImageFolderFixture.GoodFiles.Length, converter.LastConversion.ImageCount);
+
+        IDataView scored = model.Load(fixture.Root);
+        Assert.AreEqual((long)Conversion.ImageFolderFixture.GoodFiles.Length, ml.Data.CreateEnumerable<Scored>(scored, false).LongCount());
+
+        // Fitting again on unchanged inputs reuses the conversion.
+        converter.Fit(fixture.Root);
+        Assert.IsNull(converter.LastConversion);
+    }
+
+    private sealed class Scored
+    {
+        public uint PredictedLabel { get; set; }
     }
 }

@@ -35,7 +35,7 @@ public sealed class PcrConversionEstimator : IDataLoaderEstimator<string, PcrLoa
     /// of the dataset at the estimator's scan group.
     /// </summary>
     /// <param name="input">A folder with one sub-folder per class.</param>
-    /// <returns>A loader whose <c>Load</c> of the output directory (or of any PCR directory with the same classes) gives the rows.</returns>
+    /// <returns>A loader whose <c>Load</c> of <paramref name="input"/>, of the output directory, or of any PCR directory with the same classes gives the rows.</returns>
     public PcrLoader Fit(string input)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(input);
@@ -45,14 +45,14 @@ public sealed class PcrConversionEstimator : IDataLoaderEstimator<string, PcrLoa
         if (stored == fingerprint && File.Exists(Path.Combine(_outputDirectory, PcrIndex.FileName)))
         {
             LastConversion = null;
-            return new PcrLoader(PcrDataset.Open(_outputDirectory), _loader);
+            return new PcrLoader(PcrDataset.Open(_outputDirectory), _loader, input);
         }
 
         // An earlier conversion by this project (it left a report) is replaced; anything else needs Overwrite.
         ImageFolderConversionOptions options = _conversion.Clone();
         options.Overwrite |= stored is not null;
         LastConversion = ImageFolderConverter.Run(listing, _outputDirectory, options, CancellationToken.None);
-        return new PcrLoader(PcrDataset.Open(_outputDirectory), _loader);
+        return new PcrLoader(PcrDataset.Open(_outputDirectory), _loader, input);
     }
 
     /// <summary>

@@ -24,6 +24,18 @@ public sealed class PcrLoader : IDataLoader<string>
         /// <summary>Name of the text column holding each image's original relative path, present when the dataset stores paths. Default "ImagePath".</summary>
         public string ImagePathColumnName { get; set; } = "ImagePath";
 
+        /// <summary>
+        /// Name of an extra column holding each image decoded to an <see cref="MLImage"/> (the type <c>LoadImages</c>
+        /// produces), or null (the default) for none; the same as appending <c>DecodeImages</c> to the view.
+        /// </summary>
+        public string? DecodedImageColumnName { get; set; }
+
+        /// <summary>With <see cref="DecodedImageColumnName"/>: the smallest width a reduced-scale JPEG decode may give (null: full size).</summary>
+        public int? DecodedImageWidth { get; set; }
+
+        /// <summary>With <see cref="DecodedImageColumnName"/>: the smallest height a reduced-scale JPEG decode may give (null: full size).</summary>
+        public int? DecodedImageHeight { get; set; }
+
         /// <summary>The scan group, 1..L; null for full fidelity (L, the largest scan count in the dataset).</summary>
         public int? Scan { get; set; }
 
@@ -58,8 +70,15 @@ public sealed class PcrLoader : IDataLoader<string>
             ArgumentException.ThrowIfNullOrWhiteSpace(LabelColumnName, nameof(LabelColumnName));
             ArgumentException.ThrowIfNullOrWhiteSpace(ImageColumnName, nameof(ImageColumnName));
             ArgumentException.ThrowIfNullOrWhiteSpace(ImagePathColumnName, nameof(ImagePathColumnName));
-            if (new[] { LabelColumnName, ImageColumnName, ImagePathColumnName }.Distinct(StringComparer.Ordinal).Count() != 3)
-                throw new ArgumentException($"The label, image and path columns need distinct names; got '{LabelColumnName}', '{ImageColumnName}', '{ImagePathColumnName}'.");
+            string?[] names = [LabelColumnName, ImageColumnName, ImagePathColumnName, DecodedImageColumnName];
+            if (names.Where(n => n is not null).Distinct(StringComparer.Ordinal).Count() != names.Count(n => n is not null))
+                throw new ArgumentException($"The label, image, path and decoded image columns need distinct names; got '{string.Join("', '", names.Where(n => n is not null))}'.");
+            if (DecodedImageColumnName is not null && DecodedImageColumnName.Trim().Length == 0)
+                throw new ArgumentException("The decoded image column name must not be blank; use null for no decoded column.", nameof(DecodedImageColumnName));
+            if (DecodedImageWidth is <= 0)
+                throw new ArgumentOutOfRangeException(nameof(DecodedImageWidth), DecodedImageWidth, "The decoded image width must be positive, or null for full size.");
+            if (DecodedImageHeight is <= 0)
+                throw new ArgumentOutOfRangeException(nameof(DecodedImageHeight), DecodedImageHeight, "The decoded image height must be positive, or null for full size.");
             if (WorkerCount < 1)
                 throw new ArgumentOutOfRangeException(nameof(WorkerCount), WorkerCount, "The worker count must be at least 1.");
             if (WorkerIndex < 0 || WorkerIndex >= WorkerCount)
@@ -71,30 +90,36 @@ public sealed class PcrLoader : IDataLoader<string>
 
     private readonly Options _options;
     private readonly PcrDataView _schemaView;
+    private readonly string? _convertedFrom;
 
-    internal PcrLoader(PcrDataset dataset, Options? options)
+    internal PcrLoader(PcrDataset dataset, Options? options, string? convertedFrom = null)
     {
         _options = (options ?? new Options()).Clone();
         _options.Validate();
         _schemaView = new PcrDataView(dataset, _options);
+        _convertedFrom = convertedFrom is null ? null : Path.GetFullPath(convertedFrom);
     }
 
     /// <summary>Gets the dataset the loader was created on, which fixes its schema.</summary>
     public PcrDataset Dataset => _schemaView.Dataset;
 
     /// <summary>
-    /// Loads the PCR dataset in <paramref name="input"/> (a directory, or the loader's own dataset when it
-    /// is the same directory) as a <see cref="PcrDataView"/>.
+    /// Loads the PCR dataset in <paramref name="input"/> as a <see cref="PcrDataView"/>: the loader's own dataset, any
+    /// PCR directory with the same classes, or, for a loader made by <see cref="PcrConversionEstimator"/>, the
+    /// ImageFolder it converted (which gives the converted dataset, as ML.NET's composite loaders pass the source on).
     /// </summary>
-    /// <param name="input">A PCR directory whose class names are those of the loader's dataset.</param>
+    /// <param name="input">A PCR directory whose class names are those of the loader's dataset, or the converted ImageFolder.</param>
     /// <exception cref="FileNotFoundException">The directory or its index is missing.</exception>
     /// <exception cref="InvalidOperationException">The dataset has other class names than the loader's schema.</exception>
     public IDataView Load(string input)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(input);
         string full = Path.GetFullPath(input);
-        if (string.Equals(full, Dataset.Source.Location, StringComparison.Ordinal))
+        if (string.Equals(full, Dataset.Source.Location, StringComparison.Ordinal) || string.Equals(full, _convertedFrom, StringComparison.Ordinal))
             return _schemaView;
+        if (_convertedFrom is not null && !File.Exists(Path.Combine(full, PcrIndex.FileName)))
+            throw new InvalidOperationException(
+                $"'{full}' is neither the ImageFolder this loader converted ('{_convertedFrom}') nor a PCR directory; convert it first with mlContext.Data.ConvertToPcr.");
         PcrDataset dataset = PcrDataset.Open(new FileByteSource(full));
         if (!dataset.ClassNames.SequenceEqual(Dataset.ClassNames, StringComparer.Ordinal))
             throw new InvalidOperationException(
