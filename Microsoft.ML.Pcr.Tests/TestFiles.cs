@@ -11,6 +11,15 @@ internal static class TestFiles
 
     public static string Golden(string name) => Path.Combine(JpegGolden, name);
 
+    /// <summary>The bytes of input fixture <paramref name="name"/>.</summary>
+    public static byte[] ReadInput(string name) => File.ReadAllBytes(Path.Combine(JpegInputs, name));
+
+    /// <summary>The bytes of jpegtran's output for input fixture <paramref name="name"/>.</summary>
+    public static byte[] ReadGolden(string name) => File.ReadAllBytes(Golden(name));
+
+    /// <summary>Every input fixture's name, as MSTest dynamic data.</summary>
+    public static IEnumerable<object[]> InputFixtures => GoldenNames().Select(n => new object[] { n });
+
     /// <summary>The golden (jpegtran progressive) files of the real inputs in <see cref="JpegInputs"/>, by name (not the synthetic writer goldens).</summary>
     public static IEnumerable<string> GoldenNames() =>
         Directory.EnumerateFiles(JpegInputs, "*.jpg").Select(Path.GetFileName).Order(StringComparer.Ordinal)!;

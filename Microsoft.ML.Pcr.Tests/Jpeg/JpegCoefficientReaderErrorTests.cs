@@ -18,9 +18,9 @@ public sealed class JpegCoefficientReaderErrorTests
         return e;
     }
 
-    private static byte[] Baseline => JpegTestFiles.Input("baseline-420.jpg");
+    private static byte[] Baseline => TestFiles.ReadInput("baseline-420.jpg");
 
-    private static byte[] Progressive => JpegTestFiles.Input("progressive-420.jpg");
+    private static byte[] Progressive => TestFiles.ReadInput("progressive-420.jpg");
 
     [TestMethod]
     public void EmptyInput() => Reject([], "empty");

@@ -18,12 +18,12 @@ public sealed class JpegCoefficientReaderFuzzTests
     public void MutatedInputsReadOrFailCleanly()
     {
         var rng = new Random(20261124);
-        var fixtures = JpegTestFiles.AllFixtures.Select(r => (string)r[0]).ToArray();
+        var fixtures = TestFiles.InputFixtures.Select(r => (string)r[0]).ToArray();
         var clock = Stopwatch.StartNew();
         int read = 0, rejected = 0;
         foreach (var name in fixtures)
         {
-            var original = JpegTestFiles.Input(name);
+            var original = TestFiles.ReadInput(name);
             var segments = JpegSegments.List(original);
             for (int i = 0; i < MutationsPerFixture; i++)
             {

@@ -15,14 +15,14 @@ public sealed class JpegCoefficientReaderTests
     private static bool OracleReadsInput(string name) =>
         !name.StartsWith("arithmetic-", StringComparison.Ordinal) && !name.StartsWith("progressive-restart", StringComparison.Ordinal);
 
-    public static IEnumerable<object[]> Fixtures => JpegTestFiles.AllFixtures;
+    public static IEnumerable<object[]> Fixtures => TestFiles.InputFixtures;
 
     [TestMethod]
     [DynamicData(nameof(Fixtures))]
     public void InputCoefficientsEqualGoldenCoefficients(string name)
     {
-        var expected = JpegOracle.Read(JpegTestFiles.Golden(name), out _);
-        using var image = JpegCoefficientReader.Read(JpegTestFiles.Input(name), MaxPixels, name);
+        var expected = JpegOracle.Read(TestFiles.ReadGolden(name), out _);
+        using var image = JpegCoefficientReader.Read(TestFiles.ReadInput(name), MaxPixels, name);
         AssertSameCoefficients(expected, image, name);
     }
 
@@ -35,7 +35,7 @@ public sealed class JpegCoefficientReaderTests
             Assert.Inconclusive("LibJpeg.NET does not decode this kind right; covered by the golden comparison.");
         }
 
-        var input = JpegTestFiles.Input(name);
+        var input = TestFiles.ReadInput(name);
         var expected = JpegOracle.Read(input, out _);
         using var image = JpegCoefficientReader.Read(input, MaxPixels, name);
         AssertSameCoefficients(expected, image, name);
@@ -45,7 +45,7 @@ public sealed class JpegCoefficientReaderTests
     [DynamicData(nameof(Fixtures))]
     public void GoldenFileReadsToItsOwnCoefficients(string name)
     {
-        var golden = JpegTestFiles.Golden(name);
+        var golden = TestFiles.ReadGolden(name);
         var expected = JpegOracle.Read(golden, out _);
         using var image = JpegCoefficientReader.Read(golden, MaxPixels, name);
         AssertSameCoefficients(expected, image, name);
@@ -57,7 +57,7 @@ public sealed class JpegCoefficientReaderTests
     [DynamicData(nameof(Fixtures))]
     public void GeometryMatchesLibjpeg(string name)
     {
-        using var image = JpegCoefficientReader.Read(JpegTestFiles.Input(name), MaxPixels, name);
+        using var image = JpegCoefficientReader.Read(TestFiles.ReadInput(name), MaxPixels, name);
         foreach (var c in image.Components)
         {
             Assert.AreEqual(CeilDiv(CeilDiv(image.Width * c.HSamp, image.MaxHSamp), 8), c.WidthInBlocks);
@@ -81,7 +81,7 @@ public sealed class JpegCoefficientReaderTests
     [DataRow("jfif-rgb-ids.jpg", true, 1, 1, false, 0)]
     public void RecordsJfifAndAdobeMarkers(string name, bool jfif, int major, int minor, bool adobe, int transform)
     {
-        using var image = JpegCoefficientReader.Read(JpegTestFiles.Input(name), MaxPixels, name);
+        using var image = JpegCoefficientReader.Read(TestFiles.ReadInput(name), MaxPixels, name);
         Assert.AreEqual(jfif, image.SawJfif);
         Assert.AreEqual(major, image.JfifMajor);
         Assert.AreEqual(minor, image.JfifMinor);
@@ -92,7 +92,7 @@ public sealed class JpegCoefficientReaderTests
     /// <summary>Replaces the fixture's JFIF APP0 with <paramref name="segments"/> (marker bytes included).</summary>
     private static byte[] WithAppSegments(params byte[][] segments)
     {
-        var b = JpegTestFiles.Input("baseline-420.jpg");
+        var b = TestFiles.ReadInput("baseline-420.jpg");
         int app0 = JpegSegments.Find(b, 0xE0);
         int end = app0 + 2 + ((b[app0 + 2] << 8) | b[app0 + 3]);
         return [.. b[..app0], .. segments.SelectMany(x => x), .. b[end..]];
@@ -155,7 +155,7 @@ public sealed class JpegCoefficientReaderTests
         // libjpeg skips nothing for a length below 2 and then scans forward to the next marker.
         byte[] tiny = [0xFF, 0xE3, 0x00, 0x01, 0x12, 0x34];
         using var image = JpegCoefficientReader.Read(WithAppSegments(tiny), MaxPixels, "tiny.jpg");
-        var expected = JpegOracle.Read(JpegTestFiles.Input("baseline-420.jpg"), out _);
+        var expected = JpegOracle.Read(TestFiles.ReadInput("baseline-420.jpg"), out _);
         AssertSameCoefficients(expected, image, "tiny.jpg");
         Assert.IsFalse(image.SawJfif);
         Assert.IsNotEmpty(image.Warnings);
@@ -173,21 +173,21 @@ public sealed class JpegCoefficientReaderTests
     [DataRow("exif-no-jfif.jpg", nameof(JpegColorSpace.YCbCr))]
     public void DecidesColorSpaceAsLibjpegTurbo(string name, string expected)
     {
-        using var image = JpegCoefficientReader.Read(JpegTestFiles.Input(name), MaxPixels, name);
+        using var image = JpegCoefficientReader.Read(TestFiles.ReadInput(name), MaxPixels, name);
         Assert.AreEqual(expected, image.ColorSpace.ToString());
     }
 
     [TestMethod]
     public void RecordsComponentIdsAndFrameKind()
     {
-        using (var rgb = JpegCoefficientReader.Read(JpegTestFiles.Input("jfif-rgb-ids.jpg"), MaxPixels, null))
+        using (var rgb = JpegCoefficientReader.Read(TestFiles.ReadInput("jfif-rgb-ids.jpg"), MaxPixels, null))
         {
             CollectionAssert.AreEqual(new byte[] { (byte)'R', (byte)'G', (byte)'B' }, rgb.Components.Select(c => c.Id).ToArray());
         }
 
-        using var sof1 = JpegCoefficientReader.Read(JpegTestFiles.Input("extended-sequential-sof1.jpg"), MaxPixels, null);
+        using var sof1 = JpegCoefficientReader.Read(TestFiles.ReadInput("extended-sequential-sof1.jpg"), MaxPixels, null);
         Assert.AreEqual(0xC1, sof1.FrameMarker);
-        using var arith = JpegCoefficientReader.Read(JpegTestFiles.Input("arithmetic-progressive.jpg"), MaxPixels, null);
+        using var arith = JpegCoefficientReader.Read(TestFiles.ReadInput("arithmetic-progressive.jpg"), MaxPixels, null);
         Assert.AreEqual(0xCA, arith.FrameMarker);
         Assert.IsTrue(arith.IsProgressive && arith.IsArithmetic);
     }
@@ -197,14 +197,14 @@ public sealed class JpegCoefficientReaderTests
     [DataRow("truncated-progressive.jpg")]
     public void TruncatedInputWarns(string name)
     {
-        using var image = JpegCoefficientReader.Read(JpegTestFiles.Input(name), MaxPixels, name);
+        using var image = JpegCoefficientReader.Read(TestFiles.ReadInput(name), MaxPixels, name);
         Assert.IsNotEmpty(image.Warnings);
     }
 
     [TestMethod]
     public void IntactInputsDoNotWarn()
     {
-        foreach (var row in JpegTestFiles.AllFixtures)
+        foreach (var row in TestFiles.InputFixtures)
         {
             var name = (string)row[0];
             if (name.StartsWith("truncated", StringComparison.Ordinal) || name == "jfif-major-2.jpg")
@@ -212,7 +212,7 @@ public sealed class JpegCoefficientReaderTests
                 continue;
             }
 
-            using var image = JpegCoefficientReader.Read(JpegTestFiles.Input(name), MaxPixels, name);
+            using var image = JpegCoefficientReader.Read(TestFiles.ReadInput(name), MaxPixels, name);
             Assert.IsEmpty(image.Warnings, name + ": " + string.Join("; ", image.Warnings));
         }
     }
@@ -220,7 +220,7 @@ public sealed class JpegCoefficientReaderTests
     [TestMethod]
     public void ClothingPhotosMatchLibJpegNet()
     {
-        var root = JpegTestFiles.FindClothingSmall();
+        var root = TestFiles.ClothingSmall();
         if (root is null)
         {
             Assert.Inconclusive("shared/datasets/clothing-small not found");
@@ -253,7 +253,7 @@ public sealed class JpegCoefficientReaderTests
     [DataRow("panorama-1200x40.jpg")]
     public void InterleavedScansFillPaddingBlocksAsLibjpeg(string name)
     {
-        var input = JpegTestFiles.Input(name);
+        var input = TestFiles.ReadInput(name);
         var expected = JpegOracle.Read(input, padded: true, out _);
         using var image = JpegCoefficientReader.Read(input, MaxPixels, name);
         for (int ci = 0; ci < expected.Length; ci++)
@@ -274,7 +274,7 @@ public sealed class JpegCoefficientReaderTests
     {
         // cjpeg without -optimize codes with the T.81 K.3 tables, so dropping its DHT segments (as
         // Motion-JPEG frames do) must not change what is read, as in libjpeg-turbo.
-        var original = JpegTestFiles.Input("baseline-420.jpg");
+        var original = TestFiles.ReadInput("baseline-420.jpg");
         var stripped = new List<byte>(original[..2]);
         foreach (var (offset, marker) in JpegSegments.List(original))
         {

@@ -5,16 +5,14 @@ namespace Microsoft.ML.Pcr.Tests.Jpeg;
 [TestClass]
 public sealed class JpegScanCutterTests
 {
-    public static IEnumerable<object[]> GoldenFiles => TestFiles.GoldenNames().Select(n => new object[] { n });
-
     [TestMethod]
-    [DynamicData(nameof(GoldenFiles))]
+    [DynamicData(nameof(TestFiles.InputFixtures), typeof(TestFiles))]
     public void PartialsConcatenatedWithEoiGiveTheFileBack(string name)
     {
         byte[] jpeg = File.ReadAllBytes(TestFiles.Golden(name));
         int[] ends = JpegScanCutter.FindScanEnds(jpeg, name);
 
-        Assert.AreEqual(CountSos(jpeg), ends.Length, "one partial per scan");
+        CollectionAssert.AreEqual(JpegSegments.ScanEnds(jpeg), ends, "one partial per scan, each ending where the scan's data ends");
         Assert.AreEqual(jpeg.Length - 2, ends[^1], "the last scan ends at EOI");
         for (int j = 0; j < ends.Length; j++)
         {
@@ -111,24 +109,5 @@ public sealed class JpegScanCutterTests
             try { JpegScanCutter.FindScanEnds(copy); }
             catch (PcrFormatException) { }
         }
-    }
-
-    internal static int CountSos(ReadOnlySpan<byte> jpeg)
-    {
-        // Counts SOS markers by walking segments and entropy data (independent of the cutter's code).
-        int count = 0, pos = 2;
-        while (pos + 1 < jpeg.Length)
-        {
-            if (jpeg[pos] != 0xFF) { pos++; continue; }
-            byte m = jpeg[pos + 1];
-            if (m == 0xFF) { pos++; continue; }
-            if (m == 0xD9) break;
-            int len = (jpeg[pos + 2] << 8) | jpeg[pos + 3];
-            pos += 2 + len;
-            if (m != 0xDA) continue;
-            count++;
-            while (pos + 1 < jpeg.Length && !(jpeg[pos] == 0xFF && jpeg[pos + 1] != 0x00 && jpeg[pos + 1] is < 0xD0 or > 0xD7 && jpeg[pos + 1] != 0xFF)) pos++;
-        }
-        return count;
     }
 }

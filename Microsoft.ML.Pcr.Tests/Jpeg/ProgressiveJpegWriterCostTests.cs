@@ -13,7 +13,7 @@ public sealed class ProgressiveJpegWriterCostTests
     public void SteadyStateWriteAllocatesUnder64KB()
     {
         var file = Path.Combine(AppContext.BaseDirectory, "TestData", "jpeg", "inputs", "photo-clothing.jpg");
-        using var image = LibJpegNetCoefficientOracle.Read(File.ReadAllBytes(file));
+        using var image = JpegCoefficientReader.Read(File.ReadAllBytes(file), long.MaxValue, file);
         var output = new ArrayBufferWriter<byte>(1 << 20);
         for (int i = 0; i < 3; i++)
         {
@@ -37,7 +37,7 @@ public sealed class ProgressiveJpegWriterCostTests
     [TestMethod]
     public void WriteSpeedOnClothingPhotos()
     {
-        var root = ProgressiveJpegWriterTests.FindDataset();
+        var root = TestFiles.ClothingSmall();
         if (root is null)
         {
             Assert.Inconclusive("shared/datasets/clothing-small not found above the test directory");
@@ -45,7 +45,7 @@ public sealed class ProgressiveJpegWriterCostTests
         }
 
         var files = Directory.GetFiles(root, "*.jpg", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Take(200).ToArray();
-        var images = files.Select(f => LibJpegNetCoefficientOracle.Read(File.ReadAllBytes(f))).ToArray();
+        var images = files.Select(f => JpegCoefficientReader.Read(File.ReadAllBytes(f), long.MaxValue, f)).ToArray();
         try
         {
             var output = new ArrayBufferWriter<byte>(1 << 20);
