@@ -11,12 +11,12 @@ public partial class PcrClassifier
     public const int ImageSize = 128;
 
     /// <summary>
-    /// Turns the loader's JPEG bytes into features: decode (at any scan group the bytes are a complete JPEG), make
-    /// gray, fix the size, and read the pixels as floats in [0, 1]. Every step saves into the model file, so the
-    /// saved model takes raw JPEG bytes.
+    /// Turns the loader's JPEG bytes into features: decode (at any scan group the bytes are a complete JPEG; larger
+    /// photos decode at a reduced DCT scale that is still at least 128x128), make gray, fix the size, and read the
+    /// pixels as floats in [0, 1]. Every step saves into the model file, so the saved model takes raw JPEG bytes.
     /// </summary>
     public static IEstimator<ITransformer> BuildFeaturizer(MLContext mlContext) =>
-        mlContext.Transforms.DecodeImages(outputColumnName: "ImageObject", inputColumnName: "Image")
+        mlContext.Transforms.DecodeImages(outputColumnName: "ImageObject", inputColumnName: "Image", imageWidth: ImageSize, imageHeight: ImageSize)
             .Append(mlContext.Transforms.ConvertToGrayscale("ImageObject"))
             .Append(mlContext.Transforms.ResizeImages("ImageObject", ImageSize, ImageSize))
             .Append(mlContext.Transforms.ExtractPixels("Features", "ImageObject",
