@@ -28,9 +28,10 @@ public sealed class ImageFolderConverterTests
         StringAssert.Contains(result.Skipped.Single(s => s.RelativePath == "apple/truncated.jpg").Reason, "damaged JPEG");
         StringAssert.Contains(result.Skipped.Single(s => s.RelativePath == "ärger/truncated.png").Reason, "truncated");
         StringAssert.Contains(result.Skipped.Single(s => s.RelativePath == "README.txt").Reason, "not inside a class folder");
+        StringAssert.Contains(result.Skipped.Single(s => s.RelativePath == "Zebra/loop").Reason, "symbolic link to a folder");
 
         using JsonDocument report = JsonDocument.Parse(File.ReadAllText(result.ReportPath));
-        Assert.AreEqual(5, report.RootElement.GetProperty("skipped").GetArrayLength());
+        Assert.AreEqual(ImageFolderFixture.SkippedFiles.Length, report.RootElement.GetProperty("skipped").GetArrayLength());
         Assert.AreEqual(90, report.RootElement.GetProperty("quality").GetInt32());
 
         PcrDataset dataset = PcrDataset.Open(fixture.Output());
@@ -172,6 +173,40 @@ public sealed class ImageFolderConverterTests
         Assert.ThrowsExactly<ArgumentException>(() => ImageFolderConverter.Convert(fixture.Root, Path.Combine(fixture.Root, "Zebra", "out")));
         var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ImageFolderConverter.Convert(fixture.Root, fixture.Output(), new() { Quality = 0 }));
         StringAssert.Contains(e.Message, "between 1 and 100");
+    }
+
+    [TestMethod]
+    public void WhenNothingCanBeConvertedTheErrorNamesTheFirstSkippedFile()
+    {
+        using var dir = TestFiles.NewTempDirectory();
+        Directory.CreateDirectory(dir.Combine("in", "cats"));
+        File.WriteAllBytes(dir.Combine("in", "cats", "a.jpg"), TestFiles.ReadInput("truncated-baseline.jpg"));
+        File.WriteAllText(dir.Combine("in", "cats", "b.jpg"), "text");
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => ImageFolderConverter.Convert(dir.Combine("in"), dir.Combine("out")));
+        StringAssert.Contains(e.Message, "cats/a.jpg");
+        StringAssert.Contains(e.Message, "2 skipped");
+        Assert.IsFalse(File.Exists(dir.Combine("out", PcrIndex.FileName)));
+    }
+
+    [TestMethod]
+    public void ANamedPipeIsSkippedWithoutBlocking()
+    {
+        using var fixture = new ImageFolderFixture();
+        string fifo = Path.Combine(fixture.Root, "apple", "pipe.jpg");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo])) mkfifo.WaitForExit();
+        if (!File.Exists(fifo)) Assert.Inconclusive("mkfifo is not available here");
+        PcrConversionResult result = ImageFolderConverter.Convert(fixture.Root, fixture.Output(), Small());
+        StringAssert.Contains(result.Skipped.Single(s => s.RelativePath == "apple/pipe.jpg").Reason, "not a regular file");
+    }
+
+    [TestMethod]
+    public void AnOutputInsideTheInputIsRefusedEvenThroughASymbolicLink()
+    {
+        using var fixture = new ImageFolderFixture();
+        string link = fixture.Output("link-to-images");
+        Directory.CreateSymbolicLink(link, fixture.Root);
+        Assert.ThrowsExactly<ArgumentException>(() => ImageFolderConverter.Convert(link, Path.Combine(fixture.Root, "zzout")));
+        Assert.IsFalse(Directory.Exists(Path.Combine(fixture.Root, "zzout")));
     }
 
     private sealed class PathAndLabel

@@ -184,6 +184,12 @@ public sealed class DecodeImagesTests
         var e2 = Assert.Throws<PcrFormatException>(() => ReadImages(ml.Transforms.DecodeImages("Image", "Bytes").Fit(broken).Transform(broken)));
         StringAssert.Contains(e2.Message, "row 0");
 
+        // A truncated JPEG (no EOI, data missing) is damaged, not an image SkiaSharp may fill with gray.
+        byte[] photo = File.ReadAllBytes(Path.Combine(TestFiles.JpegInputs, "photo-clothing.jpg"));
+        IDataView truncated = BytesView(ml, [photo[..700]]);
+        var e3 = Assert.ThrowsExactly<PcrFormatException>(() => ReadImages(ml.Transforms.DecodeImages("Image", "Bytes").Fit(truncated).Transform(truncated)));
+        StringAssert.Contains(e3.Message, "truncated");
+
         // Inside a trainer (which reads through cursor sets), the exception reaches the caller of Fit.
         IDataView labelled = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 6).Select(i => new LabelledBytes
         {

@@ -191,6 +191,19 @@ public sealed class PcrLoaderTests
     }
 
     [TestMethod]
+    public void ASeedGivesTheSameOrderInEveryProcess()
+    {
+        // The order is fixed arithmetic on the seed (no per-process hash randomisation): pinned here so a change shows.
+        var opts = new PcrLoader.Options { Shuffle = true, Seed = 42 };
+        PcrDataView view = NewContext().Data.LoadFromPcr(s_dir.Path, options: opts);
+        var order = ReadPaths(view.GetRowCursor(view.Schema), view.Schema).Select(p => int.Parse(p.AsSpan(2, 2))).Take(12).ToArray();
+        CollectionAssert.AreEqual(ExpectedOrderForSeed42, order);
+        Assert.AreEqual(1552759649, PcrLoaderCursor.MixSeed(42, 3)); // SplitMix64 finaliser, computed independently
+    }
+
+    private static readonly int[] ExpectedOrderForSeed42 = [22, 21, 23, 20, 7, 6, 4, 5, 9, 8, 11, 10];
+
+    [TestMethod]
     public void CursorSetsPartitionTheRows()
     {
         PcrDataView view = NewContext().Data.LoadFromPcr(s_dir.Path, scan: 2);
@@ -313,8 +326,31 @@ public sealed class PcrLoaderTests
 
         var lenient = ml.Data.LoadFromPcr(dir.Path, options: new PcrLoader.Options { SkipCorruptRecords = true });
         Assert.AreEqual(5, ml.Data.CreateEnumerable<Row>(lenient, false).Count());
-        Assert.AreEqual(1, lenient.SkippedRecords);
+        Assert.AreEqual(5, ml.Data.CreateEnumerable<Row>(lenient, false).Count());
+        Assert.AreEqual(1, lenient.SkippedRecords, "a record skipped in every pass counts once");
         Assert.IsNull(lenient.GetRowCount());
+    }
+
+    [TestMethod]
+    public void MissingRecordsAndBadLabelsAreSkippedWhenAsked()
+    {
+        using var dir = TestFiles.NewTempDirectory();
+        PcrRoundTripTests.WriteMixed(dir.Path, 4, out _);
+        File.Delete(dir.Combine("PCR_2.pcr"));
+        // Keep only two class names: images labelled 2 now have no class.
+        var index = Microsoft.ML.Pcr.Format.Proto.DatasetOffsetsIndex.Parser.ParseFrom(File.ReadAllBytes(dir.Combine(PcrIndex.FileName)));
+        index.ClassNames.RemoveAt(2);
+        File.WriteAllBytes(dir.Combine(PcrIndex.FileName), Google.Protobuf.MessageExtensions.ToByteArray(index));
+
+        var ml = NewContext();
+        var e = Assert.ThrowsExactly<PcrFormatException>(() => ml.Data.LoadFromPcr(dir.Path));
+        Assert.AreEqual("PCR_2.pcr", e.Record);
+
+        var lenient = ml.Data.LoadFromPcr(dir.Path, options: new PcrLoader.Options { SkipCorruptRecords = true });
+        Assert.AreEqual(1, lenient.Dataset.DamagedRecords.Count);
+        int rows = ml.Data.CreateEnumerable<Row>(lenient, false).Count();
+        Assert.AreEqual(0, rows, "records 0 and 1 both hold an image labelled 2, so both are skipped");
+        Assert.AreEqual(3, lenient.SkippedRecords);
     }
 
     [TestMethod]

@@ -27,6 +27,7 @@ public static class ImageFolderConverter
     /// <exception cref="DirectoryNotFoundException">The image folder does not exist.</exception>
     /// <exception cref="IOException">The output directory is not empty and overwriting was not asked for.</exception>
     /// <exception cref="PcrFormatException">An input is unreadable and <see cref="ImageFolderConversionOptions.FailOnFirstError"/> is set.</exception>
+    /// <exception cref="InvalidDataException">No input could be converted (the message names the first skipped file and why).</exception>
     public static PcrConversionResult Convert(string imageFolder, string outputDirectory, ImageFolderConversionOptions? options = null, CancellationToken cancellationToken = default)
     {
         ImageFolderListing listing = ImageFolderListing.Read(imageFolder);
@@ -119,6 +120,13 @@ public static class ImageFolderConverter
                 if (queue.Count > 0) StartWrite(queue.Count);
                 pendingWrite.GetAwaiter().GetResult();
                 cancellationToken.ThrowIfCancellationRequested();
+                if (record == 0)
+                {
+                    SkippedFile? first = state.Skipped.MinBy(f => f.RelativePath, StringComparer.Ordinal);
+                    throw new InvalidDataException(first is null
+                        ? $"'{(listing.Root.Length > 0 ? listing.Root : "the data view")}' holds no image to convert."
+                        : $"None of the inputs could be converted: {state.Skipped.Count} skipped, the first being {first.RelativePath}: {first.Reason}");
+                }
                 index = writer.Complete();
             }
             finally
@@ -151,11 +159,27 @@ public static class ImageFolderConverter
     private static void CheckOutput(string root, string output, bool overwrite)
     {
         if (!overwrite && Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any())
-            throw new IOException($"The output directory '{output}' is not empty; set Overwrite (--force) to replace a dataset in it.");
+            throw new IOException($"The output directory '{output}' is not empty; set ImageFolderConversionOptions.Overwrite (pcr convert --force) to replace a dataset in it.");
         if (root.Length == 0) return; // images listed by a data view: no single root
-        string rootWithSeparator = Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar;
-        if (string.Equals(output, root, StringComparison.Ordinal) || output.StartsWith(rootWithSeparator, StringComparison.Ordinal))
+        // Compared with symbolic links resolved, so that a link to the input folder does not hide the nesting.
+        string realRoot = ResolveLinks(root), realOutput = ResolveLinks(output);
+        string rootWithSeparator = Path.TrimEndingDirectorySeparator(realRoot) + Path.DirectorySeparatorChar;
+        if (string.Equals(realOutput, realRoot, StringComparison.Ordinal) || realOutput.StartsWith(rootWithSeparator, StringComparison.Ordinal))
             throw new ArgumentException($"The output directory '{output}' is inside the image folder '{root}'; choose a directory outside it.", "outputDirectory");
+    }
+
+    /// <summary>Resolves the symbolic links in every existing component of <paramref name="path"/> (the parts that do not exist yet are kept as they are).</summary>
+    private static string ResolveLinks(string path)
+    {
+        string full = Path.GetFullPath(path);
+        string current = Path.GetPathRoot(full)!;
+        foreach (string part in full[current.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            string next = Path.Combine(current, part);
+            var info = new DirectoryInfo(next);
+            current = info.Exists && info.LinkTarget is not null ? info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? next : next;
+        }
+        return current;
     }
 
     /// <summary>One input's result: its progressive JPEG in a pooled buffer, or nothing when skipped.</summary>
@@ -223,6 +247,18 @@ public static class ImageFolderConverter
         error = null;
         try
         {
+            // Checked before opening: a named pipe or device reports 0 bytes, and opening one would block.
+            var info = new FileInfo(source.FullPath);
+            if (!info.Exists)
+            {
+                error = "unreadable: the file no longer exists";
+                return 0;
+            }
+            if (info.Length == 0)
+            {
+                error = "empty file (0 bytes), or not a regular file";
+                return 0;
+            }
             using var handle = File.OpenHandle(source.FullPath, FileMode.Open, FileAccess.Read, FileShare.Read);
             long length = RandomAccess.GetLength(handle);
             if (length > Array.MaxLength)

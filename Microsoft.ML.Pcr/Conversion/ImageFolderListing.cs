@@ -1,3 +1,4 @@
+using System.IO.Enumeration;
 using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Pcr.Conversion;
@@ -8,7 +9,8 @@ internal readonly record struct SourceImage(string FullPath, string RelativePath
 /// <summary>
 /// The images of an ImageFolder: one sub-folder per class, classes sorted by ordinal name to labels (as
 /// PyTorch's and TensorFlow's ImageFolder readers do), nested folders belonging to their class, hidden files
-/// and folders ignored.
+/// and folders ignored. A class folder may be a symbolic link; links to folders inside a class folder are not
+/// followed (they could loop or repeat images) and are reported.
 /// </summary>
 internal sealed class ImageFolderListing
 {
@@ -17,7 +19,6 @@ internal sealed class ImageFolderListing
         RecurseSubdirectories = true,
         AttributesToSkip = FileAttributes.Hidden | FileAttributes.System, // .NET marks dot-files hidden on Unix too
         IgnoreInaccessible = false,
-        MatchType = MatchType.Simple,
     };
 
     private static readonly EnumerationOptions TopLevel = new()
@@ -50,21 +51,33 @@ internal sealed class ImageFolderListing
 
         var images = new List<SourceImage>();
         var empty = new List<string>();
+        var skipped = new List<SkippedFile>();
         for (int label = 0; label < classes.Length; label++)
         {
             string classDir = Path.Combine(full, classes[label]);
             int before = images.Count;
-            var files = Directory.EnumerateFiles(classDir, "*", Recursive)
-                .Select(f => (Full: f, Relative: ToRelative(full, f)))
-                .OrderBy(f => f.Relative, StringComparer.Ordinal);
-            foreach (var (path, relative) in files) images.Add(new SourceImage(path, relative, label));
+            foreach (var (path, isLinkedFolder) in EnumerateClassFolder(classDir).OrderBy(e => e.Path, StringComparer.Ordinal))
+            {
+                string relative = ToRelative(full, path);
+                if (isLinkedFolder) skipped.Add(new SkippedFile(relative, "symbolic link to a folder, not followed"));
+                else images.Add(new SourceImage(path, relative, label));
+            }
             if (images.Count == before) empty.Add(classes[label]);
         }
-        SkippedFile[] stray = [.. Directory.EnumerateFiles(full, "*", TopLevel)
-            .Select(f => new SkippedFile(ToRelative(full, f), "not inside a class folder"))
-            .OrderBy(s => s.RelativePath, StringComparer.Ordinal)];
+        skipped.AddRange(Directory.EnumerateFiles(full, "*", TopLevel).Select(f => new SkippedFile(ToRelative(full, f), "not inside a class folder")));
+        SkippedFile[] stray = [.. skipped.OrderBy(s => s.RelativePath, StringComparer.Ordinal)];
         return new ImageFolderListing { Root = full, ClassNames = classes, Images = images, EmptyClasses = empty, StrayFiles = stray };
     }
+
+    /// <summary>Every file under <paramref name="classDir"/>, recursing into real folders only; links to folders come back flagged.</summary>
+    private static IEnumerable<(string Path, bool IsLinkedFolder)> EnumerateClassFolder(string classDir) =>
+        new FileSystemEnumerable<(string, bool)>(classDir,
+            (ref FileSystemEntry e) => (e.ToFullPath(), e.IsDirectory),
+            Recursive)
+        {
+            ShouldIncludePredicate = (ref FileSystemEntry e) => !e.IsDirectory || (e.Attributes & FileAttributes.ReparsePoint) != 0,
+            ShouldRecursePredicate = (ref FileSystemEntry e) => (e.Attributes & FileAttributes.ReparsePoint) == 0,
+        };
 
     /// <summary>
     /// Lists the images of an <see cref="IDataView"/> with a text column of image paths and a label column that is

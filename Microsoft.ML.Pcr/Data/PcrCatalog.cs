@@ -49,7 +49,7 @@ public static class PcrCatalog
         PcrLoader.Options effective = (options ?? new PcrLoader.Options()).Clone();
         if (scan is not null) effective.Scan = scan;
         effective.Validate();
-        return new PcrDataView(PcrDataset.Open(source), effective);
+        return new PcrDataView(PcrDataset.Open(source, effective.SkipCorruptRecords), effective);
     }
 
     /// <summary>
@@ -64,7 +64,7 @@ public static class PcrCatalog
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        return new PcrLoader(PcrDataset.Open(new FileByteSource(directory)), options);
+        return new PcrLoader(PcrDataset.Open(new FileByteSource(directory), options?.SkipCorruptRecords ?? false), options);
     }
 
     /// <summary>

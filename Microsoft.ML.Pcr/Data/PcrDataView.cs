@@ -16,14 +16,14 @@ public sealed class PcrDataView : IDataView
     private readonly int[] _records; // this worker's records, positions in Dataset.Records
     private readonly long _rowCount;
     private long _bytesRead;
-    private long _skippedRecords;
+    private readonly HashSet<int> _skippedRecords = [];
 
     internal PcrDataView(PcrDataset dataset, PcrLoader.Options options)
     {
         Dataset = dataset;
         _options = options;
         Scan = options.Scan ?? dataset.ScanGroupCount;
-        dataset.CheckScan(Scan, nameof(options.Scan));
+        dataset.CheckScan(Scan);
         HasImagePaths = dataset.Index.RelativePathsStored;
         if (dataset.ClassNames.Count == 0)
             throw new PcrFormatException("the dataset has no classes", dataset.Source.Describe(PcrIndex.FileName));
@@ -58,8 +58,17 @@ public sealed class PcrDataView : IDataView
     /// <summary>Gets the total number of bytes this view's cursors have read from record files.</summary>
     public long BytesRead => Interlocked.Read(ref _bytesRead);
 
-    /// <summary>Gets how many corrupt records cursors skipped (only with <see cref="PcrLoader.Options.SkipCorruptRecords"/>).</summary>
-    public long SkippedRecords => Interlocked.Read(ref _skippedRecords);
+    /// <summary>
+    /// Gets how many distinct corrupt records were skipped (only with <see cref="PcrLoader.Options.SkipCorruptRecords"/>):
+    /// those found damaged when the dataset was opened and those whose read failed during iteration.
+    /// </summary>
+    public long SkippedRecords
+    {
+        get
+        {
+            lock (_skippedRecords) return _skippedRecords.Count + Dataset.DamagedRecords.Count;
+        }
+    }
 
     /// <summary>Gets whether the view has the image path column (the dataset stores original paths).</summary>
     public bool HasImagePaths { get; }
@@ -138,7 +147,10 @@ public sealed class PcrDataView : IDataView
 
     internal void AddBytesRead(long bytes) => Interlocked.Add(ref _bytesRead, bytes);
 
-    internal void AddSkippedRecord() => Interlocked.Increment(ref _skippedRecords);
+    internal void AddSkippedRecord(int record)
+    {
+        lock (_skippedRecords) _skippedRecords.Add(record);
+    }
 
     internal static DataViewSchema BuildSchema(IReadOnlyList<string> classNames, PcrLoader.Options options, bool withPaths)
     {

@@ -58,8 +58,9 @@ public sealed class PcrLoader : IDataLoader<string>
         public bool VerifyChecksums { get; set; } = true;
 
         /// <summary>
-        /// Whether a corrupt record met during iteration is skipped and counted (<see cref="PcrDataView.SkippedRecords"/>)
-        /// instead of failing with <see cref="PcrFormatException"/>. Default false. When set, the view's row count is not promised.
+        /// Whether corrupt records are skipped and counted (<see cref="PcrDataView.SkippedRecords"/>) instead of failing with
+        /// <see cref="PcrFormatException"/>: records missing or too short when the dataset is opened, and records whose read fails
+        /// during iteration (checksum, structure, labels). Default false. When set, the view's row count is not promised.
         /// </summary>
         public bool SkipCorruptRecords { get; set; }
 
@@ -120,7 +121,7 @@ public sealed class PcrLoader : IDataLoader<string>
         if (_convertedFrom is not null && !File.Exists(Path.Combine(full, PcrIndex.FileName)))
             throw new InvalidOperationException(
                 $"'{full}' is neither the ImageFolder this loader converted ('{_convertedFrom}') nor a PCR directory; convert it first with mlContext.Data.ConvertToPcr.");
-        PcrDataset dataset = PcrDataset.Open(new FileByteSource(full));
+        PcrDataset dataset = PcrDataset.Open(new FileByteSource(full), _options.SkipCorruptRecords);
         if (!dataset.ClassNames.SequenceEqual(Dataset.ClassNames, StringComparer.Ordinal))
             throw new InvalidOperationException(
                 $"The PCR dataset in '{full}' has classes [{string.Join(", ", dataset.ClassNames)}], but this loader's schema has [{string.Join(", ", Dataset.ClassNames)}]; create a loader on that dataset instead.");

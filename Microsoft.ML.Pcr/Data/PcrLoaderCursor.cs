@@ -69,17 +69,17 @@ internal sealed class PcrLoaderCursor : DataViewRowCursor
     {
         while (true)
         {
-            FillReadAhead();
-            if (_inFlight.Count == 0) return false;
+            if (_inFlight.Count == 0 && !TryStartNextRead()) return false;
             var (position, read) = _inFlight.Dequeue();
-            FillReadAhead();
+            // Keep ReadAheadRecords further reads in flight while this record is consumed.
+            while (_inFlight.Count < _view.Options.ReadAheadRecords && TryStartNextRead()) { }
             try
             {
                 _current = read.GetAwaiter().GetResult();
             }
             catch (PcrFormatException) when (_view.Options.SkipCorruptRecords)
             {
-                _view.AddSkippedRecord();
+                _view.AddSkippedRecord(_order[position]);
                 continue;
             }
             _view.AddBytesRead(_current.BytesRead);
@@ -90,19 +90,16 @@ internal sealed class PcrLoaderCursor : DataViewRowCursor
         }
     }
 
-    // Keeps the next ReadAheadRecords reads in flight besides the one being consumed.
-    private void FillReadAhead()
+    private bool TryStartNextRead()
     {
-        int depth = _view.Options.ReadAheadRecords;
-        while (_nextToStart < _positions.Length && _inFlight.Count <= depth)
-        {
-            int position = _positions[_nextToStart++];
-            int record = _order[position];
-            Task<PcrRecordPrefix> read = depth == 0
-                ? ReadNow(record)
-                : Task.Run(() => _view.Dataset.ReadRecordPrefix(record, _readScan, _view.Options.VerifyChecksums));
-            _inFlight.Enqueue((position, read));
-        }
+        if (_nextToStart >= _positions.Length) return false;
+        int position = _positions[_nextToStart++];
+        int record = _order[position];
+        Task<PcrRecordPrefix> read = _view.Options.ReadAheadRecords == 0
+            ? ReadNow(record)
+            : Task.Run(() => _view.Dataset.ReadRecordPrefix(record, _readScan, _view.Options.VerifyChecksums));
+        _inFlight.Enqueue((position, read));
+        return true;
     }
 
     private Task<PcrRecordPrefix> ReadNow(int record)
@@ -121,8 +118,19 @@ internal sealed class PcrLoaderCursor : DataViewRowCursor
     {
         if (_permutation.Length < count) _permutation = new int[count];
         for (int i = 0; i < count; i++) _permutation[i] = i;
-        // Seeded per record, so the order does not depend on how records are spread over cursors.
-        if (_seed is int seed) new Random(HashCode.Combine(seed, record)).Shuffle(_permutation.AsSpan(0, count));
+        // Seeded per record, so the order does not depend on how records are spread over cursors; the seed mix is
+        // fixed arithmetic (not HashCode, which is randomised per process), so a seed gives the same order in every run.
+        if (_seed is int seed) new Random(MixSeed(seed, record)).Shuffle(_permutation.AsSpan(0, count));
+    }
+
+    /// <summary>SplitMix64's finaliser over the seed and the record number, folded to an int seed.</summary>
+    internal static int MixSeed(int seed, int record)
+    {
+        ulong z = ((ulong)(uint)seed << 32 | (uint)record) + 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        return (int)(z ^ (z >> 32)) & int.MaxValue;
     }
 
     private int CurrentImage
@@ -149,15 +157,8 @@ internal sealed class PcrLoaderCursor : DataViewRowCursor
             ?? throw new InvalidOperationException($"Column '{column.Name}' has type {column.Type}; it cannot be read as {typeof(TValue).Name}.");
     }
 
-    private void GetLabel(ref uint value)
-    {
-        int label = _current!.GetLabel(CurrentImage);
-        int classes = _view.Dataset.ClassNames.Count;
-        if (label >= classes)
-            throw new PcrFormatException($"image {CurrentImage} has label {label}, but the dataset has {classes} classes",
-                _view.Dataset.Source.Describe(_current.Record.Name), _current.Record.Name);
-        value = (uint)label + 1; // ML.NET keys are 1-based; 0 means missing
-    }
+    // Labels were checked against the class count when the record was read.
+    private void GetLabel(ref uint value) => value = (uint)_current!.GetLabel(CurrentImage) + 1; // ML.NET keys are 1-based; 0 means missing
 
     private void GetImage(ref VBuffer<byte> value)
     {

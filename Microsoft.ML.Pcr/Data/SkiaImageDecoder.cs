@@ -41,8 +41,9 @@ internal static class SkiaImageDecoder
                 return image;
             if (result == SKCodecResult.InvalidScale && size != codec.Info.Size && TryDecode(codec, codec.Info.Size, out image, out result))
                 return image;
-            throw new ImageDecodeFailure(
-                $"SkiaSharp could not decode the {codec.EncodedFormat} image of {codec.Info.Width}x{codec.Info.Height} ({result})");
+            throw new ImageDecodeFailure(result == SKCodecResult.IncompleteInput
+                ? $"the {codec.EncodedFormat} image of {codec.Info.Width}x{codec.Info.Height} is truncated"
+                : $"SkiaSharp could not decode the {codec.EncodedFormat} image of {codec.Info.Width}x{codec.Info.Height} ({result})");
         }
     }
 
@@ -81,9 +82,9 @@ internal static class SkiaImageDecoder
         {
             fixed (byte* target = pixels)
                 result = codec.GetPixels(info, (IntPtr)target);
-            // IncompleteInput: a truncated file; SkiaSharp fills what is missing and SKBitmap.Decode accepts it, and a
-            // PCR prefix below the full scan count is exactly such a file.
-            if (result is not (SKCodecResult.Success or SKCodecResult.IncompleteInput))
+            // IncompleteInput is a truncated file, which SkiaSharp would fill with gray: that is damaged data, not an image.
+            // (A PCR prefix is not truncated: it ends with EOI and decodes with Success.)
+            if (result != SKCodecResult.Success)
                 return false;
             image = MLImage.CreateFromPixels(size.Width, size.Height, MLPixelFormat.Bgra32, pixels.AsSpan(0, (int)byteCount));
             return true;

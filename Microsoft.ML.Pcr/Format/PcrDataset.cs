@@ -13,17 +13,19 @@ public sealed class PcrDataset
     private long _bytesRead;
     private readonly long[] _firstRow;
 
-    private PcrDataset(IPcrByteSource source, PcrIndex index, IReadOnlyList<string> classNames)
+    private PcrDataset(IPcrByteSource source, PcrIndex index, IReadOnlyList<PcrRecordInfo> records, IReadOnlyList<string> classNames, IReadOnlyList<PcrDamagedRecord> damaged)
     {
         Source = source;
         Index = index;
+        Records = records;
         ClassNames = classNames;
-        _firstRow = new long[index.Records.Count + 1];
+        DamagedRecords = damaged;
+        _firstRow = new long[records.Count + 1];
         int maxScans = 0;
-        for (int r = 0; r < index.Records.Count; r++)
+        for (int r = 0; r < records.Count; r++)
         {
-            _firstRow[r + 1] = _firstRow[r] + index.Records[r].ImageCount;
-            maxScans = Math.Max(maxScans, index.Records[r].ScanGroupCount);
+            _firstRow[r + 1] = _firstRow[r] + records[r].ImageCount;
+            maxScans = Math.Max(maxScans, records[r].ScanGroupCount);
         }
         ScanGroupCount = maxScans;
     }
@@ -34,8 +36,11 @@ public sealed class PcrDataset
     /// <summary>Gets the dataset's index.</summary>
     public PcrIndex Index { get; }
 
-    /// <summary>Gets the records in row order.</summary>
-    public IReadOnlyList<PcrRecordInfo> Records => Index.Records;
+    /// <summary>Gets the records in row order (all of the index's records, less any <see cref="DamagedRecords"/>).</summary>
+    public IReadOnlyList<PcrRecordInfo> Records { get; }
+
+    /// <summary>Gets the records left out because they were missing or damaged when the dataset was opened with <c>skipDamagedRecords</c>; otherwise empty.</summary>
+    public IReadOnlyList<PcrDamagedRecord> DamagedRecords { get; }
 
     /// <summary>
     /// Gets the class name of every label: the stored names, or, for datasets written by the published
@@ -73,9 +78,13 @@ public sealed class PcrDataset
 
     /// <summary>Opens the PCR dataset that <paramref name="source"/> holds.</summary>
     /// <param name="source">Where the index and record files are read from.</param>
+    /// <param name="skipDamagedRecords">
+    /// Whether records that are missing, shorter than the index says or whose metadata is unreadable are left out (and
+    /// listed in <see cref="DamagedRecords"/>) instead of failing. The index itself must be valid either way.
+    /// </param>
     /// <exception cref="FileNotFoundException">The source has no <c>PCR_index.pb</c>.</exception>
     /// <exception cref="PcrFormatException">The index or a record is malformed, or a record is missing or too short.</exception>
-    public static PcrDataset Open(IPcrByteSource source)
+    public static PcrDataset Open(IPcrByteSource source, bool skipDamagedRecords = false)
     {
         ArgumentNullException.ThrowIfNull(source);
         string indexPath = source.Describe(PcrIndex.FileName);
@@ -88,30 +97,39 @@ public sealed class PcrDataset
         int read = source.Read(PcrIndex.FileName, 0, bytes);
         PcrIndex index = PcrIndex.Parse(bytes.AsSpan(0, read), indexPath);
 
+        // Datasets of the published converter carry neither image counts nor class names: read every metadata segment once.
+        bool readMetadata = index.ClassNames is null || index.Records.Any(r => r.ImageCount < 0);
+        var records = new List<PcrRecordInfo>(index.Records.Count);
+        var damaged = new List<PcrDamagedRecord>();
+        int maxLabel = -1;
         foreach (PcrRecordInfo r in index.Records)
         {
-            long length = source.GetLength(r.Name);
-            if (length < 0)
-                throw new PcrFormatException("the record is listed in the index but its file is missing", source.Describe(r.Name), r.Name);
-            if (length < r.Length)
-                throw new PcrFormatException($"the index says the record is {r.Length} bytes long, the file has {length}", source.Describe(r.Name), r.Name);
-        }
-
-        // Datasets of the published converter carry neither image counts nor class names: read every metadata segment once.
-        int maxLabel = -1;
-        if (index.ClassNames is null || index.Records.Any(r => r.ImageCount < 0))
-        {
-            foreach (PcrRecordInfo r in index.Records)
+            try
             {
-                using PcrRecordPrefix meta = ReadPrefix(source, r, 0, verifyChecksums: true, out _);
-                r.ImageCount = meta.ImageCount;
-                for (int i = 0; i < meta.ImageCount; i++) maxLabel = Math.Max(maxLabel, meta.GetLabel(i));
+                long length = source.GetLength(r.Name);
+                if (length < 0)
+                    throw new PcrFormatException("the record is listed in the index but its file is missing", source.Describe(r.Name), r.Name);
+                if (length < r.Length)
+                    throw new PcrFormatException($"the index says the record is {r.Length} bytes long, the file has {length}", source.Describe(r.Name), r.Name);
+                if (readMetadata)
+                {
+                    using PcrRecordPrefix meta = ReadPrefix(source, r, 0, verifyChecksums: true, out _);
+                    r.ImageCount = meta.ImageCount;
+                    for (int i = 0; i < meta.ImageCount; i++) maxLabel = Math.Max(maxLabel, meta.GetLabel(i));
+                }
+                records.Add(r);
+            }
+            catch (PcrFormatException e) when (skipDamagedRecords)
+            {
+                damaged.Add(new PcrDamagedRecord(r.Name, e.Message));
             }
         }
+        if (records.Count == 0)
+            throw new PcrFormatException($"none of the {index.Records.Count} records is readable; the first: {damaged[0].Reason}", indexPath);
 
         IReadOnlyList<string> classNames = index.ClassNames
             ?? [.. Enumerable.Range(0, maxLabel + 1).Select(i => i.ToString(CultureInfo.InvariantCulture))];
-        return new PcrDataset(source, index, classNames);
+        return new PcrDataset(source, index, records, classNames, damaged);
     }
 
     /// <summary>
@@ -145,6 +163,16 @@ public sealed class PcrDataset
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(record, Records.Count);
         PcrRecordPrefix prefix = ReadPrefix(Source, Records[record], scan, verifyChecksums, out int read);
         Interlocked.Add(ref _bytesRead, read);
+        for (int i = 0; i < prefix.ImageCount; i++)
+        {
+            int label = prefix.GetLabel(i);
+            if (label >= ClassNames.Count)
+            {
+                string name = prefix.Record.Name;
+                prefix.Dispose();
+                throw new PcrFormatException($"image {i} has label {label}, but the dataset has {ClassNames.Count} classes", Source.Describe(name), name);
+            }
+        }
         return prefix;
     }
 

@@ -82,8 +82,10 @@ internal sealed class ToolContext(IAnsiConsole console, TextWriter error)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException)
         {
-            // PcrFormatException (an IOException) and the file system's exceptions name the file in their message.
-            await Error.WriteLineAsync($"pcr {command}: {OneLine(e.Message)}").ConfigureAwait(false);
+            // PcrFormatException (an IOException) and the file system's exceptions name the file in their message;
+            // an ArgumentException's "(Parameter 'x')" suffix names a C# parameter, not something the user typed.
+            string message = e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", "") : e.Message;
+            await Error.WriteLineAsync($"pcr {command}: {OneLine(message)}").ConfigureAwait(false);
             return PcrApp.Failure;
         }
     }

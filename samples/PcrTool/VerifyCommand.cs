@@ -85,7 +85,7 @@ internal sealed class VerifyCommand(ToolContext context)
         }
 
         string checkedWhat = crcs ? "CRC-32C of every segment checked" : "no CRCs stored (written by another tool): structure checked";
-        console.WriteLine($"{Units.Count(dataset.Records.Count)} records, {Units.Count(images)} images, {checkedWhat}; every image decoded at full fidelity (scan {dataset.ScanGroupCount}).");
+        console.WriteLine($"{Units.Count(dataset.Records.Count)} records, {Units.Count(images)} images, {checkedWhat}; each image decoded at full fidelity (scan {dataset.ScanGroupCount}).");
         if (problems == 0)
         {
             console.WriteLine("OK: no problems.");
