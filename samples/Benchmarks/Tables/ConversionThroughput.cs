@@ -24,7 +24,7 @@ internal sealed class ConversionThroughput : IBenchmarkTable
         string load = LoadAverage();
         string[] images = [.. Directory.EnumerateFiles(folder, "*.jpg", SearchOption.AllDirectories).Order(StringComparer.Ordinal)];
         int[] jobs = [1, 2];
-        int repeats = context.Pick(2, 3);
+        int repeats = context.Pick(2, 5);
 
         var contenders = new List<(string Name, int Jobs, Action Run)>();
         foreach (int j in jobs)

@@ -67,8 +67,14 @@ internal sealed class LoaderThroughput : IBenchmarkTable
         int fullIndex = imageFolder - 1;
         double rawGBps = perPass[fullIndex].Bytes / raw[fullIndex] / 1e9;
         report.Target("raw bytes from page cache >= 1 GB/s on one cursor (full fidelity)", rawGBps >= 1, $"{Report.F(rawGBps, 2)} GB/s");
-        double downscaling = resized64[fullIndex] / scaled64[fullIndex];
-        report.Target("decode-time downscaling >= 2x faster than decode-then-resize at 64x64 (full fidelity)", downscaling >= 2, Report.Ratio(downscaling));
+        // The target is decided by a dedicated pair with more repeats than the table's columns.
+        int pairRepeats = context.Pick(3, 9);
+        double[] pair = Timing.InterleavedMedians(pairRepeats,
+            () => Pipelines.DrainImages(Pipelines.DecodeAndResize(ml, full, 64, scaled: true), Pipelines.Resized, decodeRows / 2),
+            () => Pipelines.DrainImages(Pipelines.DecodeAndResize(ml, full, 64, scaled: false), Pipelines.Resized, decodeRows / 2));
+        double downscaling = pair[1] / pair[0];
+        report.Target("decode-time downscaling >= 2x faster than decode-then-resize at 64x64 (full fidelity)", downscaling >= 2,
+            $"{Report.Ratio(downscaling)}, {decodeRows / 2} rows, median of {pairRepeats} interleaved pairs");
 
         // Whole records (1,024 rows) in full mode: the loader reads and checks a record at a time.
         LoaderOverhead(report, ml, full, context.Pick(256, (int)full.Dataset.Records[0].ImageCount), repeats);
