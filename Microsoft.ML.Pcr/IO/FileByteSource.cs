@@ -29,7 +29,11 @@ public sealed class FileByteSource : IPcrByteSource
     public long GetLength(string fileName)
     {
         var info = new FileInfo(Describe(fileName));
-        return info.Exists ? info.Length : -1;
+        if (!info.Exists) return -1;
+        // FileInfo describes a symbolic link itself; a dataset of linked files is measured by their targets.
+        if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is FileInfo target)
+            return target.Exists ? target.Length : -1;
+        return info.Length;
     }
 
     /// <inheritdoc/>
