@@ -88,13 +88,17 @@ public static class ImageFolderConverter
         var state = new RunState(order.Length, options.Progress);
         foreach (SkippedFile stray in listing.StrayFiles) state.Skipped.Add(stray);
         var encoder = new SourceImageEncoder(new JpegTranscoder(options.MaxPixels), options.Quality);
+        // About three records' images are alive at once (one being written, one queued, one being encoded), in arena
+        // chunks from a pool of this run's own that is deep enough to reuse them record after record.
+        ArrayPool<byte> chunks = ArrayPool<byte>.Create(maxArrayLength: 256 << 20, maxArraysPerBucket: 256);
+        using var scratch = new ThreadLocal<PooledBufferWriter>(() => new PooledBufferWriter(), trackAllValues: true);
         var writerOptions = new PcrWriterOptions { Overwrite = options.Overwrite, StoreRelativePaths = options.StoreRelativePaths };
 
         PcrIndex index;
         using (var writer = new PcrWriter(output, listing.ClassNames, writerOptions))
         {
             // Converted images queue up and leave in records of exactly ImagesPerRecord (skips do not shrink records).
-            // One record is written while the next batch is encoded: memory holds about two records.
+            // One record is written while the next batch is encoded.
             var queue = new List<Slot>(options.ImagesPerRecord * 2);
             Task pendingWrite = Task.CompletedTask;
             Slot[]? writing = null;
@@ -114,7 +118,7 @@ public static class ImageFolderConverter
                 for (int start = 0; start < order.Length; start += options.ImagesPerRecord)
                 {
                     int count = Math.Min(options.ImagesPerRecord, order.Length - start);
-                    queue.AddRange(EncodeBatch(order.AsMemory(start, count), encoder, options, state, cancellationToken).Where(s => s.Buffer is not null));
+                    queue.AddRange(EncodeBatch(order.AsMemory(start, count), encoder, new ImageArena(chunks), scratch, options, state, cancellationToken));
                     while (queue.Count >= options.ImagesPerRecord) StartWrite(options.ImagesPerRecord);
                 }
                 if (queue.Count > 0) StartWrite(queue.Count);
@@ -134,6 +138,7 @@ public static class ImageFolderConverter
                 try { pendingWrite.Wait(CancellationToken.None); } catch (Exception) when (pendingWrite.IsFaulted || pendingWrite.IsCanceled) { }
                 Release(writing);
                 Release([.. queue]);
+                foreach (PooledBufferWriter buffer in scratch.Values) buffer.Dispose();
             }
         }
 
@@ -182,58 +187,60 @@ public static class ImageFolderConverter
         return current;
     }
 
-    /// <summary>One input's result: its progressive JPEG in a pooled buffer, or nothing when skipped.</summary>
-    private struct Slot
-    {
-        public PooledBufferWriter? Buffer;
-        public PcrImageEntry Entry;
-    }
+    /// <summary>One converted input: its entry, whose bytes live in <see cref="Arena"/>.</summary>
+    private readonly record struct Slot(PcrImageEntry Entry, ImageArena Arena);
 
-    private static Slot[] EncodeBatch(ReadOnlyMemory<SourceImage> batch, SourceImageEncoder encoder, ImageFolderConversionOptions options, RunState state, CancellationToken cancellationToken)
+    /// <summary>Encodes a batch in parallel; returns the converted inputs in batch order (skipped ones left out).</summary>
+    private static Slot[] EncodeBatch(ReadOnlyMemory<SourceImage> batch, SourceImageEncoder encoder, ImageArena arena, ThreadLocal<PooledBufferWriter> scratch,
+        ImageFolderConversionOptions options, RunState state, CancellationToken cancellationToken)
     {
-        var slots = new Slot[batch.Length];
+        var entries = new PcrImageEntry?[batch.Length];
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism, CancellationToken = cancellationToken };
         try
         {
-            Parallel.For(0, batch.Length, parallel, i => slots[i] = EncodeOne(batch.Span[i], encoder, options.FailOnFirstError, state));
+            Parallel.For(0, batch.Length, parallel, i => entries[i] = EncodeOne(batch.Span[i], encoder, arena, scratch.Value!, options.FailOnFirstError, state));
         }
         catch (AggregateException e) when (e.InnerExceptions.Count == 1)
         {
-            Release(slots);
+            ReleaseAll(entries, arena);
             ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw(); // the caller sees the input's own error
         }
         catch
         {
-            Release(slots);
+            ReleaseAll(entries, arena);
             throw;
         }
-        return slots;
+        arena.Seal();
+        return [.. entries.Where(e => e is not null).Select(e => new Slot(e!.Value, arena))];
     }
 
-    private static Slot EncodeOne(SourceImage source, SourceImageEncoder encoder, bool failOnFirstError, RunState state)
+    private static void ReleaseAll(PcrImageEntry?[] entries, ImageArena arena)
+    {
+        foreach (PcrImageEntry? entry in entries)
+            if (entry is not null) arena.Release();
+        arena.Seal();
+    }
+
+    /// <summary>Transcodes one input in the thread's scratch buffer and keeps the result in the batch's arena; null when skipped.</summary>
+    private static PcrImageEntry? EncodeOne(SourceImage source, SourceImageEncoder encoder, ImageArena arena, PooledBufferWriter scratch, bool failOnFirstError, RunState state)
     {
         byte[]? input = null;
-        var buffer = new PooledBufferWriter();
         try
         {
             int length = ReadInput(source, out input, out string? readError);
+            scratch.Clear();
             SourceImageEncoder.Outcome outcome = readError is null
-                ? encoder.Encode(input.AsSpan(0, length), source.RelativePath, buffer)
+                ? encoder.Encode(input.AsSpan(0, length), source.RelativePath, scratch)
                 : new SourceImageEncoder.Outcome(null, false, readError);
             if (outcome.SkipReason is not null)
             {
                 if (failOnFirstError) throw new PcrFormatException(outcome.SkipReason, source.FullPath);
-                buffer.Dispose();
                 state.Skip(new SkippedFile(source.RelativePath, outcome.SkipReason), length);
-                return default;
+                return null;
             }
-            state.Convert(length, buffer.WrittenCount, outcome.Reencoded);
-            return new Slot { Buffer = buffer, Entry = new PcrImageEntry(buffer.WrittenMemory, outcome.ScanEnds, source.Label, source.RelativePath) };
-        }
-        catch
-        {
-            buffer.Dispose();
-            throw;
+            ReadOnlyMemory<byte> stored = arena.Append(scratch.WrittenSpan);
+            state.Convert(length, stored.Length, outcome.Reencoded);
+            return new PcrImageEntry(stored, outcome.ScanEnds, source.Label, source.RelativePath);
         }
         finally
         {
@@ -286,11 +293,7 @@ public static class ImageFolderConverter
     private static void Release(Slot[]? slots)
     {
         if (slots is null) return;
-        for (int i = 0; i < slots.Length; i++)
-        {
-            slots[i].Buffer?.Dispose();
-            slots[i].Buffer = null;
-        }
+        foreach (Slot slot in slots) slot.Arena.Release();
     }
 
     /// <summary>Counters shared by the encoding threads; progress is reported after every input (cheap next to encoding one).</summary>

@@ -217,46 +217,40 @@ public sealed class PcrWriter : IDisposable
                 lengths[s] = (int)segment;
                 total += segment;
             }
-            if (total > Array.MaxLength)
+
+            if (total > Array.MaxLength) // a reader reads a record's prefix in one piece
                 throw new InvalidOperationException($"Record {name} would be {total} bytes; use fewer images per record.");
 
-            byte[] buffer = ArrayPool<byte>.Shared.Rent((int)total);
-            try
+            // Streamed: each partial goes from the image's bytes through the file buffer, and each segment's CRC-32C is
+            // computed on the way, so no record-sized buffer is ever held.
+            var crc = new uint[levels + 1];
+            crc[0] = Crc32C.Compute(metaBytes);
+            var segmentCrc = new System.IO.Hashing.Crc32(System.IO.Hashing.Crc32ParameterSet.Crc32C);
+            Span<byte> header = stackalloc byte[1 + 10];
+            using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 20))
             {
-                Span<byte> data = buffer.AsSpan(0, (int)total);
-                metaBytes.CopyTo(data);
-                int pos = metaBytes.Length;
+                file.Write(metaBytes);
                 for (int s = 1; s <= levels; s++)
                 {
+                    segmentCrc.Reset();
                     for (int i = 0; i < count; i++)
                     {
                         int start = s == 1 || s > ends[i].Length ? 0 : ends[i][s - 2];
                         int len = PartialLength(ends[i], s);
-                        data[pos++] = ProtoWire.ImageBytesTag;
-                        ProtoWire.WriteVarint(data, ref pos, (ulong)len);
-                        images[i].ProgressiveJpeg.Span.Slice(start, len).CopyTo(data[pos..]);
-                        pos += len;
+                        int headerLength = 0;
+                        header[headerLength++] = ProtoWire.ImageBytesTag;
+                        ProtoWire.WriteVarint(header, ref headerLength, (ulong)len);
+                        ReadOnlySpan<byte> partial = images[i].ProgressiveJpeg.Span.Slice(start, len);
+                        file.Write(header[..headerLength]);
+                        file.Write(partial);
+                        segmentCrc.Append(header[..headerLength]);
+                        segmentCrc.Append(partial);
                     }
+                    crc[s] = segmentCrc.GetCurrentHashAsUInt32();
                 }
-
-                var crc = new uint[levels + 1];
-                int at = 0;
-                for (int s = 0; s <= levels; s++)
-                {
-                    crc[s] = Crc32C.Compute(data.Slice(at, lengths[s]));
-                    at += lengths[s];
-                }
-                using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1))
-                {
-                    file.Write(data);
-                    file.Flush(flushToDisk: false);
-                }
-                return new PcrRecordInfo(name, lengths, crc, count);
+                file.Flush(flushToDisk: false);
             }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+            return new PcrRecordInfo(name, lengths, crc, count);
         }
 
         // Partial s of an image: [e_(s-1), e_s), with e_0 = 0; empty past the image's last scan.
