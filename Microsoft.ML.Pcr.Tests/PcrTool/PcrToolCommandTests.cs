@@ -115,6 +115,28 @@ public sealed class PcrToolCommandTests
     }
 
     [TestMethod]
+    public void VerifyListsEveryDamagedRecordAndStillChecksTheOthers()
+    {
+        using var fixture = new ImageFolderFixture();
+        ConvertFixture(fixture);
+        PcrDataset dataset = PcrDataset.Open(fixture.Output());
+        File.Delete(Path.Combine(fixture.Output(), dataset.Records[0].Name));
+        string second = Path.Combine(fixture.Output(), dataset.Records[2].Name);
+        File.WriteAllBytes(second, File.ReadAllBytes(second)[..100]);
+        string third = Path.Combine(fixture.Output(), dataset.Records[3].Name);
+        byte[] bytes = File.ReadAllBytes(third);
+        bytes[^3] ^= 0x01;
+        File.WriteAllBytes(third, bytes);
+
+        Run run = RunPcr("verify", fixture.Output());
+        Assert.AreEqual(1, run.ExitCode, run.ToString());
+        StringAssert.Contains(run.Output, "its file is missing");
+        StringAssert.Contains(run.Output, "the file has 100");
+        StringAssert.Contains(run.Output, "CRC-32C mismatch");
+        StringAssert.Contains(run.Output, "3 problem(s) found");
+    }
+
+    [TestMethod]
     public void VerifyChecksThePublishedConvertersStructure()
     {
         Run run = RunPcr("verify", Published("small"));

@@ -2,6 +2,7 @@ using Microsoft.ML.Pcr;
 using System.Collections.Concurrent;
 using System.CommandLine;
 using Microsoft.ML.Pcr.Format;
+using Microsoft.ML.Pcr.IO;
 using Microsoft.ML.Pcr.Jpeg;
 using Microsoft.ML.Pcr.Quality;
 using Spectre.Console;
@@ -31,16 +32,22 @@ internal sealed class VerifyCommand(ToolContext context)
         PcrDataset dataset;
         try
         {
-            dataset = PcrDataset.Open(directory);
+            // Missing or short records are listed and the others still checked.
+            dataset = PcrDataset.Open(new FileByteSource(directory), skipDamagedRecords: true);
         }
         catch (PcrFormatException e)
         {
-            await Problem(e.Message).ConfigureAwait(false); // the index or a record's presence and length: nothing else can be read
+            await Problem(e.Message).ConfigureAwait(false); // the index itself, or no readable record: nothing else can be read
             return PcrApp.Failure;
         }
 
         bool crcs = dataset.Records.All(r => r.HasChecksums);
         int problems = 0;
+        foreach (PcrDamagedRecord damaged in dataset.DamagedRecords)
+        {
+            problems++;
+            await Problem(damaged.Reason).ConfigureAwait(false);
+        }
         long images = 0;
         for (int r = 0; r < dataset.Records.Count; r++)
         {
