@@ -95,18 +95,17 @@ internal sealed class PcrLoaderCursor : DataViewRowCursor
         if (_nextToStart >= _positions.Length) return false;
         int position = _positions[_nextToStart++];
         int record = _order[position];
-        Task<PcrRecordPrefix> read = _view.Options.ReadAheadRecords == 0
-            ? ReadNow(record)
-            : Task.Run(() => _view.Dataset.ReadRecordPrefix(record, _readScan, _view.Options.VerifyChecksums));
-        _inFlight.Enqueue((position, read));
+        PcrRecordPrefix Read() => _view.Dataset.ReadRecordPrefix(record, _readScan, _view.Options.VerifyChecksums);
+        _inFlight.Enqueue((position, _view.Options.ReadAheadRecords == 0 ? RunNow(Read) : Task.Run(Read)));
         return true;
     }
 
-    private Task<PcrRecordPrefix> ReadNow(int record)
+    // Without read-ahead the read happens on the cursor's thread; its failure surfaces when the record is taken, as a read-ahead one would.
+    private static Task<PcrRecordPrefix> RunNow(Func<PcrRecordPrefix> read)
     {
         try
         {
-            return Task.FromResult(_view.Dataset.ReadRecordPrefix(record, _readScan, _view.Options.VerifyChecksums));
+            return Task.FromResult(read());
         }
         catch (Exception e)
         {

@@ -23,7 +23,32 @@ internal static class SkiaImageDecoder
     /// <param name="minHeight">The smallest acceptable height, or <see langword="null"/> for no constraint on the height.</param>
     /// <returns>The decoded image; the caller owns it.</returns>
     /// <exception cref="ImageDecodeFailure">The bytes are not a decodable image; the message says why.</exception>
-    public static unsafe MLImage Decode(ReadOnlySpan<byte> encoded, int? minWidth, int? minHeight)
+    public static MLImage Decode(ReadOnlySpan<byte> encoded, int? minWidth, int? minHeight)
+    {
+        // As SKBitmap.Decode does: BGRA, premultiplied alpha, no colour-space conversion.
+        byte[] pixels = DecodePixels(encoded, SKColorType.Bgra8888, SKAlphaType.Premul, minWidth, minHeight, out SKSizeI size);
+        try
+        {
+            return MLImage.CreateFromPixels(size.Width, size.Height, MLPixelFormat.Bgra32, pixels.AsSpan(0, size.Width * size.Height * 4));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(pixels);
+        }
+    }
+
+    /// <summary>
+    /// Decodes <paramref name="encoded"/> to 32-bit pixels (rows packed) in an array rented from
+    /// <see cref="ArrayPool{T}.Shared"/>, which the caller returns; sizes as <see cref="Decode"/>.
+    /// </summary>
+    /// <param name="encoded">The encoded image; read in place (pinned), never copied.</param>
+    /// <param name="colorType">Bgra8888 or Rgba8888.</param>
+    /// <param name="translucentAlpha">How the pixels of an image with transparency are stored (premultiplied or not); opaque images are opaque either way.</param>
+    /// <param name="minWidth">The smallest acceptable width, or <see langword="null"/>.</param>
+    /// <param name="minHeight">The smallest acceptable height, or <see langword="null"/>.</param>
+    /// <param name="size">The size decoded at.</param>
+    /// <exception cref="ImageDecodeFailure">The bytes are not a decodable image; the message says why.</exception>
+    public static unsafe byte[] DecodePixels(ReadOnlySpan<byte> encoded, SKColorType colorType, SKAlphaType translucentAlpha, int? minWidth, int? minHeight, out SKSizeI size)
     {
         if (encoded.IsEmpty)
             throw new ImageDecodeFailure("the byte vector is empty");
@@ -36,11 +61,16 @@ internal static class SkiaImageDecoder
             if (codec is null)
                 throw new ImageDecodeFailure($"SkiaSharp recognises no image format in the {encoded.Length} bytes");
 
-            SKSizeI size = ChooseSize(codec, minWidth, minHeight);
-            if (TryDecode(codec, size, out MLImage? image, out SKCodecResult result))
-                return image;
-            if (result == SKCodecResult.InvalidScale && size != codec.Info.Size && TryDecode(codec, codec.Info.Size, out image, out result))
-                return image;
+            size = ChooseSize(codec, minWidth, minHeight);
+            SKAlphaType alpha = codec.Info.AlphaType == SKAlphaType.Opaque ? SKAlphaType.Opaque : translucentAlpha;
+            if (TryDecode(codec, size, colorType, alpha, out byte[]? pixels, out SKCodecResult result))
+                return pixels;
+            if (result == SKCodecResult.InvalidScale && size != codec.Info.Size)
+            {
+                size = codec.Info.Size;
+                if (TryDecode(codec, size, colorType, alpha, out pixels, out result))
+                    return pixels;
+            }
             throw new ImageDecodeFailure(result == SKCodecResult.IncompleteInput
                 ? $"the {codec.EncodedFormat} image of {codec.Info.Width}x{codec.Info.Height} is truncated"
                 : $"SkiaSharp could not decode the {codec.EncodedFormat} image of {codec.Info.Width}x{codec.Info.Height} ({result})");
@@ -67,32 +97,24 @@ internal static class SkiaImageDecoder
         return best;
     }
 
-    private static unsafe bool TryDecode(SKCodec codec, SKSizeI size, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MLImage? image, out SKCodecResult result)
+    private static unsafe bool TryDecode(SKCodec codec, SKSizeI size, SKColorType colorType, SKAlphaType alpha,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out byte[]? pixels, out SKCodecResult result)
     {
-        image = null;
-        // As SKBitmap.Decode does: BGRA, premultiplied alpha, no colour-space conversion.
-        SKAlphaType alpha = codec.Info.AlphaType == SKAlphaType.Opaque ? SKAlphaType.Opaque : SKAlphaType.Premul;
-        var info = new SKImageInfo(size.Width, size.Height, SKColorType.Bgra8888, alpha);
+        var info = new SKImageInfo(size.Width, size.Height, colorType, alpha);
         long byteCount = info.BytesSize64;
         if (size.Width <= 0 || size.Height <= 0 || byteCount > Array.MaxLength)
-            throw new ImageDecodeFailure($"the image is {size.Width}x{size.Height} pixels, more than an MLImage can hold");
+            throw new ImageDecodeFailure($"the image is {size.Width}x{size.Height} pixels, too large for one pixel buffer");
 
-        byte[] pixels = ArrayPool<byte>.Shared.Rent((int)byteCount);
-        try
-        {
-            fixed (byte* target = pixels)
-                result = codec.GetPixels(info, (IntPtr)target);
-            // IncompleteInput is a truncated file, which SkiaSharp would fill with gray: that is damaged data, not an image.
-            // (A PCR prefix is not truncated: it ends with EOI and decodes with Success.)
-            if (result != SKCodecResult.Success)
-                return false;
-            image = MLImage.CreateFromPixels(size.Width, size.Height, MLPixelFormat.Bgra32, pixels.AsSpan(0, (int)byteCount));
+        pixels = ArrayPool<byte>.Shared.Rent((int)byteCount);
+        fixed (byte* target = pixels)
+            result = codec.GetPixels(info, (IntPtr)target);
+        // IncompleteInput is a truncated file, which SkiaSharp would fill with gray: that is damaged data, not an image.
+        // (A PCR prefix is not truncated: it ends with EOI and decodes with Success.)
+        if (result == SKCodecResult.Success)
             return true;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(pixels);
-        }
+        ArrayPool<byte>.Shared.Return(pixels);
+        pixels = null;
+        return false;
     }
 }
 

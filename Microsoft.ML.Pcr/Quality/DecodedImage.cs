@@ -1,5 +1,6 @@
 using System.Buffers;
 using Microsoft.ML.Data;
+using Microsoft.ML.Pcr.Data;
 using SkiaSharp;
 
 namespace Microsoft.ML.Pcr.Quality;
@@ -41,7 +42,7 @@ public sealed class DecodedImage : IDisposable
     /// <param name="sourceName">Where the bytes came from, for error messages.</param>
     /// <returns>The decoded image; dispose it.</returns>
     /// <exception cref="PcrFormatException">The bytes are not an image SkiaSharp can decode completely.</exception>
-    public static unsafe DecodedImage Decode(ReadOnlySpan<byte> encoded, MLPixelFormat pixelFormat = MLPixelFormat.Bgra32, string? sourceName = null)
+    public static DecodedImage Decode(ReadOnlySpan<byte> encoded, MLPixelFormat pixelFormat = MLPixelFormat.Bgra32, string? sourceName = null)
     {
         SKColorType colorType = pixelFormat switch
         {
@@ -49,28 +50,14 @@ public sealed class DecodedImage : IDisposable
             MLPixelFormat.Rgba32 => SKColorType.Rgba8888,
             _ => throw new ArgumentOutOfRangeException(nameof(pixelFormat), pixelFormat, "The pixel format must be Bgra32 or Rgba32."),
         };
-        if (encoded.IsEmpty) throw new PcrFormatException("no bytes to decode", sourceName);
-        fixed (byte* p = encoded)
+        try
         {
-            using var data = SKData.Create((IntPtr)p, encoded.Length);
-            using var codec = SKCodec.Create(data) ?? throw new PcrFormatException("not an image SkiaSharp can decode", sourceName);
-            SKImageInfo info = codec.Info;
-            if (info.Width <= 0 || info.Height <= 0) throw new PcrFormatException("the image has no pixels", sourceName);
-            info = new SKImageInfo(info.Width, info.Height, colorType, SKAlphaType.Unpremul);
-            int length = checked(info.Width * info.Height * 4);
-            byte[] pixels = ArrayPool<byte>.Shared.Rent(length);
-            fixed (byte* dst = pixels)
-            {
-                SKCodecResult result = codec.GetPixels(info, (IntPtr)dst);
-                if (result != SKCodecResult.Success)
-                {
-                    ArrayPool<byte>.Shared.Return(pixels);
-                    throw new PcrFormatException(
-                        result == SKCodecResult.IncompleteInput ? $"the {codec.EncodedFormat} data is truncated" : $"the {codec.EncodedFormat} data does not decode ({result})",
-                        sourceName);
-                }
-            }
-            return new DecodedImage(pixels, info.Width, info.Height, pixelFormat);
+            byte[] pixels = SkiaImageDecoder.DecodePixels(encoded, colorType, SKAlphaType.Unpremul, minWidth: null, minHeight: null, out SKSizeI size);
+            return new DecodedImage(pixels, size.Width, size.Height, pixelFormat);
+        }
+        catch (ImageDecodeFailure failure)
+        {
+            throw new PcrFormatException(failure.Message, sourceName);
         }
     }
 
