@@ -228,7 +228,6 @@ public static class ImageFolderConverter
         try
         {
             int length = ReadInput(source, out input, out string? readError);
-            scratch.Clear();
             SourceImageEncoder.Outcome outcome = readError is null
                 ? encoder.Encode(input.AsSpan(0, length), source.RelativePath, scratch)
                 : new SourceImageEncoder.Outcome(null, false, readError);

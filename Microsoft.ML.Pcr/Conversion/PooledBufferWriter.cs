@@ -2,18 +2,13 @@ using System.Buffers;
 
 namespace Microsoft.ML.Pcr.Conversion;
 
-/// <summary>An <see cref="IBufferWriter{T}"/> over arrays rented from an <see cref="ArrayPool{T}"/>; dispose to return the array.</summary>
+/// <summary>An <see cref="IBufferWriter{T}"/> over arrays rented from <see cref="ArrayPool{T}.Shared"/>; dispose to return the array.</summary>
 internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 {
-    private readonly ArrayPool<byte> _pool;
     private byte[] _buffer;
     private int _written;
 
-    public PooledBufferWriter(int initialCapacity = 64 * 1024, ArrayPool<byte>? pool = null)
-    {
-        _pool = pool ?? ArrayPool<byte>.Shared;
-        _buffer = _pool.Rent(Math.Max(initialCapacity, 256));
-    }
+    public PooledBufferWriter(int initialCapacity = 64 * 1024) => _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initialCapacity, 256));
 
     public int WrittenCount => _written;
 
@@ -46,16 +41,16 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
     {
         int needed = _written + Math.Max(sizeHint, 1);
         if (needed <= _buffer.Length) return;
-        byte[] larger = _pool.Rent(Math.Max(needed, (int)Math.Min(Array.MaxLength, 2L * _buffer.Length)));
+        byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, (int)Math.Min(Array.MaxLength, 2L * _buffer.Length)));
         _buffer.AsSpan(0, _written).CopyTo(larger);
-        _pool.Return(_buffer);
+        ArrayPool<byte>.Shared.Return(_buffer);
         _buffer = larger;
     }
 
     public void Dispose()
     {
         if (_buffer.Length == 0) return;
-        _pool.Return(_buffer);
+        ArrayPool<byte>.Shared.Return(_buffer);
         _buffer = [];
         _written = 0;
     }
