@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML.Pcr.Jpeg;
+using Microsoft.ML.Pcr.Jpeg.Decoder;
 
 namespace Microsoft.ML.Pcr.Tests.Jpeg;
 

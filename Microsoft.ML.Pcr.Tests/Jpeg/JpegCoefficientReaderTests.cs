@@ -1,4 +1,5 @@
 using Microsoft.ML.Pcr.Jpeg;
+using Microsoft.ML.Pcr.Jpeg.Decoder;
 
 namespace Microsoft.ML.Pcr.Tests.Jpeg;
 

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Diagnostics;
 using Microsoft.ML.Pcr.Jpeg;
+using Microsoft.ML.Pcr.Jpeg.Decoder;
+using Microsoft.ML.Pcr.Jpeg.Encoder;
 
 namespace Microsoft.ML.Pcr.Tests.Jpeg;
 

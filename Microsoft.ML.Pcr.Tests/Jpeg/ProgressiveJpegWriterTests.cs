@@ -1,5 +1,7 @@
 using System.Buffers;
 using Microsoft.ML.Pcr.Jpeg;
+using Microsoft.ML.Pcr.Jpeg.Decoder;
+using Microsoft.ML.Pcr.Jpeg.Encoder;
 
 namespace Microsoft.ML.Pcr.Tests.Jpeg;
 

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.ML.Pcr.Jpeg;
+using Microsoft.ML.Pcr.Jpeg.Decoder;
 using SkiaSharp;
 
 namespace Microsoft.ML.Pcr.Conversion;

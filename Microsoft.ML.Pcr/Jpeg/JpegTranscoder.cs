@@ -1,4 +1,6 @@
 using System.Buffers;
+using Microsoft.ML.Pcr.Jpeg.Decoder;
+using Microsoft.ML.Pcr.Jpeg.Encoder;
 
 namespace Microsoft.ML.Pcr.Jpeg;
 

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Pcr.Jpeg;
+namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 
 /// <summary>A frame component while decoding: geometry, its coefficient array and the tables a scan assigns it.</summary>
 internal sealed class FrameComponent

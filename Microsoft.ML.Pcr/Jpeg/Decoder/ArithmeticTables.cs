@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Pcr.Jpeg;
+namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 
 /// <summary>
 /// The probability estimation state machine of JPEG's arithmetic coder (ITU-T T.81 Table D.2), one

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Pcr.Jpeg;
+namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 
 /// <summary>
 /// Decodes Huffman-coded scans into the coefficient arrays, sequential (jdhuff.c) and progressive

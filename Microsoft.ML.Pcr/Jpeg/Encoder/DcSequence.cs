@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Microsoft.ML.Pcr.Jpeg;
+namespace Microsoft.ML.Pcr.Jpeg.Encoder;
 
 /// <summary>
 /// The DC coefficients of a DC scan in the order the scan codes them, gathered once and shared

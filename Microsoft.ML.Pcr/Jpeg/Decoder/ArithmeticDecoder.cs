@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Microsoft.ML.Pcr.Jpeg;
+namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 
 /// <summary>
 /// The binary arithmetic decoder of JPEG (ITU-T T.81 Annex D) with libjpeg's register layout

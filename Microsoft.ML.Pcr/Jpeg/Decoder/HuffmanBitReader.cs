@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
-namespace Microsoft.ML.Pcr.Jpeg;
+namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 
 /// <summary>
 /// The bit reader of Huffman-coded scans: a 64-bit buffer filled a byte at a time with FF 00

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Pcr.Jpeg;
+namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 
 /// <summary>
 /// Walks the byte stream of a JPEG the way libjpeg's marker reader (jdmarker.c) and its stdio data

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Pcr.Jpeg;
+namespace Microsoft.ML.Pcr.Jpeg.Encoder;
 
 /// <summary>
 /// The frame jpegtran writes for an input: what libjpeg-turbo's default_decompress_parms,

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Microsoft.ML.Pcr.Jpeg;
+namespace Microsoft.ML.Pcr.Jpeg.Encoder;
 
 /// <summary>
 /// Where the progressive scan encoders send Huffman symbols and raw bits. libjpeg walks each

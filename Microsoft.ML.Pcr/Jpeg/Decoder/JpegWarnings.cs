@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Pcr.Jpeg;
+namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 
 /// <summary>
 /// Collects the non-fatal problems libjpeg would warn about (it carries on and so do we). Each

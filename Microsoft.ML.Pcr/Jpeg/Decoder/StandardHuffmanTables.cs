@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Pcr.Jpeg;
+namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 
 /// <summary>
 /// The example Huffman tables of ITU-T T.81 Annex K.3. libjpeg-turbo's sequential Huffman decoder

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Pcr.Jpeg;
+namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 
 /// <summary>
 /// Decodes arithmetic-coded scans (SOF9 sequential, SOF10 progressive) into the coefficient arrays

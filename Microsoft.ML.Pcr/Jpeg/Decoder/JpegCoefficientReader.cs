@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Microsoft.ML.Pcr.Jpeg;
+namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 
 /// <summary>
 /// Reads a JPEG into its quantized DCT coefficients, the reading half of a lossless transcode that

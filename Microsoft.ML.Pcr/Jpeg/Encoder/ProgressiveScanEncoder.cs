@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace Microsoft.ML.Pcr.Jpeg;
+namespace Microsoft.ML.Pcr.Jpeg.Encoder;
 
 /// <summary>
 /// Entropy state of one progressive scan pass (libjpeg's phuff_entropy_encoder fields):

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Microsoft.ML.Pcr.Jpeg;
+namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 
 /// <summary>The MCU decoder of sequential Huffman scans (jdhuff.c), the hot path of baseline files.</summary>
 internal static class HuffmanSequentialDecoder

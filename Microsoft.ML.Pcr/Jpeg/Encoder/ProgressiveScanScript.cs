@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Pcr.Jpeg;
+namespace Microsoft.ML.Pcr.Jpeg.Encoder;
 
 /// <summary>One scan of a progressive script: which components, spectral band Ss..Se, and successive approximation Ah/Al.</summary>
 internal readonly struct ScanSpec

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Pcr.Jpeg;
+namespace Microsoft.ML.Pcr.Jpeg.Encoder;
 
 /// <summary>
 /// Writes the marker segments of jpegtran's output as libjpeg's jcmarker.c does: SOI, JFIF

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Pcr.Jpeg;
+namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 
 /// <summary>
 /// Parses the marker segments before and between scans (jdmarker.c's get_sof, get_sos, get_dht,

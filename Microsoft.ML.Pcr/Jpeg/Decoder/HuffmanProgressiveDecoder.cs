@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Pcr.Jpeg;
+namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 
 /// <summary>
 /// The MCU decoders of progressive Huffman scans (jdphuff.c): DC first and refinement scans over

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Microsoft.ML.Pcr.Jpeg;
+namespace Microsoft.ML.Pcr.Jpeg.Encoder;
 
 /// <summary>
 /// Writes a <see cref="JpegCoefficientImage"/> as the progressive JPEG that
