@@ -33,6 +33,9 @@ public sealed class PcrFormatException : IOException
     /// <summary>Gets the byte position of the problem, or <see langword="null"/> when not known.</summary>
     public long? Position { get; }
 
+    /// <summary>Gets whether the error arose because the dataset was replaced while it was being read (not a damaged record to skip).</summary>
+    internal bool DatasetReplaced { get; init; }
+
     /// <summary>Returns a copy of this exception that also names <paramref name="file"/> (used when a layer that knows the file catches an error raised on raw bytes).</summary>
     internal PcrFormatException WithFile(string file, string? record = null) =>
         new(Reason, FilePath ?? file, Record ?? record, Position, this);

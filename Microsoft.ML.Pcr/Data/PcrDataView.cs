@@ -74,15 +74,7 @@ public sealed class PcrDataView : IDataView
     public bool HasImagePaths { get; }
 
     /// <summary>Gets the bytes one full pass over this view reads at <see cref="Scan"/>, when only labels and images are needed.</summary>
-    public long BytesPerPass
-    {
-        get
-        {
-            long total = 0;
-            foreach (int r in _records) total += Dataset.Records[r].GetPrefixLength(Scan);
-            return total;
-        }
-    }
+    public long BytesPerPass => PcrRecordInfo.SumPrefixLengths(_records.Select(r => Dataset.Records[r]), Scan);
 
     /// <inheritdoc/>
     public DataViewSchema Schema { get; }

@@ -77,7 +77,7 @@ internal sealed class PcrLoaderCursor : DataViewRowCursor
             {
                 _current = read.GetAwaiter().GetResult();
             }
-            catch (PcrFormatException) when (_view.Options.SkipCorruptRecords)
+            catch (PcrFormatException e) when (_view.Options.SkipCorruptRecords && !e.DatasetReplaced) // a replaced dataset is not a damaged record
             {
                 _view.AddSkippedRecord(_order[position]);
                 continue;

@@ -10,13 +10,26 @@ namespace Microsoft.ML.Pcr.Format;
 /// </summary>
 public sealed class PcrDataset
 {
+    /// <summary>
+    /// The most classes a dataset may have: 1,048,576 (2^20). A dataset written by the published converter stores no class names,
+    /// so its classes are implied by its largest label; such a label must also be below the image count plus 1,024 (room for classes
+    /// without images). A label beyond either bound is a <see cref="PcrFormatException"/> naming the record and the label.
+    /// </summary>
+    public const int MaxClassCount = 1 << 20;
+
+    /// <summary>How many more classes than images a dataset without class names may imply (class folders without images).</summary>
+    internal const int MaxClassesWithoutImages = 1024;
+
     private long _bytesRead;
     private readonly long[] _firstRow;
+    private readonly byte[] _indexBytes;
 
-    private PcrDataset(IPcrByteSource source, PcrIndex index, IReadOnlyList<PcrRecordInfo> records, IReadOnlyList<string> classNames, IReadOnlyList<PcrDamagedRecord> damaged)
+    private PcrDataset(IPcrByteSource source, PcrIndex index, byte[] indexBytes, IReadOnlyList<PcrRecordInfo> records, IReadOnlyList<string> classNames,
+        IReadOnlyList<PcrDamagedRecord> damaged)
     {
         Source = source;
         Index = index;
+        _indexBytes = indexBytes;
         Records = records;
         ClassNames = classNames;
         DamagedRecords = damaged;
@@ -65,9 +78,7 @@ public sealed class PcrDataset
     public long GetPrefixBytes(int scan)
     {
         CheckScan(scan);
-        long total = 0;
-        foreach (PcrRecordInfo r in Records) total += r.GetPrefixLength(scan);
-        return total;
+        return PcrRecordInfo.SumPrefixLengths(Records, scan);
     }
 
     /// <summary>Opens the PCR dataset in <paramref name="directory"/>.</summary>
@@ -95,13 +106,15 @@ public sealed class PcrDataset
             throw new PcrFormatException($"the index is {indexLength} bytes long", indexPath);
         var bytes = new byte[indexLength];
         int read = source.Read(PcrIndex.FileName, 0, bytes);
-        PcrIndex index = PcrIndex.Parse(bytes.AsSpan(0, read), indexPath);
+        if (read < bytes.Length) bytes = bytes[..read];
+        PcrIndex index = PcrIndex.Parse(bytes, indexPath);
 
         // Datasets of the published converter carry neither image counts nor class names: read every metadata segment once.
+        // The index's own record infos stay as parsed; the dataset holds copies with the counts filled in.
         bool readMetadata = index.ClassNames is null || index.Records.Any(r => r.ImageCount < 0);
         var records = new List<PcrRecordInfo>(index.Records.Count);
+        var maxLabels = new List<int>(index.Records.Count);
         var damaged = new List<PcrDamagedRecord>();
-        int maxLabel = -1;
         foreach (PcrRecordInfo r in index.Records)
         {
             try
@@ -111,26 +124,76 @@ public sealed class PcrDataset
                     throw new PcrFormatException("the record is listed in the index but its file is missing", source.Describe(r.Name), r.Name);
                 if (length < r.Length)
                     throw new PcrFormatException($"the index says the record is {r.Length} bytes long, the file has {length}", source.Describe(r.Name), r.Name);
+                PcrRecordInfo known = r;
+                int maxLabel = -1;
                 if (readMetadata)
                 {
                     using PcrRecordPrefix meta = ReadPrefix(source, r, 0, verifyChecksums: true, out _);
-                    r.ImageCount = meta.ImageCount;
+                    known = r.WithImageCount(meta.ImageCount);
                     for (int i = 0; i < meta.ImageCount; i++) maxLabel = Math.Max(maxLabel, meta.GetLabel(i));
                 }
-                records.Add(r);
+                records.Add(known);
+                maxLabels.Add(maxLabel);
             }
             catch (PcrFormatException e) when (skipDamagedRecords)
             {
                 damaged.Add(new PcrDamagedRecord(r.Name, e.Message));
             }
+            catch (PcrFormatException e) when (IndexChanged(source, bytes))
+            {
+                throw Replaced(e, source, r.Name);
+            }
         }
+        if (index.ClassNames is null) DropRecordsWithImpossibleLabels(source, records, maxLabels, damaged, skipDamagedRecords);
         if (records.Count == 0)
             throw new PcrFormatException($"none of the {index.Records.Count} records is readable; the first: {damaged[0].Reason}", indexPath);
 
+        int classCount = index.ClassNames?.Count ?? (maxLabels.Count == 0 ? 0 : maxLabels.Max() + 1);
         IReadOnlyList<string> classNames = index.ClassNames
-            ?? [.. Enumerable.Range(0, maxLabel + 1).Select(i => i.ToString(CultureInfo.InvariantCulture))];
-        return new PcrDataset(source, index, records, classNames, damaged);
+            ?? [.. Enumerable.Range(0, classCount).Select(i => i.ToString(CultureInfo.InvariantCulture))];
+        return new PcrDataset(source, index, bytes, records, classNames, damaged);
     }
+
+    // Without stored class names, the largest label decides the class count (and the size of the schema built from it): a damaged label
+    // such as 104,190,271 would otherwise build a hundred million class names. Labels must be below the image count plus a margin for
+    // classes without images, and below MaxClassCount; a record holding a larger one is damaged.
+    private static void DropRecordsWithImpossibleLabels(IPcrByteSource source, List<PcrRecordInfo> records, List<int> maxLabels, List<PcrDamagedRecord> damaged, bool skip)
+    {
+        long images = records.Sum(r => (long)r.ImageCount);
+        long bound = Math.Min(MaxClassCount, images + MaxClassesWithoutImages);
+        for (int r = records.Count - 1; r >= 0; r--)
+        {
+            if (maxLabels[r] < bound) continue;
+            string name = records[r].Name;
+            var e = new PcrFormatException(
+                $"label {maxLabels[r]} implies more classes than a dataset of {images} images may have (labels must be below {bound}: the image count plus {MaxClassesWithoutImages}, at most {MaxClassCount})",
+                source.Describe(name), name);
+            if (!skip) throw e;
+            damaged.Add(new PcrDamagedRecord(name, e.Message));
+            records.RemoveAt(r);
+            maxLabels.RemoveAt(r);
+        }
+    }
+
+    /// <summary>Whether the index in <paramref name="source"/> is no longer <paramref name="opened"/> (replaced, removed or being rewritten).</summary>
+    private static bool IndexChanged(IPcrByteSource source, byte[] opened)
+    {
+        try
+        {
+            long length = source.GetLength(PcrIndex.FileName);
+            if (length != opened.Length) return true;
+            var now = new byte[opened.Length];
+            return source.Read(PcrIndex.FileName, 0, now) != opened.Length || !now.AsSpan().SequenceEqual(opened);
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
+    private static PcrFormatException Replaced(PcrFormatException e, IPcrByteSource source, string record) =>
+        new($"the dataset was replaced while it was being read: its index changed after it was opened ({e.Reason}); open the dataset again",
+            source.Describe(record), record, inner: e) { DatasetReplaced = true };
 
     /// <summary>
     /// Reads record <paramref name="record"/> at scan group <paramref name="scan"/>: exactly the
@@ -161,7 +224,18 @@ public sealed class PcrDataset
     {
         ArgumentOutOfRangeException.ThrowIfNegative(record);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(record, Records.Count);
-        PcrRecordPrefix prefix = ReadPrefix(Source, Records[record], scan, verifyChecksums, out int read);
+        PcrRecordPrefix prefix;
+        int read;
+        try
+        {
+            prefix = ReadPrefix(Source, Records[record], scan, verifyChecksums, out read);
+        }
+        catch (PcrFormatException e) when (IndexChanged(Source, _indexBytes))
+        {
+            // A record shorter than the index says, failing its checksum or gone, while the index is no longer the one opened:
+            // a conversion replaced the dataset under this reader.
+            throw Replaced(e, Source, Records[record].Name);
+        }
         Interlocked.Add(ref _bytesRead, read);
         for (int i = 0; i < prefix.ImageCount; i++)
         {

@@ -13,16 +13,29 @@ public sealed partial class PcrIndex
     /// <summary>The index file name inside a PCR directory.</summary>
     public const string FileName = "PCR_index.pb";
 
-    /// <summary>The version of this project's extensions that this library writes.</summary>
-    public const int CurrentFormatVersion = 1;
+    /// <summary>
+    /// The version of this project's extensions that this library writes: 2, an index that carries a CRC-32C of its
+    /// own content and the fingerprint of the conversion it holds. Versions 0 (the published converter) and 1 (this
+    /// project before the index checksum) are read too.
+    /// </summary>
+    public const int CurrentFormatVersion = 2;
 
-    internal PcrIndex(IReadOnlyList<PcrRecordInfo> records, IReadOnlyList<string>? classNames, int formatVersion, string? writer, bool relativePathsStored)
+    /// <summary>The first format version whose index must carry <c>index_crc32c</c>.</summary>
+    internal const int ChecksummedFormatVersion = 2;
+
+    /// <summary>The most class names an index may hold (and, for datasets without names, the most classes labels may imply).</summary>
+    internal const int MaxClassCount = PcrDataset.MaxClassCount;
+
+    internal PcrIndex(IReadOnlyList<PcrRecordInfo> records, IReadOnlyList<string>? classNames, int formatVersion, string? writer, bool relativePathsStored,
+        string? conversionFingerprint = null, bool isChecksummed = false)
     {
         Records = records;
         ClassNames = classNames;
         FormatVersion = formatVersion;
         Writer = writer;
         RelativePathsStored = relativePathsStored;
+        ConversionFingerprint = conversionFingerprint;
+        IsChecksummed = isChecksummed;
     }
 
     /// <summary>Gets the records, duplicates removed, ordered by record number when every name is <c>PCR_&lt;n&gt;.*</c>, else in index order.</summary>
@@ -40,10 +53,20 @@ public sealed partial class PcrIndex
     /// <summary>Gets whether every record stores the original relative path of its images.</summary>
     public bool RelativePathsStored { get; }
 
+    /// <summary>
+    /// Gets what the dataset is the conversion of (an opaque digest of the inputs and the options that decide the
+    /// output, written by <see cref="Conversion.ImageFolderConverter"/>), or <see langword="null"/> when not stored.
+    /// It is committed with the index, so it always describes the records beside it.
+    /// </summary>
+    public string? ConversionFingerprint { get; }
+
+    /// <summary>Gets whether the index carries a CRC-32C of its own content (format version 2 and later), checked when it was parsed.</summary>
+    public bool IsChecksummed { get; }
+
     /// <summary>Parses and validates an index.</summary>
     /// <param name="data">The bytes of <c>PCR_index.pb</c>.</param>
     /// <param name="sourceName">The index's path, for error messages.</param>
-    /// <exception cref="PcrFormatException">The index is malformed or inconsistent.</exception>
+    /// <exception cref="PcrFormatException">The index is malformed, inconsistent or fails its checksum.</exception>
     public static PcrIndex Parse(ReadOnlySpan<byte> data, string sourceName)
     {
         DatasetOffsetsIndex proto;
@@ -58,6 +81,9 @@ public sealed partial class PcrIndex
 
         if (proto.FormatVersion < 0 || proto.FormatVersion > CurrentFormatVersion)
             throw new PcrFormatException($"format version {proto.FormatVersion} is newer than this library understands ({CurrentFormatVersion})", sourceName);
+        CheckIntegrity(proto, sourceName);
+        if (proto.ClassNames.Count > MaxClassCount)
+            throw new PcrFormatException($"the index names {proto.ClassNames.Count} classes, more than the {MaxClassCount} a dataset may have", sourceName);
 
         var byName = new Dictionary<string, PcrRecordInfo>(StringComparer.Ordinal);
         var order = new List<PcrRecordInfo>();
@@ -78,7 +104,39 @@ public sealed partial class PcrIndex
 
         SortByRecordNumber(order);
         string[]? classNames = proto.ClassNames.Count > 0 ? [.. proto.ClassNames] : null;
-        return new PcrIndex(order, classNames, proto.FormatVersion, proto.Writer.Length > 0 ? proto.Writer : null, proto.RelativePathsStored);
+        return new PcrIndex(order, classNames, proto.FormatVersion, proto.Writer.Length > 0 ? proto.Writer : null, proto.RelativePathsStored,
+            proto.ConversionFingerprint.Length > 0 ? proto.ConversionFingerprint : null, proto.HasIndexCrc32C);
+    }
+
+    // A checksum, when present, is checked whatever the version says (the version itself may be what was damaged). An index of this
+    // project's current format without one was truncated or damaged; so was one that carries this project's fields without any version.
+    private static void CheckIntegrity(DatasetOffsetsIndex proto, string sourceName)
+    {
+        if (proto.HasIndexCrc32C)
+        {
+            uint computed = ComputeChecksum(proto);
+            if (computed != proto.IndexCrc32C)
+                throw new PcrFormatException(
+                    $"the index fails its checksum (stored {proto.IndexCrc32C:x8}, computed {computed:x8}): it was changed or damaged after it was written", sourceName);
+            return;
+        }
+        if (proto.FormatVersion >= ChecksummedFormatVersion)
+            throw new PcrFormatException($"the index has format version {proto.FormatVersion} but no checksum: it was truncated or damaged", sourceName);
+        if (proto.FormatVersion == 0 && HasProjectFields(proto))
+            throw new PcrFormatException("the index carries this project's fields (class names, checksums, image counts) but no format version: it was damaged", sourceName);
+    }
+
+    private static bool HasProjectFields(DatasetOffsetsIndex proto) =>
+        proto.ClassNames.Count > 0 || proto.Writer.Length > 0 || proto.RelativePathsStored || proto.ConversionFingerprint.Length > 0
+        || proto.Records.Any(r => r.SegmentCrc32C.Count > 0 || r.ImageCount != 0);
+
+    // The CRC-32C of the content: the message in its canonical serialization (Google.Protobuf writes known fields in number order and keeps
+    // unknown ones) with the checksum cleared.
+    private static uint ComputeChecksum(DatasetOffsetsIndex proto)
+    {
+        DatasetOffsetsIndex content = proto.Clone();
+        content.ClearIndexCrc32C();
+        return Crc32C.Compute(content.ToByteArray());
     }
 
     /// <summary>Serializes the index with this project's extensions.</summary>
@@ -89,6 +147,7 @@ public sealed partial class PcrIndex
             FormatVersion = FormatVersion,
             Writer = Writer ?? "",
             RelativePathsStored = RelativePathsStored,
+            ConversionFingerprint = ConversionFingerprint ?? "",
         };
         if (ClassNames is not null) proto.ClassNames.AddRange(ClassNames);
         foreach (PcrRecordInfo r in Records)
@@ -98,7 +157,22 @@ public sealed partial class PcrIndex
             if (r.Crc32CArray is { } crc) entry.SegmentCrc32C.AddRange(crc);
             proto.Records.Add(entry);
         }
-        return proto.ToByteArray();
+        return Serialize(proto);
+    }
+
+    /// <summary>
+    /// Serializes <paramref name="proto"/> as this project writes an index: with its checksum (from format version 2), and the version and the
+    /// checksum first in the file, so that any truncation keeps the promise that a checksum must be there.
+    /// </summary>
+    internal static byte[] Serialize(DatasetOffsetsIndex proto)
+    {
+        DatasetOffsetsIndex content = proto.Clone();
+        content.ClearIndexCrc32C();
+        if (content.FormatVersion < ChecksummedFormatVersion) return content.ToByteArray();
+
+        var header = new DatasetOffsetsIndex { FormatVersion = content.FormatVersion, IndexCrc32C = Crc32C.Compute(content.ToByteArray()) };
+        content.FormatVersion = 0; // written once, in the header; the rest of the message merges into it
+        return [.. header.ToByteArray(), .. content.ToByteArray()];
     }
 
     private static PcrRecordInfo ToRecordInfo(RecordOffsetsIndex r, string sourceName)

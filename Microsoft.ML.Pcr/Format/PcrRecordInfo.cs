@@ -32,8 +32,11 @@ public sealed class PcrRecordInfo
     /// <summary>Gets L: the number of scan groups stored in the record.</summary>
     public int ScanGroupCount => _segmentLengths.Length - 1;
 
-    /// <summary>Gets the number of images in the record, or -1 when neither the index nor a read of the record has told it yet.</summary>
-    public int ImageCount { get; internal set; }
+    /// <summary>
+    /// Gets the number of images in the record, or -1 when the index does not store it (datasets of the published converter);
+    /// the records of an opened <see cref="PcrDataset"/> always know it.
+    /// </summary>
+    public int ImageCount { get; }
 
     /// <summary>Gets the segment lengths: <c>[metadata, scan group 1, ..., scan group L]</c>.</summary>
     public ReadOnlySpan<int> SegmentLengths => _segmentLengths;
@@ -56,6 +59,20 @@ public sealed class PcrRecordInfo
         return _prefixEnds[Math.Min(scan, ScanGroupCount)];
     }
 
+    /// <summary>
+    /// Returns how many bytes a pass over <paramref name="records"/> at scan group <paramref name="scan"/> reads: the sum of their
+    /// <see cref="GetPrefixLength(int)"/>.
+    /// </summary>
+    /// <param name="records">The records.</param>
+    /// <param name="scan">The scan group, 0 (metadata only) or more.</param>
+    public static long SumPrefixLengths(IEnumerable<PcrRecordInfo> records, int scan)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        long total = 0;
+        foreach (PcrRecordInfo r in records) total += r.GetPrefixLength(scan);
+        return total;
+    }
+
     /// <summary>Gets the CRC-32C of segment <paramref name="segment"/> (0 = metadata), when stored.</summary>
     internal bool TryGetCrc(int segment, out uint crc)
     {
@@ -67,6 +84,9 @@ public sealed class PcrRecordInfo
 
     /// <summary>The same layout under another file name.</summary>
     internal PcrRecordInfo WithName(string name) => new(name, _segmentLengths, _crc, ImageCount);
+
+    /// <summary>The same record with its image count known (read from its metadata).</summary>
+    internal PcrRecordInfo WithImageCount(int imageCount) => imageCount == ImageCount ? this : new(Name, _segmentLengths, _crc, imageCount);
 
     internal uint[]? Crc32CArray => _crc;
 

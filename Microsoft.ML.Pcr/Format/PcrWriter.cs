@@ -8,9 +8,11 @@ namespace Microsoft.ML.Pcr.Format;
 /// <summary>
 /// Writes a PCR dataset: record files <c>PCR_&lt;n&gt;.pcr</c> and the index <c>PCR_index.pb</c>,
 /// readable by the published tooling, with this project's extensions (class names, image counts,
-/// relative paths, CRC-32C of every segment). Records are written under temporary names and renamed
-/// into place by <see cref="Complete"/>, index last, so an interrupted write never leaves something
-/// that looks like a complete dataset. <see cref="WriteRecord"/> may be called from several threads.
+/// relative paths, CRC-32C of every segment, a checksum of the index). Records are written under temporary names and
+/// renamed into place by <see cref="Complete"/>, index last, so an interrupted write never leaves something that looks
+/// like a complete dataset. A writer holds a lock file (<c>.pcr-writer.lock</c>) in its directory from construction to
+/// <see cref="Dispose"/>, so a second writer into the same directory is refused at once; the lock of a writer that was
+/// killed is taken over. <see cref="WriteRecord"/> may be called from several threads.
 /// </summary>
 public sealed class PcrWriter : IDisposable
 {
@@ -23,6 +25,7 @@ public sealed class PcrWriter : IDisposable
     private readonly SortedDictionary<int, PcrRecordInfo> _records = [];
     private readonly List<PcrImageEntry> _pending = [];
     private readonly Lock _lock = new();
+    private readonly PcrWriterLock _directoryLock;
     private bool _completed;
     private bool _disposed;
 
@@ -30,8 +33,17 @@ public sealed class PcrWriter : IDisposable
     /// <param name="directory">The output directory.</param>
     /// <param name="classNames">The class name of every label, label i at position i.</param>
     /// <param name="options">Writer options; null for defaults.</param>
-    /// <exception cref="IOException">The directory already holds a PCR dataset and <see cref="PcrWriterOptions.Overwrite"/> is false.</exception>
+    /// <exception cref="IOException">
+    /// Another writer is writing into the directory; or <see cref="PcrWriterOptions.Overwrite"/> is false and the directory already
+    /// holds a PCR dataset or the temporary files of an interrupted write.
+    /// </exception>
     public PcrWriter(string directory, IReadOnlyList<string> classNames, PcrWriterOptions? options = null)
+        : this(directory, classNames, options, heldLock: null)
+    {
+    }
+
+    /// <summary>Creates a writer; with <paramref name="heldLock"/>, on a directory its caller has locked and checked already.</summary>
+    internal PcrWriter(string directory, IReadOnlyList<string> classNames, PcrWriterOptions? options, PcrWriterLock? heldLock)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         ArgumentNullException.ThrowIfNull(classNames);
@@ -39,9 +51,28 @@ public sealed class PcrWriter : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.ImagesPerRecord, 1, "options.ImagesPerRecord");
         _directory = Path.GetFullPath(directory);
         _classNames = [.. classNames];
-        System.IO.Directory.CreateDirectory(_directory);
-        if (!_options.Overwrite && File.Exists(Path.Combine(_directory, PcrIndex.FileName)))
-            throw new IOException($"'{_directory}' already holds a PCR dataset; set Overwrite to replace it.");
+        if (_classNames.Length > PcrDataset.MaxClassCount)
+            throw new ArgumentOutOfRangeException(nameof(classNames), _classNames.Length, $"A dataset may have at most {PcrDataset.MaxClassCount} classes.");
+        if (heldLock is null) System.IO.Directory.CreateDirectory(_directory);
+        _directoryLock = heldLock ?? PcrWriterLock.Acquire(_directory);
+        try
+        {
+            if (heldLock is null && !_options.Overwrite)
+            {
+                if (File.Exists(Path.Combine(_directory, PcrIndex.FileName)))
+                    throw new IOException($"'{_directory}' already holds a PCR dataset; set PcrWriterOptions.Overwrite to replace it.");
+                string[] leftovers = FindTemporaryFiles(_directory);
+                if (leftovers.Length > 0)
+                    throw new IOException($"An earlier write into '{_directory}' was interrupted: it left {DescribeFiles(leftovers)}; set PcrWriterOptions.Overwrite to remove them and write.");
+            }
+            // Nothing else writes here while the lock is held: every temporary file is a leftover of an interrupted write.
+            if (_options.Overwrite) RemoveTemporaryFiles(_directory);
+        }
+        catch
+        {
+            _directoryLock.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Gets the output directory.</summary>
@@ -116,7 +147,8 @@ public sealed class PcrWriter : IDisposable
             temporary.Add(r.Name);
             records.Add(r.WithName(PcrIndex.GetRecordFileName(records.Count)));
         }
-        var index = new PcrIndex(records, _classNames, PcrIndex.CurrentFormatVersion, WriterName, _options.StoreRelativePaths);
+        var index = new PcrIndex(records, _classNames, PcrIndex.CurrentFormatVersion, WriterName, _options.StoreRelativePaths,
+            _options.ConversionFingerprint, isChecksummed: true);
         string indexPath = Path.Combine(_directory, PcrIndex.FileName);
         File.WriteAllBytes(indexPath + PartialSuffix, index.ToBytes());
 
@@ -128,17 +160,39 @@ public sealed class PcrWriter : IDisposable
         return index;
     }
 
-    /// <summary>Deletes the temporary files of an incomplete write; a completed dataset is left as it is.</summary>
+    /// <summary>
+    /// Deletes every temporary file of this project's naming in the directory (this write's, when it did not complete, and those an
+    /// interrupted earlier write left), and releases the directory's lock. A completed dataset is left as it is.
+    /// </summary>
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
-        if (_completed) return;
-        foreach (string partial in System.IO.Directory.EnumerateFiles(_directory, "*" + PartialSuffix))
+        try
         {
-            string name = Path.GetFileName(partial);
-            if (name.StartsWith("PCR_", StringComparison.Ordinal)) TryDelete(partial);
+            RemoveTemporaryFiles(_directory);
         }
+        finally
+        {
+            _directoryLock.Dispose();
+        }
+    }
+
+    /// <summary>Lists the temporary files of this project's naming (<c>PCR_*.partial</c>: records and index being written) in <paramref name="directory"/>.</summary>
+    internal static string[] FindTemporaryFiles(string directory) =>
+        System.IO.Directory.Exists(directory) ? [.. System.IO.Directory.EnumerateFiles(directory, "PCR_*" + PartialSuffix).Order(StringComparer.Ordinal)] : [];
+
+    /// <summary>Says which files <paramref name="paths"/> are, for messages: their count and the first few names.</summary>
+    internal static string DescribeFiles(IReadOnlyList<string> paths)
+    {
+        const int Shown = 3;
+        string names = string.Join(", ", paths.Take(Shown).Select(Path.GetFileName));
+        return paths.Count == 1 ? $"1 temporary file ({names})" : $"{paths.Count} temporary files ({names}{(paths.Count > Shown ? ", ..." : "")})";
+    }
+
+    private static void RemoveTemporaryFiles(string directory)
+    {
+        foreach (string partial in FindTemporaryFiles(directory)) TryDelete(partial);
     }
 
     private void FlushPending()
@@ -149,10 +203,11 @@ public sealed class PcrWriter : IDisposable
 
     private static string TemporaryName(int recordNumber) => $"PCR_{recordNumber}.pcr{PartialSuffix}";
 
-    // The old index goes first, so that from here until the new index lands nothing looks complete.
+    // The old index goes first, so that from here until the new index lands nothing looks complete. With Overwrite, records an
+    // interrupted write renamed into place without an index go too.
     private void RemovePreviousDataset(string indexPath)
     {
-        if (!File.Exists(indexPath)) return;
+        if (!File.Exists(indexPath) && !_options.Overwrite) return;
         File.Delete(indexPath);
         foreach (string file in System.IO.Directory.EnumerateFiles(_directory, "PCR_*"))
         {
@@ -209,7 +264,7 @@ public sealed class PcrWriter : IDisposable
                 long segment = 0;
                 for (int i = 0; i < count; i++)
                 {
-                    int len = PartialLength(ends[i], s);
+                    int len = JpegScanCutter.GetPartial(ends[i], s).Length;
                     segment += 1 + ProtoWire.VarintSize((ulong)len) + len;
                 }
                 if (segment > int.MaxValue)
@@ -225,7 +280,7 @@ public sealed class PcrWriter : IDisposable
             // computed on the way, so no record-sized buffer is ever held.
             var crc = new uint[levels + 1];
             crc[0] = Crc32C.Compute(metaBytes);
-            var segmentCrc = new System.IO.Hashing.Crc32(System.IO.Hashing.Crc32ParameterSet.Crc32C);
+            var segmentCrc = new Crc32C();
             Span<byte> header = stackalloc byte[1 + 10];
             using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 20))
             {
@@ -235,8 +290,7 @@ public sealed class PcrWriter : IDisposable
                     segmentCrc.Reset();
                     for (int i = 0; i < count; i++)
                     {
-                        int start = s == 1 || s > ends[i].Length ? 0 : ends[i][s - 2];
-                        int len = PartialLength(ends[i], s);
+                        (int start, int len) = JpegScanCutter.GetPartial(ends[i], s);
                         int headerLength = 0;
                         header[headerLength++] = ProtoWire.ImageBytesTag;
                         ProtoWire.WriteVarint(header, ref headerLength, (ulong)len);
@@ -246,15 +300,11 @@ public sealed class PcrWriter : IDisposable
                         segmentCrc.Append(header[..headerLength]);
                         segmentCrc.Append(partial);
                     }
-                    crc[s] = segmentCrc.GetCurrentHashAsUInt32();
+                    crc[s] = segmentCrc.Value;
                 }
                 file.Flush(flushToDisk: false);
             }
             return new PcrRecordInfo(name, lengths, crc, count);
         }
-
-        // Partial s of an image: [e_(s-1), e_s), with e_0 = 0; empty past the image's last scan.
-        private static int PartialLength(int[] ends, int s) =>
-            s > ends.Length ? 0 : ends[s - 1] - (s == 1 ? 0 : ends[s - 2]);
     }
 }

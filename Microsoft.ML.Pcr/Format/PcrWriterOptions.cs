@@ -11,4 +11,11 @@ public sealed class PcrWriterOptions
 
     /// <summary>Gets or sets whether a PCR dataset already in the directory is replaced when the new one completes (default false: refuse).</summary>
     public bool Overwrite { get; set; }
+
+    /// <summary>
+    /// Gets or sets what the dataset is the conversion of: an opaque text (for example a digest of the inputs and options) stored in the
+    /// index and committed with it, so that a later run can tell whether the dataset is up to date (<see cref="PcrIndex.ConversionFingerprint"/>).
+    /// Default null: none stored.
+    /// </summary>
+    public string? ConversionFingerprint { get; set; }
 }

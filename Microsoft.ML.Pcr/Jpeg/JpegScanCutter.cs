@@ -12,6 +12,17 @@ namespace Microsoft.ML.Pcr.Jpeg;
 public static class JpegScanCutter
 {
     /// <summary>
+    /// Returns where partial scan <paramref name="scan"/> (1-based) lies in an image with scan ends <paramref name="scanEnds"/>:
+    /// <c>[e_(scan-1), e_scan)</c> with <c>e_0 = 0</c>; empty past the image's last scan.
+    /// </summary>
+    internal static (int Start, int Length) GetPartial(ReadOnlySpan<int> scanEnds, int scan)
+    {
+        if (scan > scanEnds.Length) return (0, 0);
+        int start = scan == 1 ? 0 : scanEnds[scan - 2];
+        return (start, scanEnds[scan - 1] - start);
+    }
+
+    /// <summary>
     /// Returns, for each scan j (1..n), the position <c>e_j</c> where its entropy-coded data ends;
     /// the last is the position of EOI.
     /// </summary>

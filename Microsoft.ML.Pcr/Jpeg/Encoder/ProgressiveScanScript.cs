@@ -44,6 +44,9 @@ internal readonly struct ScanSpec
 internal static class ProgressiveScanScript
 {
     private const int MaxCompsInScan = 4;
+
+    /// <summary>The most scans a script has: 18, for a 4-component image (2 DC scans, 4 AC scans per component); 10 for YCbCr, 6 for gray.</summary>
+    internal const int MaxScanCount = 2 + 4 * MaxCompsInScan;
     private static readonly ScanSpec[]?[] YCbCrCache = new ScanSpec[1][];
     private static readonly ScanSpec[]?[] GenericCache = new ScanSpec[11][];
 
