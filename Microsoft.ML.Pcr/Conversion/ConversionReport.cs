@@ -6,13 +6,17 @@ using System.Text.Json.Serialization;
 namespace Microsoft.ML.Pcr.Conversion;
 
 /// <summary>
-/// The report written beside a converted dataset: counts, skipped files with reasons, empty classes, the
-/// quality used for non-JPEG inputs, and a fingerprint of the inputs and options that lets a later run
-/// reuse an up-to-date conversion.
+/// The report written beside a converted dataset, for people: counts, skipped and ignored files with reasons, empty classes, the
+/// quality used for non-JPEG inputs, and the conversion's fingerprint. It is a side file: what decides reuse is the fingerprint
+/// committed inside the index (<see cref="Format.PcrIndex.ConversionFingerprint"/>); the report only fills in the details of a reused
+/// conversion, and only when its fingerprint is the index's.
 /// </summary>
 internal static class ConversionReport
 {
     public const string FileName = "conversion-report.json";
+
+    /// <summary>The temporary name the report is written under before it is renamed into place.</summary>
+    public const string PartialFileName = FileName + ".partial";
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -38,31 +42,55 @@ internal static class ConversionReport
         bool Shuffle,
         int Seed,
         double ElapsedSeconds,
-        IReadOnlyList<SkippedFile> Skipped);
+        IReadOnlyList<SkippedFile> Skipped,
+        IReadOnlyList<SkippedFile>? Ignored);
 
-    public static void Write(PcrConversionResult result, ImageFolderListing listing, ImageFolderConversionOptions options)
+    public static void Write(PcrConversionResult result, ImageFolderListing listing, ImageFolderConversionOptions options, string fingerprint)
     {
         var document = new Document(
-            "Pcr.MLNet", Fingerprint(listing, options), listing.Root, result.ImageCount, result.RecordCount, result.ClassNames.Count,
+            "Pcr.MLNet", fingerprint, listing.Root, result.ImageCount, result.RecordCount, result.ClassNames.Count,
             result.ClassNames, result.EmptyClasses, result.BytesIn, result.BytesOut, result.Quality, result.ReencodedCount,
-            options.ImagesPerRecord, options.Shuffle, options.Seed, Math.Round(result.Elapsed.TotalSeconds, 3), result.Skipped);
+            options.ImagesPerRecord, options.Shuffle, options.Seed, Math.Round(result.Elapsed.TotalSeconds, 3), result.Skipped, result.Ignored);
         string path = Path.Combine(result.OutputDirectory, FileName);
         File.WriteAllText(path + ".partial", JsonSerializer.Serialize(document, Json));
         File.Move(path + ".partial", path, overwrite: true);
     }
 
-    public static string? TryReadFingerprint(string outputDirectory)
+    /// <summary>Removes the report of a previous conversion, so that no report describes another dataset than the one in place.</summary>
+    public static void Delete(string outputDirectory) => File.Delete(Path.Combine(outputDirectory, FileName));
+
+    /// <summary>
+    /// Reads back what the conversion with <paramref name="fingerprint"/> reported, as a result marked <see cref="PcrConversionResult.Reused"/>;
+    /// null when the report is missing, unreadable or describes another conversion.
+    /// </summary>
+    public static PcrConversionResult? TryRead(string outputDirectory, string fingerprint)
     {
         string path = Path.Combine(outputDirectory, FileName);
-        if (!File.Exists(path)) return null;
         try
         {
-            using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(path));
-            return doc.RootElement.TryGetProperty("fingerprint", out JsonElement f) ? f.GetString() : null;
+            Document? d = JsonSerializer.Deserialize<Document>(File.ReadAllBytes(path), Json);
+            if (d is null || d.Fingerprint != fingerprint || d.ClassNames is null || d.EmptyClasses is null || d.Skipped is null) return null;
+            return new PcrConversionResult
+            {
+                OutputDirectory = Path.GetFullPath(outputDirectory),
+                ClassNames = d.ClassNames,
+                ImageCount = d.Images,
+                RecordCount = d.Records,
+                BytesIn = d.BytesIn,
+                BytesOut = d.BytesOut,
+                ReencodedCount = d.Reencoded,
+                Quality = d.Quality,
+                Skipped = d.Skipped,
+                Ignored = d.Ignored ?? [],
+                EmptyClasses = d.EmptyClasses,
+                Elapsed = TimeSpan.FromSeconds(d.ElapsedSeconds),
+                Reused = true,
+                ReportPath = path,
+            };
         }
-        catch (JsonException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or NotSupportedException)
         {
-            return null; // an unreadable report means "not up to date", never an error
+            return null; // a missing or unreadable report only loses the details, never the dataset
         }
     }
 

@@ -25,7 +25,10 @@ public static class ImageFolderConverter
     /// <param name="cancellationToken">Cancels the conversion; a cancelled conversion leaves no dataset that looks complete.</param>
     /// <returns>What was converted and skipped.</returns>
     /// <exception cref="DirectoryNotFoundException">The image folder does not exist.</exception>
-    /// <exception cref="IOException">The output directory is not empty and overwriting was not asked for.</exception>
+    /// <exception cref="IOException">
+    /// Another conversion is writing into the output directory; or the directory is not empty (it holds a dataset, other files, or the
+    /// temporary files of an interrupted conversion) and <see cref="ImageFolderConversionOptions.Overwrite"/> is not set.
+    /// </exception>
     /// <exception cref="PcrFormatException">An input is unreadable and <see cref="ImageFolderConversionOptions.FailOnFirstError"/> is set.</exception>
     /// <exception cref="InvalidDataException">No input could be converted (the message names the first skipped file and why).</exception>
     public static PcrConversionResult Convert(string imageFolder, string outputDirectory, ImageFolderConversionOptions? options = null, CancellationToken cancellationToken = default)
@@ -55,17 +58,45 @@ public static class ImageFolderConverter
 
     /// <summary>
     /// Returns whether <paramref name="outputDirectory"/> holds a complete conversion of <paramref name="imageFolder"/>
-    /// made with the same options from the same files (same paths, sizes and modification times).
+    /// made with the same options from the same files (same paths, sizes and modification times). The answer comes from the
+    /// fingerprint committed inside the dataset's index, never from the report beside it, so it cannot describe another dataset.
     /// </summary>
     /// <param name="imageFolder">The ImageFolder.</param>
     /// <param name="outputDirectory">The PCR directory.</param>
     /// <param name="options">The options the conversion would use; null for defaults.</param>
     public static bool IsUpToDate(string imageFolder, string outputDirectory, ImageFolderConversionOptions? options = null)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(outputDirectory);
         ImageFolderListing listing = ImageFolderListing.Read(imageFolder);
-        return ConversionReport.TryReadFingerprint(outputDirectory) is { } stored
-            && stored == ConversionReport.Fingerprint(listing, Checked(options))
-            && File.Exists(Path.Combine(outputDirectory, PcrIndex.FileName));
+        return TryOpenConversion(outputDirectory, ConversionReport.Fingerprint(listing, Checked(options))) is not null;
+    }
+
+    /// <summary>Opens the dataset in <paramref name="outputDirectory"/> when it is complete and its index holds <paramref name="fingerprint"/>; otherwise null.</summary>
+    internal static PcrDataset? TryOpenConversion(string outputDirectory, string fingerprint)
+    {
+        if (StoredFingerprint(outputDirectory) != fingerprint) return null;
+        try
+        {
+            return PcrDataset.Open(outputDirectory); // checks that every record is there and as long as the index says
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The conversion fingerprint in the index of <paramref name="outputDirectory"/>; null when there is no readable index of this project's converter.</summary>
+    internal static string? StoredFingerprint(string outputDirectory)
+    {
+        string path = Path.Combine(outputDirectory, PcrIndex.FileName);
+        try
+        {
+            return File.Exists(path) ? PcrIndex.Parse(File.ReadAllBytes(path), path).ConversionFingerprint : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null; // a damaged or unreadable index is not an up-to-date conversion
+        }
     }
 
     internal static ImageFolderConversionOptions Checked(ImageFolderConversionOptions? options)
@@ -79,7 +110,24 @@ public static class ImageFolderConverter
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(outputDirectory);
         string output = Path.GetFullPath(outputDirectory);
-        CheckOutput(listing.Root, output, options.Overwrite);
+        CheckNotInside(listing.Root, output);
+        string fingerprint = ConversionReport.Fingerprint(listing, options);
+        var writerOptions = new PcrWriterOptions { Overwrite = options.Overwrite, StoreRelativePaths = options.StoreRelativePaths, ConversionFingerprint = fingerprint };
+        Directory.CreateDirectory(output);
+        // Taken before anything is looked at or removed: a second conversion into the same folder is refused here, before it touches anything.
+        PcrWriterLock directoryLock = PcrWriterLock.Acquire(output);
+        PcrWriter writer;
+        try
+        {
+            CheckOutput(output, options.Overwrite, directoryLock);
+            if (options.Overwrite) TryDelete(Path.Combine(output, ConversionReport.PartialFileName));
+            writer = new PcrWriter(output, listing.ClassNames, writerOptions, directoryLock); // owns the lock from here
+        }
+        catch
+        {
+            directoryLock.Dispose();
+            throw;
+        }
 
         var stopwatch = Stopwatch.StartNew();
         SourceImage[] order = [.. listing.Images];
@@ -92,10 +140,10 @@ public static class ImageFolderConverter
         // chunks from a pool of this run's own that is deep enough to reuse them record after record.
         ArrayPool<byte> chunks = ArrayPool<byte>.Create(maxArrayLength: 256 << 20, maxArraysPerBucket: 256);
         using var scratch = new ThreadLocal<PooledBufferWriter>(() => new PooledBufferWriter(), trackAllValues: true);
-        var writerOptions = new PcrWriterOptions { Overwrite = options.Overwrite, StoreRelativePaths = options.StoreRelativePaths };
 
+        PcrConversionResult result;
         PcrIndex index;
-        using (var writer = new PcrWriter(output, listing.ClassNames, writerOptions))
+        using (writer)
         {
             // Converted images queue up and leave in records of exactly ImagesPerRecord (skips do not shrink records).
             // One record is written while the next batch is encoded.
@@ -131,7 +179,10 @@ public static class ImageFolderConverter
                         ? $"'{(listing.Root.Length > 0 ? listing.Root : "the data view")}' holds no image to convert."
                         : $"None of the inputs could be converted: {state.Skipped.Count} skipped, the first being {first.RelativePath}: {first.Reason}");
                 }
+                // The previous conversion's report goes before the new dataset is committed, so that no report describes another dataset.
+                ConversionReport.Delete(output);
                 index = writer.Complete();
+                result = Summarize(index, output, listing, options.Quality, state, stopwatch.Elapsed, reportError: null);
             }
             finally
             {
@@ -140,9 +191,23 @@ public static class ImageFolderConverter
                 Release([.. queue]);
                 foreach (PooledBufferWriter buffer in scratch.Values) buffer.Dispose();
             }
-        }
 
-        var result = new PcrConversionResult
+            // The dataset is complete and identifies itself; the report is for people, and failing to write it does not undo the dataset.
+            try
+            {
+                ConversionReport.Write(result, listing, options, fingerprint);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                TryDelete(Path.Combine(output, ConversionReport.PartialFileName));
+                result = Summarize(index, output, listing, options.Quality, state, result.Elapsed, e.Message);
+            }
+        }
+        return result;
+    }
+
+    private static PcrConversionResult Summarize(PcrIndex index, string output, ImageFolderListing listing, int quality, RunState state, TimeSpan elapsed, string? reportError) =>
+        new()
         {
             OutputDirectory = output,
             ClassNames = listing.ClassNames,
@@ -151,26 +216,46 @@ public static class ImageFolderConverter
             BytesIn = state.ConvertedBytesIn,
             BytesOut = state.BytesOut,
             ReencodedCount = state.Reencoded,
-            Quality = options.Quality,
+            Quality = quality,
             Skipped = [.. state.Skipped.OrderBy(s => s.RelativePath, StringComparer.Ordinal)],
+            Ignored = listing.Ignored,
             EmptyClasses = listing.EmptyClasses,
-            Elapsed = stopwatch.Elapsed,
+            Elapsed = elapsed,
             ReportPath = Path.Combine(output, ConversionReport.FileName),
+            ReportError = reportError,
         };
-        ConversionReport.Write(result, listing, options);
-        return result;
+
+    /// <summary>Refuses a non-empty output unless <paramref name="overwrite"/>, saying when what is there is the leftover of an interrupted conversion.</summary>
+    private static void CheckOutput(string output, bool overwrite, PcrWriterLock directoryLock)
+    {
+        if (overwrite) return;
+        bool empty = !Directory.EnumerateFileSystemEntries(output).Any(e => Path.GetFileName(e) != PcrWriterLock.FileName);
+        if (empty) return;
+        string[] temporary = [.. PcrWriter.FindTemporaryFiles(output), .. File.Exists(Path.Combine(output, ConversionReport.PartialFileName)) ? [Path.Combine(output, ConversionReport.PartialFileName)] : Array.Empty<string>()];
+        if (temporary.Length > 0)
+        {
+            string who = directoryLock.InterruptedWriter is { } w ? $" ({w})" : "";
+            throw new IOException(
+                $"An earlier conversion into '{output}' was interrupted{who}: it left {PcrWriter.DescribeFiles(temporary)}; set ImageFolderConversionOptions.Overwrite to remove them and convert again.");
+        }
+        throw new IOException($"The output directory '{output}' is not empty; set ImageFolderConversionOptions.Overwrite to replace a dataset in it.");
     }
 
-    private static void CheckOutput(string root, string output, bool overwrite)
+    private static void CheckNotInside(string root, string output)
     {
-        if (!overwrite && Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any())
-            throw new IOException($"The output directory '{output}' is not empty; set ImageFolderConversionOptions.Overwrite (pcr convert --force) to replace a dataset in it.");
         if (root.Length == 0) return; // images listed by a data view: no single root
         // Compared with symbolic links resolved, so that a link to the input folder does not hide the nesting.
         string realRoot = ResolveLinks(root), realOutput = ResolveLinks(output);
         string rootWithSeparator = Path.TrimEndingDirectorySeparator(realRoot) + Path.DirectorySeparatorChar;
         if (string.Equals(realOutput, realRoot, StringComparison.Ordinal) || realOutput.StartsWith(rootWithSeparator, StringComparison.Ordinal))
             throw new ArgumentException($"The output directory '{output}' is inside the image folder '{root}'; choose a directory outside it.", "outputDirectory");
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 
     /// <summary>Resolves the symbolic links in every existing component of <paramref name="path"/> (the parts that do not exist yet are kept as they are).</summary>

@@ -35,15 +35,30 @@ public sealed class PcrConversionResult
     /// <summary>Gets the inputs that were skipped, with the reason.</summary>
     public required IReadOnlyList<SkippedFile> Skipped { get; init; }
 
+    /// <summary>
+    /// Gets the hidden files and folders of the ImageFolder (names starting with a dot, or marked hidden), which are never read, so that a
+    /// count that differs from a file listing can be explained. Folders end with '/'.
+    /// </summary>
+    public IReadOnlyList<SkippedFile> Ignored { get; init; } = [];
+
     /// <summary>Gets the class folders that hold no image (they still get their label).</summary>
     public required IReadOnlyList<string> EmptyClasses { get; init; }
 
     /// <summary>Gets the time the conversion took.</summary>
     public required TimeSpan Elapsed { get; init; }
 
-    /// <summary>Gets whether an up-to-date earlier conversion was reused instead of converting again.</summary>
+    /// <summary>
+    /// Gets whether an up-to-date earlier conversion was reused instead of converting again; the other properties then describe that
+    /// conversion, as its report (<see cref="ReportPath"/>) told them.
+    /// </summary>
     public bool Reused { get; init; }
 
-    /// <summary>Gets the path of the report written beside the dataset.</summary>
+    /// <summary>Gets the path of the report beside the dataset (see <see cref="ReportError"/> for whether it is there).</summary>
     public required string ReportPath { get; init; }
+
+    /// <summary>
+    /// Gets why the report could not be written (or, for a reused conversion, read), or null when it is in place. The dataset itself is
+    /// complete either way: the report is a side file for people, and what identifies the conversion is stored in the index.
+    /// </summary>
+    public string? ReportError { get; init; }
 }

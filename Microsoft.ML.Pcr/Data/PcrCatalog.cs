@@ -10,6 +10,9 @@ namespace Microsoft.ML;
 /// </summary>
 public static class PcrCatalog
 {
+    // No JPEG progression the converter writes has more scans: 18, for a 4-component image.
+    private const int MaxConvertedScanGroups = Pcr.Jpeg.Encoder.ProgressiveScanScript.MaxScanCount;
+
     /// <summary>
     /// Create a <see cref="PcrDataView"/>, which reads the PCR dataset in <paramref name="directory"/> with every
     /// image at scan group <paramref name="scan"/>: reading a record reads only the prefix of its file that the
@@ -86,7 +89,10 @@ public static class PcrCatalog
         ArgumentException.ThrowIfNullOrWhiteSpace(outputDirectory);
         PcrLoader.Options loader = (loaderOptions ?? new PcrLoader.Options()).Clone();
         if (scan is not null) loader.Scan = scan;
-        if (loader.Scan is < 1) throw new ArgumentOutOfRangeException(nameof(scan), loader.Scan, "The scan group must be 1 or more.");
+        // The exact scan group count is known only after the images are transcoded; what no conversion can give is refused before any work.
+        if (loader.Scan is < 1 or > MaxConvertedScanGroups)
+            throw new ArgumentOutOfRangeException(nameof(scan), loader.Scan,
+                $"The scan group must be between 1 and {MaxConvertedScanGroups}: a converted image has at most {MaxConvertedScanGroups} scans (10 for colour, 6 for grayscale, 18 for CMYK).");
         loader.Validate();
         return new PcrConversionEstimator(outputDirectory, ImageFolderConverter.Checked(options), loader);
     }

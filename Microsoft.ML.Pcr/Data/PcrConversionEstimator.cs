@@ -26,7 +26,10 @@ public sealed class PcrConversionEstimator : IDataLoaderEstimator<string, PcrLoa
     /// <summary>Gets the PCR directory the estimator writes.</summary>
     public string OutputDirectory => _outputDirectory;
 
-    /// <summary>Gets what the last <see cref="Fit(string)"/> converted or reused, or null before the first.</summary>
+    /// <summary>
+    /// Gets what the last <see cref="Fit(string)"/> converted or reused (then <see cref="PcrConversionResult.Reused"/> is true and the
+    /// result is the reused conversion's), or null before the first.
+    /// </summary>
     public PcrConversionResult? LastConversion { get; private set; }
 
     /// <summary>
@@ -36,24 +39,56 @@ public sealed class PcrConversionEstimator : IDataLoaderEstimator<string, PcrLoa
     /// </summary>
     /// <param name="input">A folder with one sub-folder per class.</param>
     /// <returns>A loader whose <c>Load</c> of <paramref name="input"/>, of the output directory, or of any PCR directory with the same classes gives the rows.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// The estimator's scan group is above the converted dataset's scan group count; the conversion is kept, and a fit with a scan
+    /// group in range reuses it.
+    /// </exception>
     public PcrLoader Fit(string input)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(input);
         ImageFolderListing listing = ImageFolderListing.Read(input);
         string fingerprint = ConversionReport.Fingerprint(listing, _conversion);
-        string? stored = ConversionReport.TryReadFingerprint(_outputDirectory);
-        if (stored == fingerprint && File.Exists(Path.Combine(_outputDirectory, PcrIndex.FileName)))
+        PcrDataset? dataset = ImageFolderConverter.TryOpenConversion(_outputDirectory, fingerprint);
+        if (dataset is not null)
         {
-            LastConversion = null;
-            return new PcrLoader(PcrDataset.Open(_outputDirectory), _loader, input);
+            LastConversion = ConversionReport.TryRead(_outputDirectory, fingerprint) ?? DescribeReused(dataset, listing);
+        }
+        else
+        {
+            // An earlier conversion by this project (its index carries a fingerprint) is replaced; anything else needs Overwrite.
+            ImageFolderConversionOptions options = _conversion.Clone();
+            options.Overwrite |= ImageFolderConverter.StoredFingerprint(_outputDirectory) is not null;
+            LastConversion = ImageFolderConverter.Run(listing, _outputDirectory, options, CancellationToken.None);
+            dataset = PcrDataset.Open(_outputDirectory);
         }
 
-        // An earlier conversion by this project (it left a report) is replaced; anything else needs Overwrite.
-        ImageFolderConversionOptions options = _conversion.Clone();
-        options.Overwrite |= stored is not null;
-        LastConversion = ImageFolderConverter.Run(listing, _outputDirectory, options, CancellationToken.None);
-        return new PcrLoader(PcrDataset.Open(_outputDirectory), _loader, input);
+        // The scan group count is known only once the images are transcoded (it is the largest scan count of any image).
+        if (_loader.Scan is int scan && scan > dataset.ScanGroupCount)
+            throw new ArgumentOutOfRangeException(nameof(PcrLoader.Options.Scan), scan,
+                $"The dataset converted into '{_outputDirectory}' has {dataset.ScanGroupCount} scan groups, so scan group {scan} does not exist. " +
+                $"The conversion is kept: fitting with a scan group between 1 and {dataset.ScanGroupCount} reuses it.");
+        return new PcrLoader(dataset, _loader, input);
     }
+
+    // A reused conversion whose report is missing or describes another conversion: what the dataset and the listing tell.
+    private PcrConversionResult DescribeReused(PcrDataset dataset, ImageFolderListing listing) => new()
+    {
+        OutputDirectory = _outputDirectory,
+        ClassNames = dataset.ClassNames,
+        ImageCount = checked((int)dataset.ImageCount),
+        RecordCount = dataset.Records.Count,
+        BytesIn = 0,
+        BytesOut = 0,
+        ReencodedCount = 0,
+        Quality = _conversion.Quality,
+        Skipped = [],
+        Ignored = listing.Ignored,
+        EmptyClasses = listing.EmptyClasses,
+        Elapsed = TimeSpan.Zero,
+        Reused = true,
+        ReportPath = Path.Combine(_outputDirectory, ConversionReport.FileName),
+        ReportError = $"the report '{Path.Combine(_outputDirectory, ConversionReport.FileName)}' is missing or describes another conversion, so the skipped files and byte counts of the reused conversion are not known",
+    };
 
     /// <summary>
     /// Returns the shape of the loader's output: Label (key of UInt32 with KeyValues), Image (variable-length

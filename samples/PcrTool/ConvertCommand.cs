@@ -71,6 +71,12 @@ internal sealed class ConvertCommand(ToolContext context)
             }).ConfigureAwait(false);
 
         PrintSummary(console, result);
+        if (result.ReportError is { } reportError)
+        {
+            // The dataset is complete and usable (its index identifies the conversion); only the side file for people is missing.
+            await context.Error.WriteLineAsync(
+                $"pcr convert: warning: the dataset in '{result.OutputDirectory}' is complete, but its report could not be written ({ToolContext.OneLine(reportError)})").ConfigureAwait(false);
+        }
         return PcrApp.Success;
     }
 
@@ -94,6 +100,7 @@ internal sealed class ConvertCommand(ToolContext context)
         Row("bytes in", Units.Bytes(r.BytesIn));
         Row("bytes out", Units.Bytes(r.BytesOut) + (r.BytesIn > 0 ? $", {Units.Percent((double)r.BytesOut / r.BytesIn)} of the input" : ""));
         Row("skipped files", Units.Count(r.Skipped.Count));
+        Row("ignored", r.Ignored.Count == 0 ? "none" : $"{Units.Count(r.Ignored.Count)} hidden: {Units.List([.. r.Ignored.Select(i => i.RelativePath)])}");
         Row("empty classes", r.EmptyClasses.Count == 0 ? "none" : Units.List(r.EmptyClasses));
         Row("time", $"{Units.Fixed(r.Elapsed.TotalSeconds, "0.00")} s, {Units.Fixed(r.ImageCount / seconds, "0.0")} images/s");
         console.Write(grid);
@@ -103,7 +110,7 @@ internal sealed class ConvertCommand(ToolContext context)
                 console.MarkupLineInterpolated($"  skipped [yellow]{s.RelativePath}[/]: {s.Reason}");
             if (r.Skipped.Count > SkippedShown) console.WriteLine($"  ... and {r.Skipped.Count - SkippedShown} more");
         }
-        console.WriteLine($"report (every skipped file with its reason): {r.ReportPath}");
+        if (r.ReportError is null) console.WriteLine($"report (every skipped and ignored file with its reason): {r.ReportPath}");
     }
 
     /// <summary>Keeps the latest progress the converter's threads report; the progress bar polls it.</summary>

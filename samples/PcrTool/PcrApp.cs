@@ -85,10 +85,29 @@ internal sealed class ToolContext(IAnsiConsole console, TextWriter error)
             // PcrFormatException (an IOException) and the file system's exceptions name the file in their message;
             // an ArgumentException's "(Parameter 'x')" suffix names a C# parameter, not something the user typed.
             string message = e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", "") : e.Message;
-            await Error.WriteLineAsync($"pcr {command}: {OneLine(message)}").ConfigureAwait(false);
+            await Error.WriteLineAsync($"pcr {command}: {ToFlags(OneLine(message))}").ConfigureAwait(false);
             return PcrApp.Failure;
         }
     }
 
     public static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
+
+    // The library's messages name its options; a user of the command line sets them with flags.
+    private static readonly (string Option, string Flag)[] Flags =
+    [
+        ("ImageFolderConversionOptions.Overwrite", "--force"),
+        ("PcrWriterOptions.Overwrite", "--force"),
+        ("ImageFolderConversionOptions.FailOnFirstError", "--fail-fast"),
+        ("ImageFolderConversionOptions.ImagesPerRecord", "--images-per-record"),
+        ("ImageFolderConversionOptions.MaxDegreeOfParallelism", "--jobs"),
+        ("ImageFolderConversionOptions.Quality", "--quality"),
+    ];
+
+    /// <summary>Rewrites the library's option names in <paramref name="message"/> as this tool's flags ("set X.Overwrite" becomes "pass --force").</summary>
+    public static string ToFlags(string message)
+    {
+        foreach (var (option, flag) in Flags)
+            message = message.Replace("set " + option, "pass " + flag, StringComparison.Ordinal).Replace(option, flag, StringComparison.Ordinal);
+        return message;
+    }
 }
