@@ -38,6 +38,13 @@ internal static class TestFiles
         return null;
     }
 
+    /// <summary>
+    /// Writes <paramref name="index"/> (an index of this project, edited by a test) as the writer would, its checksum recomputed, so that
+    /// the test reaches the check it is about rather than the checksum.
+    /// </summary>
+    public static void SaveSealedIndex(string directory, Microsoft.ML.Pcr.Format.Proto.DatasetOffsetsIndex index) =>
+        File.WriteAllBytes(System.IO.Path.Combine(directory, Microsoft.ML.Pcr.Format.PcrIndex.FileName), Microsoft.ML.Pcr.Format.PcrIndex.Serialize(index));
+
     /// <summary>A new empty directory under the system temp folder, deleted by disposing the result.</summary>
     public static TempDirectory NewTempDirectory() => new();
 

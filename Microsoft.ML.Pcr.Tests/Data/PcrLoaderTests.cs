@@ -340,7 +340,7 @@ public sealed class PcrLoaderTests
         // Keep only two class names: images labelled 2 now have no class.
         var index = Microsoft.ML.Pcr.Format.Proto.DatasetOffsetsIndex.Parser.ParseFrom(File.ReadAllBytes(dir.Combine(PcrIndex.FileName)));
         index.ClassNames.RemoveAt(2);
-        File.WriteAllBytes(dir.Combine(PcrIndex.FileName), Google.Protobuf.MessageExtensions.ToByteArray(index));
+        TestFiles.SaveSealedIndex(dir.Path, index);
 
         var ml = NewContext();
         var e = Assert.ThrowsExactly<PcrFormatException>(() => ml.Data.LoadFromPcr(dir.Path));
@@ -457,9 +457,27 @@ public sealed class PcrLoaderPipelineTests
         IDataView scored = model.Load(fixture.Root);
         Assert.AreEqual((long)Conversion.ImageFolderFixture.GoodFiles.Length, ml.Data.CreateEnumerable<Scored>(scored, false).LongCount());
 
-        // Fitting again on unchanged inputs reuses the conversion.
+        // Fitting again on unchanged inputs reuses the conversion, and says so with the reused conversion's own result.
+        PcrConversionResult first = converter.LastConversion;
+        DateTime indexWritten = File.GetLastWriteTimeUtc(Path.Combine(fixture.Output(), PcrIndex.FileName));
         converter.Fit(fixture.Root);
-        Assert.IsNull(converter.LastConversion);
+        PcrConversionResult reused = converter.LastConversion!;
+        Assert.IsTrue(reused.Reused);
+        Assert.IsFalse(first.Reused);
+        Assert.IsNull(reused.ReportError);
+        Assert.AreEqual(first.ImageCount, reused.ImageCount);
+        Assert.AreEqual(first.RecordCount, reused.RecordCount);
+        Assert.AreEqual(first.BytesOut, reused.BytesOut);
+        CollectionAssert.AreEqual(first.Skipped.ToArray(), reused.Skipped.ToArray());
+        CollectionAssert.AreEqual(first.Ignored.ToArray(), reused.Ignored.ToArray());
+        Assert.AreEqual(indexWritten, File.GetLastWriteTimeUtc(Path.Combine(fixture.Output(), PcrIndex.FileName)), "nothing was rewritten");
+
+        // Without its report, the reuse still happens (the index decides) and says what it cannot know.
+        File.Delete(first.ReportPath);
+        converter.Fit(fixture.Root);
+        Assert.IsTrue(converter.LastConversion!.Reused);
+        Assert.AreEqual(first.ImageCount, converter.LastConversion.ImageCount);
+        StringAssert.Contains(converter.LastConversion.ReportError, "missing");
     }
 
     private sealed class Scored

@@ -18,8 +18,7 @@ public sealed class MalformedDatasetTests
     private static DatasetOffsetsIndex LoadIndex(string dir) =>
         DatasetOffsetsIndex.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(dir, PcrIndex.FileName)));
 
-    private static void SaveIndex(string dir, DatasetOffsetsIndex index) =>
-        File.WriteAllBytes(Path.Combine(dir, PcrIndex.FileName), index.ToByteArray());
+    private static void SaveIndex(string dir, DatasetOffsetsIndex index) => TestFiles.SaveSealedIndex(dir, index);
 
     private static PcrFormatException AssertFormatError(Action action, string reasonPart, string? filePart = null, string? record = null)
     {
