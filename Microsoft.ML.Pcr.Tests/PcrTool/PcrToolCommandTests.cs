@@ -236,6 +236,27 @@ public sealed class PcrToolCommandTests
         StringAssert.Contains(verify.Output, PcrIndex.FileName);
     }
 
+    [TestMethod]
+    public void ConvertSpeaksOfFlagsAndSaysWhatTheFolderHolds()
+    {
+        using var fixture = new ImageFolderFixture();
+        string output = fixture.Output();
+        Directory.CreateDirectory(output);
+        File.WriteAllBytes(Path.Combine(output, "PCR_3.pcr.partial"), [1]);
+        Run interrupted = RunPcr("convert", fixture.Root, output);
+        Assert.AreEqual(1, interrupted.ExitCode, interrupted.ToString());
+        AssertOneLineError(interrupted, "was interrupted: it left 1 temporary file (PCR_3.pcr.partial); pass --force to remove them");
+        Assert.IsFalse(interrupted.Error.Contains("ImageFolderConversionOptions", StringComparison.Ordinal), interrupted.ToString());
+
+        // The report cannot be written: the dataset is complete, the exit code says success and a warning says what is missing.
+        Directory.CreateDirectory(Path.Combine(output, "conversion-report.json.partial"));
+        Run run = RunPcr("convert", fixture.Root, output, "--force", "--images-per-record", "4", "--jobs", "2");
+        Assert.AreEqual(0, run.ExitCode, run.ToString());
+        StringAssert.Contains(run.Error, $"warning: the dataset in '{output}' is complete, but its report could not be written");
+        StringAssert.Contains(run.Output, "ignored        3 hidden: .hidden-class/, Zebra/.DS_Store, Zebra/.thumbnails/", run.ToString());
+        Assert.AreEqual(ImageFolderFixture.GoodFiles.Length, PcrDataset.Open(output).ImageCount);
+    }
+
     private static void AssertOneLineError(Run run, string expected)
     {
         string[] lines = run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
