@@ -26,6 +26,15 @@ public sealed class IndexIntegrityTests
         return rows;
     }
 
+    /// <summary>Writes the mixed dataset into <paramref name="dir"/> and returns its index as protobuf, for a test to edit and write back.</summary>
+    private static DatasetOffsetsIndex WriteAndParse(TestFiles.TempDirectory dir, out string indexPath, out int imageCount)
+    {
+        PcrRoundTripTests.WriteMixed(dir.Path, imagesPerRecord: 4, out var written);
+        imageCount = written.Count;
+        indexPath = dir.Combine(PcrIndex.FileName);
+        return DatasetOffsetsIndex.Parser.ParseFrom(File.ReadAllBytes(indexPath));
+    }
+
     [TestMethod]
     public void EveryMutationOfTheIndexIsDetectedAtOpenOrLeavesTheRowsIdentical()
     {
@@ -74,9 +83,7 @@ public sealed class IndexIntegrityTests
     public void TheChecksumSurvivesARe_SerializationOfTheSameContent()
     {
         using var dir = TestFiles.NewTempDirectory();
-        PcrRoundTripTests.WriteMixed(dir.Path, imagesPerRecord: 4, out _);
-        string path = dir.Combine(PcrIndex.FileName);
-        DatasetOffsetsIndex parsed = DatasetOffsetsIndex.Parser.ParseFrom(File.ReadAllBytes(path));
+        DatasetOffsetsIndex parsed = WriteAndParse(dir, out string path, out _);
         Assert.IsTrue(parsed.HasIndexCrc32C);
         File.WriteAllBytes(path, parsed.ToByteArray()); // fields in number order, as any other protobuf library writes them
         PcrDataset dataset = PcrDataset.Open(dir.Path);
@@ -94,9 +101,7 @@ public sealed class IndexIntegrityTests
     public void ACurrentIndexWithoutItsChecksumIsRefused()
     {
         using var dir = TestFiles.NewTempDirectory();
-        PcrRoundTripTests.WriteMixed(dir.Path, imagesPerRecord: 4, out _);
-        string path = dir.Combine(PcrIndex.FileName);
-        DatasetOffsetsIndex parsed = DatasetOffsetsIndex.Parser.ParseFrom(File.ReadAllBytes(path));
+        DatasetOffsetsIndex parsed = WriteAndParse(dir, out string path, out _);
         parsed.ClearIndexCrc32C();
         File.WriteAllBytes(path, parsed.ToByteArray());
         var e = Assert.ThrowsExactly<PcrFormatException>(() => PcrDataset.Open(dir.Path));
@@ -113,9 +118,7 @@ public sealed class IndexIntegrityTests
     public void VersionOneDatasetsOfThisProjectStillOpen()
     {
         using var dir = TestFiles.NewTempDirectory();
-        PcrRoundTripTests.WriteMixed(dir.Path, imagesPerRecord: 4, out var written);
-        string path = dir.Combine(PcrIndex.FileName);
-        DatasetOffsetsIndex parsed = DatasetOffsetsIndex.Parser.ParseFrom(File.ReadAllBytes(path));
+        DatasetOffsetsIndex parsed = WriteAndParse(dir, out string path, out int written);
         parsed.ClearIndexCrc32C();
         parsed.ConversionFingerprint = "";
         parsed.FormatVersion = 1; // what this project wrote before the index checksum
@@ -124,7 +127,7 @@ public sealed class IndexIntegrityTests
         PcrDataset dataset = PcrDataset.Open(dir.Path);
         Assert.AreEqual(1, dataset.Index.FormatVersion);
         Assert.IsFalse(dataset.Index.IsChecksummed);
-        Assert.AreEqual(written.Count, dataset.ImageCount);
+        Assert.AreEqual(written, dataset.ImageCount);
         CollectionAssert.AreEqual(new[] { "color", "gray", "other" }, dataset.ClassNames.ToArray());
     }
 
