@@ -215,6 +215,31 @@ public sealed class ConversionIntegrityTests
         Assert.AreEqual(3, report.RootElement.GetProperty("ignored").GetArrayLength());
     }
 
+    [TestMethod]
+    public void TheEstimatorReplacesAConversionOfTheFormatBeforeTheFingerprintMovedIntoTheIndex()
+    {
+        using var fixture = new ImageFolderFixture();
+        string output = fixture.Output();
+        var ml = new MLContext(seed: 1);
+        ml.Data.ConvertToPcr(output, options: Options()).Fit(fixture.Root);
+
+        // What a version-1 conversion left: an index without fingerprint or checksum, and a report.
+        string indexPath = Path.Combine(output, PcrIndex.FileName);
+        var proto = Microsoft.ML.Pcr.Format.Proto.DatasetOffsetsIndex.Parser.ParseFrom(File.ReadAllBytes(indexPath));
+        proto.ClearIndexCrc32C();
+        proto.ConversionFingerprint = "";
+        proto.FormatVersion = 1;
+        File.WriteAllBytes(indexPath, Google.Protobuf.MessageExtensions.ToByteArray(proto));
+        Assert.IsFalse(ImageFolderConverter.IsUpToDate(fixture.Root, output, Options()), "no fingerprint in the index: not known to be up to date");
+
+        var estimator = ml.Data.ConvertToPcr(output, options: Options());
+        estimator.Fit(fixture.Root);
+        Assert.IsFalse(estimator.LastConversion!.Reused, "converted again, without asking for Overwrite");
+        Assert.AreEqual(PcrIndex.CurrentFormatVersion, PcrDataset.Open(output).Index.FormatVersion);
+        estimator.Fit(fixture.Root);
+        Assert.IsTrue(estimator.LastConversion!.Reused);
+    }
+
     /// <summary>The id of a process that has exited (it ran <c>true</c>).</summary>
     private static int DeadProcessId()
     {

@@ -18,7 +18,10 @@ public sealed class ImageFolderConversionOptions
     /// <summary>Gets or sets the JPEG quality (1..100) at which inputs that are not JPEG (PNG, BMP, GIF, WebP) are encoded (default 90).</summary>
     public int Quality { get; set; } = 90;
 
-    /// <summary>Gets or sets whether a non-empty output directory is accepted; a previous PCR dataset in it is replaced (default false: refuse).</summary>
+    /// <summary>
+    /// Gets or sets whether a non-empty output directory is accepted: a previous PCR dataset in it is replaced, and the temporary files an
+    /// interrupted conversion left are removed (default false: refuse). Another conversion that is still writing there is refused either way.
+    /// </summary>
     public bool Overwrite { get; set; }
 
     /// <summary>Gets or sets whether each image's path relative to the ImageFolder root is stored (default true).</summary>

@@ -86,12 +86,22 @@ public static class ImageFolderConverter
     }
 
     /// <summary>The conversion fingerprint in the index of <paramref name="outputDirectory"/>; null when there is no readable index of this project's converter.</summary>
-    internal static string? StoredFingerprint(string outputDirectory)
+    internal static string? StoredFingerprint(string outputDirectory) => ReadIndex(outputDirectory)?.ConversionFingerprint;
+
+    /// <summary>
+    /// Whether <paramref name="outputDirectory"/> holds a conversion by this converter: its index carries a fingerprint, or (datasets of
+    /// format version 1, before the fingerprint moved into the index) a report lies beside an index of this project.
+    /// </summary>
+    internal static bool HoldsConversion(string outputDirectory) =>
+        ReadIndex(outputDirectory) is { } index
+        && (index.ConversionFingerprint is not null || index.Writer is not null && File.Exists(Path.Combine(outputDirectory, ConversionReport.FileName)));
+
+    private static PcrIndex? ReadIndex(string outputDirectory)
     {
         string path = Path.Combine(outputDirectory, PcrIndex.FileName);
         try
         {
-            return File.Exists(path) ? PcrIndex.Parse(File.ReadAllBytes(path), path).ConversionFingerprint : null;
+            return File.Exists(path) ? PcrIndex.Parse(File.ReadAllBytes(path), path) : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -55,9 +55,9 @@ public sealed class PcrConversionEstimator : IDataLoaderEstimator<string, PcrLoa
         }
         else
         {
-            // An earlier conversion by this project (its index carries a fingerprint) is replaced; anything else needs Overwrite.
+            // An earlier conversion by this converter is replaced; anything else needs Overwrite.
             ImageFolderConversionOptions options = _conversion.Clone();
-            options.Overwrite |= ImageFolderConverter.StoredFingerprint(_outputDirectory) is not null;
+            options.Overwrite |= ImageFolderConverter.HoldsConversion(_outputDirectory);
             LastConversion = ImageFolderConverter.Run(listing, _outputDirectory, options, CancellationToken.None);
             dataset = PcrDataset.Open(_outputDirectory);
         }

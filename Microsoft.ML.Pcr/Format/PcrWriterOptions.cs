@@ -9,7 +9,10 @@ public sealed class PcrWriterOptions
     /// <summary>Gets or sets whether each record stores the original relative path of its images (default true).</summary>
     public bool StoreRelativePaths { get; set; } = true;
 
-    /// <summary>Gets or sets whether a PCR dataset already in the directory is replaced when the new one completes (default false: refuse).</summary>
+    /// <summary>
+    /// Gets or sets whether a PCR dataset already in the directory is replaced when the new one completes, and the temporary files of an
+    /// interrupted write are removed (default false: refuse).
+    /// </summary>
     public bool Overwrite { get; set; }
 
     /// <summary>
