@@ -37,9 +37,23 @@ internal static class ArithmeticScanDecoder
         int restartInterval = f.RestartInterval;
         int restartsToGo = restartInterval;
         int nextRestart = 0;
+        bool dcRefine = f.Progressive && f.Ss == 0 && f.Ah != 0;
+        int allocatedRow = -1;
 
         for (int my = 0; my < f.McuRows; my++)
         {
+            if (d.HitEnd && warnings.RefusesDataLoss)
+            {
+                // The file ends inside the scan: what follows is decoded from zero bytes, so stop here.
+                warnings.Add(JpegWarnings.PrematureEndOfFile);
+            }
+
+            if (d.Ct == -1 && restartInterval == 0 && !dcRefine)
+            {
+                // After a bad code jdarith.c decodes nothing more in this scan.
+                break;
+            }
+
             for (int mx = 0; mx < f.McusPerRow; mx++)
             {
                 if (restartInterval != 0)
@@ -54,6 +68,12 @@ internal static class ArithmeticScanDecoder
                     }
 
                     restartsToGo--;
+                }
+
+                if (my != allocatedRow && (d.Ct != -1 || dcRefine))
+                {
+                    f.EnsureMcuRow(my);
+                    allocatedRow = my;
                 }
 
                 f.McuBlockOffsets(mx, my, offsets);
