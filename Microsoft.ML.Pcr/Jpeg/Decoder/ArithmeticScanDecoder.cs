@@ -7,6 +7,11 @@ namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 /// </summary>
 internal static class ArithmeticScanDecoder
 {
+    /// <summary>
+    /// Zero bytes past a scan's marker after which, when data loss is refused, the scan counts as truncated: a valid
+    /// scan consumes at most the bytes the encoder dropped from its final flush (trailing zeros, 4 or so).
+    /// </summary>
+    private const int MaxFillBytes = 64;
 
     /// <summary>Decodes the current scan of <paramref name="f"/>, reading from and advancing <paramref name="m"/>.</summary>
     public static void DecodeScan(FrameState f, ref JpegMarkerReader m, JpegWarnings warnings)
@@ -68,6 +73,12 @@ internal static class ArithmeticScanDecoder
                     }
 
                     restartsToGo--;
+                }
+
+                if (d.FillBytes > MaxFillBytes && warnings.RefusesDataLoss)
+                {
+                    // The data ended long ago (no valid scan runs this far past its marker): the rest would come from zeros.
+                    warnings.Add(JpegWarnings.PrematureEndOfSegment);
                 }
 
                 if (my != allocatedRow && (d.Ct != -1 || dcRefine))

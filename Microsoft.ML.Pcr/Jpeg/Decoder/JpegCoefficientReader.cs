@@ -157,15 +157,16 @@ internal static class JpegCoefficientReader
     /// further (<see cref="FrameState.EnsureMcuRow"/>), so what the header declares is never allocated up front.
     /// </summary>
     /// <remarks>
-    /// The guess is one bit per block, what a progressive DC scan of a flat image costs; real photos spend far more, so
-    /// for them this is the whole image at once, as libjpeg allocates it, and growth never copies. A sequential Huffman
-    /// block costs at least 2 bits (a DC code and an EOB), a progressive DC block at least 1, so a forged header met
-    /// with a few bytes of data gets a few rows. Arithmetic coding and end-of-band runs can describe blocks in less
-    /// than a bit: for them the guess may be short and the arrays grow, which costs copies, never correctness.
+    /// The guess is one byte per block. Photos spend more (a 640x480 photo at quality 90 about 8 bytes per block), so
+    /// for them this is the whole image at once, as libjpeg allocates it, and growth never copies. A forged header met
+    /// with a few bytes of data gets a few rows: the scans cannot reach further than their data, as a sequential
+    /// Huffman block costs at least 2 bits (a DC code and an EOB) and a progressive DC block at least 1. Flat images,
+    /// arithmetic coding and end-of-band runs can describe blocks in less than a byte: for them the arrays grow as the
+    /// scans reach further rows (at least doubling), which costs a copy, never correctness.
     /// </remarks>
     private static void AllocateCoefficients(FrameState f, int remainingBytes)
     {
-        long plausibleBlocks = Math.Max(remainingBytes, 1) * 8L;
+        long plausibleBlocks = Math.Max(remainingBytes, 1);
         for (int i = 0; i < f.ComponentCount; i++)
         {
             var c = f.Components[i];
