@@ -20,7 +20,7 @@ internal sealed class HostileInputs : IBenchmarkTable
 
     public void Run(BenchContext context, Report report)
     {
-        int count = context.Pick(96, 432);
+        int count = context.Pick(216, 432);
         IReadOnlyList<byte[]> arithmetic = ArithmeticSeeds();
         string folder = Path.Combine(context.DataDirectory, $"hostile-{count}");
         if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
