@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using Microsoft.ML.Pcr.Jpeg;
-using Microsoft.ML.Pcr.Jpeg.Decoder;
 using SkiaSharp;
 
 namespace Microsoft.ML.Pcr.Conversion;
@@ -47,13 +46,10 @@ internal sealed class SourceImageEncoder
     private Outcome Transcode(ReadOnlySpan<byte> jpeg, string relativePath, PooledBufferWriter output, bool reencoded)
     {
         output.Clear();
-        JpegTranscodeResult result = _transcoder.Transcode(jpeg, output, relativePath);
-        if (result.DataLoss)
-        {
-            // libjpeg fills a truncated or damaged scan with zeros and only warns; a damaged photo is not training data.
-            output.Clear();
-            return Skip($"damaged JPEG: {string.Join("; ", result.Warnings.Where(JpegWarnings.MeansDataLoss))}");
-        }
+        // libjpeg fills a truncated or damaged scan with zeros and only warns; a damaged photo is not training data, so
+        // reading stops at the first damage (a PcrFormatException "damaged JPEG: ..."), before a forged header's size is
+        // ever allocated or walked.
+        JpegTranscodeResult result = _transcoder.Transcode(jpeg, output, relativePath, refuseDataLoss: true);
         return new Outcome(result.ScanEnds, reencoded, null);
     }
 
@@ -68,11 +64,15 @@ internal sealed class SourceImageEncoder
             if (source.Width <= 0 || source.Height <= 0) return "image has no pixels";
             if ((long)source.Width * source.Height > _transcoder.MaxPixels)
                 return $"image of {source.Width}x{source.Height} pixels exceeds the limit of {_transcoder.MaxPixels}";
+            string? forged = DeclaredSizeCheck.Refuse(input, codec.EncodedFormat, source.Width, source.Height);
+            if (forged is not null) return forged;
 
             bool gray = source.ColorType == SKColorType.Gray8;
             var info = new SKImageInfo(source.Width, source.Height, gray ? SKColorType.Gray8 : SKColorType.Rgba8888, gray ? SKAlphaType.Opaque : SKAlphaType.Premul);
             using var bitmap = new SKBitmap(info);
-            SKCodecResult decoded = codec.GetPixels(info, bitmap.GetPixels());
+            // A new bitmap's pixels are zeroed (calloc); telling the codec so stops it filling the rows the data does not
+            // reach, so their pages are never touched and a header that overstates the data costs no memory for them.
+            SKCodecResult decoded = codec.GetPixels(info, bitmap.GetPixels(), new SKCodecOptions(SKZeroInitialized.Yes));
             if (decoded != SKCodecResult.Success)
                 return decoded == SKCodecResult.IncompleteInput ? $"truncated {codec.EncodedFormat} file" : $"unreadable {codec.EncodedFormat} file ({decoded})";
 

@@ -35,8 +35,50 @@ internal sealed class JpegComponent
     /// <summary>Allocated block rows: HeightInBlocks rounded up to a multiple of VSamp.</summary>
     public int BlockRows { get; init; }
 
-    /// <summary>Coefficients, <c>BlockRows * BlocksPerRow * 64</c> values used (the array is pooled and may be longer).</summary>
+    private static short[] s_zeroRow = [];
+    private readonly int? _allocatedRows;
+
+    /// <summary>
+    /// Block rows held in <see cref="Coefficients"/>, at most <see cref="BlockRows"/> (the default); the rows past them
+    /// are all zero (no scan reached them, as in a truncated or forged file) and cost no memory.
+    /// </summary>
+    public int AllocatedRows
+    {
+        get => _allocatedRows ?? BlockRows;
+        init => _allocatedRows = value;
+    }
+
+    /// <summary>Coefficients, <c>AllocatedRows * BlocksPerRow * 64</c> values used (the array is pooled and may be longer).</summary>
     public short[] Coefficients { get; internal set; } = [];
+
+    /// <summary>
+    /// Returns the array holding block row <paramref name="row"/> and, in <paramref name="offset"/>, where the row starts
+    /// in it: <see cref="Coefficients"/> for allocated rows, a shared all-zero row (never to be written) past them.
+    /// </summary>
+    public short[] RowArray(int row, out int offset)
+    {
+        if (row < AllocatedRows)
+        {
+            offset = row * BlocksPerRow * 64;
+            return Coefficients;
+        }
+
+        offset = 0;
+        return ZeroRow(BlocksPerRow * 64);
+    }
+
+    private static short[] ZeroRow(int length)
+    {
+        short[] zeros = s_zeroRow;
+        if (zeros.Length < length)
+        {
+            // Never written, so one array serves every thread; a larger one replaces it.
+            zeros = new short[length];
+            s_zeroRow = zeros;
+        }
+
+        return zeros;
+    }
 
     /// <summary>The quantization table (64 values, zigzag order) this component was coded with.</summary>
     public ushort[] QuantTable { get; internal set; } = [];

@@ -42,10 +42,18 @@ public sealed class JpegTranscoder
     /// The input is not a JPEG jpegtran can read, is 12-bit or lossless, has corrupt entropy-coded data that
     /// cannot be followed, or declares more than <see cref="MaxPixels"/> pixels.
     /// </exception>
-    public JpegTranscodeResult Transcode(ReadOnlySpan<byte> jpeg, IBufferWriter<byte> output, string? sourceName = null)
+    public JpegTranscodeResult Transcode(ReadOnlySpan<byte> jpeg, IBufferWriter<byte> output, string? sourceName = null) =>
+        Transcode(jpeg, output, sourceName, refuseDataLoss: false);
+
+    /// <summary>
+    /// As <see cref="Transcode(ReadOnlySpan{byte}, IBufferWriter{byte}, string?)"/>; with <paramref name="refuseDataLoss"/>
+    /// the first truncated or corrupt scan ends reading with a <see cref="PcrFormatException"/>, so a damaged or forged
+    /// file costs time and memory in proportion to the data read up to the damage, never to what its header declares.
+    /// </summary>
+    internal JpegTranscodeResult Transcode(ReadOnlySpan<byte> jpeg, IBufferWriter<byte> output, string? sourceName, bool refuseDataLoss)
     {
         ArgumentNullException.ThrowIfNull(output);
-        using JpegCoefficientImage image = JpegCoefficientReader.Read(jpeg, MaxPixels, sourceName);
+        using JpegCoefficientImage image = JpegCoefficientReader.Read(jpeg, MaxPixels, sourceName, refuseDataLoss);
         int[] scanEnds = ProgressiveJpegWriter.Write(image, output);
         string[] warnings = image.Warnings.Count == 0 ? [] : [.. image.Warnings];
         return new JpegTranscodeResult(scanEnds[^1] + 2, scanEnds, image.Width, image.Height, image.Components.Length, warnings,

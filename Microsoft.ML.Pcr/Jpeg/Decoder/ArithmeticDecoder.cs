@@ -54,6 +54,7 @@ internal ref struct ArithmeticDecoder
         _c = 0;
         _a = 0;
         Ct = -16; // forces reading two bytes into C
+        FillBytes = 0;
     }
 
     /// <summary>Decodes one binary decision with the adaptive state <paramref name="st"/>, updating it.</summary>
@@ -113,7 +114,11 @@ internal ref struct ArithmeticDecoder
     private void Shift()
     {
         int data = 0;
-        if (UnreadMarker == 0)
+        if (UnreadMarker != 0)
+        {
+            FillBytes++;
+        }
+        else
         {
             data = NextByte();
             if (data == 0xFF)
@@ -143,6 +148,13 @@ internal ref struct ArithmeticDecoder
             _a = 0x8000;
         }
     }
+
+    /// <summary>
+    /// Zero bytes supplied since the marker that ended the data (libjpeg feeds zeros there). A whole scan needs only
+    /// the few the encoder left out of its final flush (jcarith.c drops trailing zero bytes), so many more mean the
+    /// scan's data is missing and what is decoded comes from the zeros alone.
+    /// </summary>
+    public int FillBytes { get; private set; }
 
     private void SetMarker(int code) => UnreadMarker = code;
 

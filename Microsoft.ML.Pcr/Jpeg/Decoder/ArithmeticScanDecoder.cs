@@ -7,6 +7,11 @@ namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 /// </summary>
 internal static class ArithmeticScanDecoder
 {
+    /// <summary>
+    /// Zero bytes past a scan's marker after which, when data loss is refused, the scan counts as truncated: a valid
+    /// scan consumes at most the bytes the encoder dropped from its final flush (trailing zeros, 4 or so).
+    /// </summary>
+    private const int MaxFillBytes = 64;
 
     /// <summary>Decodes the current scan of <paramref name="f"/>, reading from and advancing <paramref name="m"/>.</summary>
     public static void DecodeScan(FrameState f, ref JpegMarkerReader m, JpegWarnings warnings)
@@ -37,9 +42,23 @@ internal static class ArithmeticScanDecoder
         int restartInterval = f.RestartInterval;
         int restartsToGo = restartInterval;
         int nextRestart = 0;
+        bool dcRefine = f.Progressive && f.Ss == 0 && f.Ah != 0;
+        int allocatedRow = -1;
 
         for (int my = 0; my < f.McuRows; my++)
         {
+            if (d.HitEnd && warnings.RefusesDataLoss)
+            {
+                // The file ends inside the scan: what follows is decoded from zero bytes, so stop here.
+                warnings.Add(JpegWarnings.PrematureEndOfFile);
+            }
+
+            if (d.Ct == -1 && restartInterval == 0 && !dcRefine)
+            {
+                // After a bad code jdarith.c decodes nothing more in this scan.
+                break;
+            }
+
             for (int mx = 0; mx < f.McusPerRow; mx++)
             {
                 if (restartInterval != 0)
@@ -54,6 +73,18 @@ internal static class ArithmeticScanDecoder
                     }
 
                     restartsToGo--;
+                }
+
+                if (d.FillBytes > MaxFillBytes && warnings.RefusesDataLoss)
+                {
+                    // The data ended long ago (no valid scan runs this far past its marker): the rest would come from zeros.
+                    warnings.Add(JpegWarnings.PrematureEndOfSegment);
+                }
+
+                if (my != allocatedRow && (d.Ct != -1 || dcRefine))
+                {
+                    f.EnsureMcuRow(my);
+                    allocatedRow = my;
                 }
 
                 f.McuBlockOffsets(mx, my, offsets);

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+
 namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 
 /// <summary>A frame component while decoding: geometry, its coefficient array and the tables a scan assigns it.</summary>
@@ -21,8 +24,66 @@ internal sealed class FrameComponent
     /// <summary>The allocated array size in blocks (rounded up to the sampling factors).</summary>
     public int BlocksPerRow, BlockRows;
 
-    /// <summary>Coefficients, zigzag order per block; pooled.</summary>
+    /// <summary>Coefficients, zigzag order per block, of the first <see cref="AllocatedRows"/> block rows; pooled.</summary>
     public short[] Coefs = [];
+
+    /// <summary>
+    /// Block rows backed by <see cref="Coefs"/>. The array grows as the scans reach further rows, so a file whose
+    /// header declares far more blocks than its entropy-coded data describes costs memory in proportion to its data;
+    /// rows past this are all zero.
+    /// </summary>
+    public int AllocatedRows;
+
+    /// <summary>Makes sure block rows 0..<paramref name="rows"/>-1 are backed by <see cref="Coefs"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void EnsureRows(int rows)
+    {
+        if (rows > AllocatedRows)
+        {
+            Grow(rows);
+        }
+    }
+
+    /// <summary>Allocates the first <paramref name="rows"/> block rows (at most <see cref="BlockRows"/>), zeroed.</summary>
+    public void AllocateRows(int rows)
+    {
+        AllocatedRows = 0;
+        Coefs = [];
+        Grow(rows);
+    }
+
+    /// <summary>Returns the pooled array.</summary>
+    public void ReturnCoefficients()
+    {
+        if (Coefs.Length > 0)
+        {
+            ArrayPool<short>.Shared.Return(Coefs);
+        }
+
+        Coefs = [];
+        AllocatedRows = 0;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Grow(int rows)
+    {
+        // At least doubling keeps the copies linear in the final size.
+        int target = Math.Min(BlockRows, Math.Max(rows, AllocatedRows * 2));
+        int used = AllocatedRows * BlocksPerRow * 64;
+        int count = target * BlocksPerRow * 64;
+        short[] next = ArrayPool<short>.Shared.Rent(Math.Max(count, 1));
+        Coefs.AsSpan(0, used).CopyTo(next);
+
+        // libjpeg's coefficient arrays start zeroed; pooled arrays do not.
+        Array.Clear(next, used, count - used);
+        if (Coefs.Length > 0)
+        {
+            ArrayPool<short>.Shared.Return(Coefs);
+        }
+
+        Coefs = next;
+        AllocatedRows = target;
+    }
 
     /// <summary>The quantization table latched when the component's first scan started (libjpeg's latch_quant_tables); null before.</summary>
     public ushort[]? LatchedQuant;
@@ -140,6 +201,7 @@ internal sealed class FrameState
         for (int i = 0; i < s.Components.Length; i++)
         {
             s.Components[i].Coefs = [];
+            s.Components[i].AllocatedRows = 0;
             s.Components[i].LatchedQuant = null;
         }
 
@@ -233,6 +295,33 @@ internal sealed class FrameState
 
         BlocksInMcu = n;
         return true;
+    }
+
+    /// <summary>Makes sure the coefficient arrays of the current scan's components back MCU row <paramref name="mcuRow"/>.</summary>
+    public void EnsureMcuRow(int mcuRow)
+    {
+        if (CompsInScan == 1)
+        {
+            ScanComponents[0].EnsureRows(mcuRow + 1);
+            return;
+        }
+
+        for (int ci = 0; ci < CompsInScan; ci++)
+        {
+            var c = ScanComponents[ci];
+            c.EnsureRows((mcuRow + 1) * c.V);
+        }
+    }
+
+    /// <summary>
+    /// Moves an MCU position (<paramref name="mcuX"/>, <paramref name="mcuY"/>) forward by <paramref name="count"/> MCUs;
+    /// the position may land past the last MCU row (the scan is then done).
+    /// </summary>
+    public void SkipMcus(ref int mcuX, ref int mcuY, int count)
+    {
+        long next = ((long)mcuY * McusPerRow) + mcuX + count;
+        mcuY = (int)Math.Min(next / McusPerRow, McuRows);
+        mcuX = (int)(next % McusPerRow);
     }
 
     /// <summary>Fills <paramref name="offsets"/> with the coefficient offset of each block of MCU (<paramref name="mcuX"/>, <paramref name="mcuY"/>).</summary>

@@ -23,6 +23,11 @@ internal static class HuffmanScanDecoder
         bool insufficient = false;
         int eobRun = 0;
 
+        int allocatedRow = -1;
+
+        // When the data of a restart interval runs out, libjpeg leaves the rest of the interval untouched (a DC
+        // refinement reads zero bits there, which change nothing): those MCUs are skipped in one step, so a scan costs
+        // time in proportion to its data, not to the size its header declares.
         for (int my = 0; my < f.McuRows; my++)
         {
             for (int mx = 0; mx < f.McusPerRow; mx++)
@@ -42,11 +47,15 @@ internal static class HuffmanScanDecoder
                     }
                 }
 
-                f.McuBlockOffsets(mx, my, offsets);
-
-                // DC refinement scans ignore the out-of-data flag (libjpeg reads zero bits there).
-                if (!insufficient || kind == ScanKind.DcRefine)
+                if (!insufficient)
                 {
+                    if (my != allocatedRow)
+                    {
+                        f.EnsureMcuRow(my);
+                        allocatedRow = my;
+                    }
+
+                    f.McuBlockOffsets(mx, my, offsets);
                     switch (kind)
                     {
                         case ScanKind.Sequential:
@@ -66,16 +75,42 @@ internal static class HuffmanScanDecoder
                             break;
                     }
 
-                    if (!insufficient && br.ConsumedPadding)
+                    if (restartInterval != 0)
                     {
-                        warnings.Add(JpegWarnings.PrematureEndOfSegment);
-                        insufficient = true;
+                        restartsToGo--;
                     }
+
+                    if (!br.ConsumedPadding)
+                    {
+                        continue;
+                    }
+
+                    warnings.Add(JpegWarnings.PrematureEndOfSegment);
+                    if (restartInterval == 0)
+                    {
+                        my = f.McuRows;
+                        break;
+                    }
+
+                    insufficient = true;
+                    if (restartsToGo == 0)
+                    {
+                        continue;
+                    }
+
+                    // Skip the rest of the interval: land on its last MCU.
+                    f.SkipMcus(ref mx, ref my, restartsToGo);
+                }
+                else
+                {
+                    // A restart that found no marker: nothing is decoded up to the next one; land on the interval's last MCU.
+                    f.SkipMcus(ref mx, ref my, restartsToGo - 1);
                 }
 
-                if (restartInterval != 0)
+                restartsToGo = 0;
+                if (my >= f.McuRows)
                 {
-                    restartsToGo--;
+                    break;
                 }
             }
         }

@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 
 /// <summary>
@@ -24,13 +22,17 @@ internal static class JpegCoefficientReader
     /// <param name="jpeg">The whole JPEG file.</param>
     /// <param name="maxPixels">Largest width x height accepted; checked before anything large is allocated.</param>
     /// <param name="sourceName">Name of the file for error messages, or null.</param>
+    /// <param name="refuseDataLoss">
+    /// Whether to stop at the first sign of lost coefficients (truncated or corrupt entropy-coded data) with a
+    /// <see cref="PcrFormatException"/>, instead of filling them with zeros and warning as libjpeg does.
+    /// </param>
     /// <returns>The coefficients; dispose it to return its pooled arrays.</returns>
     /// <exception cref="PcrFormatException">The data is not a JPEG this reader (and jpegtran) can transcode.</exception>
-    public static JpegCoefficientImage Read(ReadOnlySpan<byte> jpeg, long maxPixels, string? sourceName)
+    public static JpegCoefficientImage Read(ReadOnlySpan<byte> jpeg, long maxPixels, string? sourceName, bool refuseDataLoss = false)
     {
         var f = FrameState.Rent();
         var warningList = new List<string>();
-        var warnings = new JpegWarnings(warningList);
+        var warnings = new JpegWarnings(warningList, refuseDataLoss ? sourceName ?? string.Empty : null);
         var m = new JpegMarkerReader(jpeg, sourceName);
         int frameMarker = 0;
         bool allocated = false;
@@ -76,7 +78,7 @@ internal static class JpegCoefficientReader
                         if (!allocated)
                         {
                             // What jpeg_read_coefficients sets up once the first SOS is read.
-                            AllocateCoefficients(f);
+                            AllocateCoefficients(f, jpeg.Length - m.Position);
                             allocated = true;
                             if (!f.Progressive && !f.Arithmetic)
                             {
@@ -150,16 +152,26 @@ internal static class JpegCoefficientReader
         }
     }
 
-    private static void AllocateCoefficients(FrameState f)
+    /// <summary>
+    /// Allocates the block rows the rest of the file can plausibly describe; the scans grow the arrays when they reach
+    /// further (<see cref="FrameState.EnsureMcuRow"/>), so what the header declares is never allocated up front.
+    /// </summary>
+    /// <remarks>
+    /// The guess is one byte per block. Photos spend more (a 640x480 photo at quality 90 about 8 bytes per block), so
+    /// for them this is the whole image at once, as libjpeg allocates it, and growth never copies. A forged header met
+    /// with a few bytes of data gets a few rows: the scans cannot reach further than their data, as a sequential
+    /// Huffman block costs at least 2 bits (a DC code and an EOB) and a progressive DC block at least 1. Flat images,
+    /// arithmetic coding and end-of-band runs can describe blocks in less than a byte: for them the arrays grow as the
+    /// scans reach further rows (at least doubling), which costs a copy, never correctness.
+    /// </remarks>
+    private static void AllocateCoefficients(FrameState f, int remainingBytes)
     {
+        long plausibleBlocks = Math.Max(remainingBytes, 1);
         for (int i = 0; i < f.ComponentCount; i++)
         {
             var c = f.Components[i];
-            int count = c.BlocksPerRow * c.BlockRows * 64;
-            c.Coefs = ArrayPool<short>.Shared.Rent(count);
-
-            // libjpeg's coefficient arrays start zeroed; pooled arrays do not.
-            Array.Clear(c.Coefs, 0, count);
+            long rows = (plausibleBlocks + c.BlocksPerRow - 1) / c.BlocksPerRow;
+            c.AllocateRows((int)Math.Min(rows, c.BlockRows));
         }
     }
 
@@ -167,12 +179,7 @@ internal static class JpegCoefficientReader
     {
         for (int i = 0; i < f.ComponentCount; i++)
         {
-            var c = f.Components[i];
-            if (c.Coefs.Length > 0)
-            {
-                ArrayPool<short>.Shared.Return(c.Coefs);
-                c.Coefs = [];
-            }
+            f.Components[i].ReturnCoefficients();
         }
     }
 
@@ -245,10 +252,12 @@ internal static class JpegCoefficientReader
                 HeightInBlocks = c.HeightInBlocks,
                 BlocksPerRow = c.BlocksPerRow,
                 BlockRows = c.BlockRows,
+                AllocatedRows = c.AllocatedRows,
                 Coefficients = c.Coefs,
                 QuantTable = image.QuantTables[c.QuantSlot]!,
             };
             c.Coefs = [];
+            c.AllocatedRows = 0;
         }
 
         image.Warnings.AddRange(warnings);

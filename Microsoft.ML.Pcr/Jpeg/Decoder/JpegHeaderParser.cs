@@ -68,6 +68,7 @@ internal static class JpegHeaderParser
             c.V = samp & 15;
             c.QuantSlot = m.ReadByte();
             c.Coefs = [];
+            c.AllocatedRows = 0;
             c.LatchedQuant = null;
             if (c.H < 1 || c.H > 4 || c.V < 1 || c.V > 4)
             {

@@ -34,13 +34,32 @@ internal sealed class JpegWarnings
     public static bool MeansDataLoss(string warning) =>
         warning is BadHuffmanCode or BadArithmeticCode or PrematureEndOfSegment or PrematureEndOfFile or MissingRestartMarker;
     private readonly List<string> _target;
+    private readonly string? _refusingFile;
 
     /// <summary>Creates a collector that appends to <paramref name="target"/>.</summary>
-    public JpegWarnings(List<string> target) => _target = target;
+    /// <param name="target">Where the warnings go.</param>
+    /// <param name="refusingFile">
+    /// When not null, a warning that means data loss is thrown as a <see cref="PcrFormatException"/> naming this file
+    /// (empty for none) instead of being recorded: reading stops where the damage is found.
+    /// </param>
+    public JpegWarnings(List<string> target, string? refusingFile = null)
+    {
+        _target = target;
+        _refusingFile = refusingFile;
+    }
+
+    /// <summary>Whether the first data loss ends reading (see the constructor).</summary>
+    public bool RefusesDataLoss => _refusingFile is not null;
 
     /// <summary>Records <paramref name="message"/> unless it was already recorded or the cap is reached.</summary>
+    /// <exception cref="PcrFormatException"><paramref name="message"/> means data loss and <see cref="RefusesDataLoss"/>.</exception>
     public void Add(string message)
     {
+        if (_refusingFile is not null && MeansDataLoss(message))
+        {
+            throw new PcrFormatException($"damaged JPEG: {message}", file: _refusingFile.Length == 0 ? null : _refusingFile);
+        }
+
         if (_target.Count >= MaxWarnings)
         {
             return;

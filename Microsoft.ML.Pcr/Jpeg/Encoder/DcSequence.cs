@@ -69,13 +69,11 @@ internal sealed class DcSequence : IDisposable
         McuSlots[0] = 0;
         int w = c.WidthInBlocks, h = c.HeightInBlocks;
         EnsureCapacity(w * h);
-        var coef = c.Source.Coefficients;
-        int stride = c.Source.BlocksPerRow * 64;
         var values = _values;
         int n = 0;
         for (int row = 0; row < h; row++)
         {
-            int p = row * stride;
+            var coef = c.Source.RowArray(row, out int p);
             for (int col = 0; col < w; col++, p += 64)
             {
                 values[n++] = coef[p];
@@ -121,6 +119,7 @@ internal sealed class DcSequence : IDisposable
             var c = frame.Components[ci];
             var coef = c.Source.Coefficients;
             int bpr = c.Source.BlocksPerRow, hs = c.HSamp, vs = c.VSamp;
+            int allocated = c.Source.AllocatedRows;
             int wib = c.WidthInBlocks, hib = c.HeightInBlocks;
             for (int mcuRow = 0; mcuRow < frame.McuRows; mcuRow++)
             {
@@ -137,7 +136,7 @@ internal sealed class DcSequence : IDisposable
                             int col = (mcuCol * hs) + x;
                             if (row < hib && col < wib)
                             {
-                                dc = coef[((row * bpr) + col) * 64];
+                                dc = row < allocated ? coef[((row * bpr) + col) * 64] : (short)0;
                             }
 
                             values[k++] = dc; // a dummy block keeps the previous block's DC

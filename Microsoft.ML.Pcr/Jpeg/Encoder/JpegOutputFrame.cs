@@ -171,7 +171,7 @@ internal sealed class OutputComponent
         HeightInBlocks = JpegOutputFrame.DivRoundUp(height * VSamp, maxV * 8);
         var s = Source;
         if (WidthInBlocks > s.BlocksPerRow || HeightInBlocks > s.BlockRows
-            || s.Coefficients.Length < s.BlocksPerRow * s.BlockRows * 64)
+            || s.AllocatedRows > s.BlockRows || s.Coefficients.Length < s.BlocksPerRow * s.AllocatedRows * 64)
         {
             throw new PcrFormatException($"component {Index} holds {s.BlocksPerRow}x{s.BlockRows} blocks, fewer than its {WidthInBlocks}x{HeightInBlocks}");
         }

@@ -123,15 +123,13 @@ internal static class ProgressiveScanEncoder
     {
         int ss = scan.Ss, sl = scan.Se - scan.Ss + 1, al = scan.Al;
         int table = c.HuffTable;
-        var coef = c.Source.Coefficients;
-        int stride = c.Source.BlocksPerRow * 64;
         ushort threshold = (ushort)((1 << al) - 1);
         ulong bandMask = sl == 64 ? ulong.MaxValue : (1UL << sl) - 1;
         int firstVector = ss >> 4, lastVector = scan.Se >> 4;
         int eobRun = state.EobRun;
         for (int row = 0; row < c.HeightInBlocks; row++)
         {
-            int p = row * stride;
+            var coef = c.Source.RowArray(row, out int p);
             for (int col = 0; col < c.WidthInBlocks; col++, p += 64)
             {
                 ref short block = ref coef[p];
@@ -192,14 +190,12 @@ internal static class ProgressiveScanEncoder
     {
         int ss = scan.Ss, sl = scan.Se - scan.Ss + 1, al = scan.Al;
         int table = c.HuffTable;
-        var coef = c.Source.Coefficients;
-        int stride = c.Source.BlocksPerRow * 64;
         ulong bandMask = sl == 64 ? ulong.MaxValue : (1UL << sl) - 1;
         int firstVector = ss >> 4, lastVector = scan.Se >> 4;
         int eobRun = state.EobRun;
         for (int row = 0; row < c.HeightInBlocks; row++)
         {
-            int p = row * stride;
+            var coef = c.Source.RowArray(row, out int p);
             for (int col = 0; col < c.WidthInBlocks; col++, p += 64)
             {
                 RefineMasks(ref coef[p], firstVector, lastVector, al, out ulong nz, out ulong old, out ulong bit);

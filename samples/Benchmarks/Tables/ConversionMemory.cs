@@ -25,7 +25,7 @@ internal static class ConversionMemory
         {
             string folder = GeneratedImages.LinkedFolder(context, sourceFolder, $"linked-{count}", count);
             string output = Path.Combine(context.DataDirectory, "memory-out");
-            var (peak, managed, seconds) = RunInChild(folder, output);
+            var (peak, managed, seconds, _) = RunInChild(folder, output);
             peaks[count] = peak;
             rows.Add([$"{count:N0}", Report.MB(peak), Report.MB(managed), Report.F(count / seconds, 0)]);
             Directory.Delete(output, recursive: true);
@@ -38,18 +38,23 @@ internal static class ConversionMemory
             growth <= TargetGrowth, Report.Ratio(growth));
     }
 
-    private static (long PeakWorkingSet, long PeakManaged, double Seconds) RunInChild(string folder, string output)
+    /// <summary>Converts <paramref name="folder"/> in a fresh child process; returns its peaks, time and the files it skipped.</summary>
+    public static (long PeakWorkingSet, long PeakManaged, double Seconds, IReadOnlyList<string> Skipped) RunInChild(string folder, string output)
     {
         string program = Environment.ProcessPath!;
         var arguments = new List<string>();
         if (Path.GetFileNameWithoutExtension(program) == "dotnet") arguments.Add(Assembly.GetEntryAssembly()!.Location);
         arguments.AddRange([ChildCommand, folder, output]);
         var (_, text) = ExternalTools.Run(program, arguments);
-        string[] fields = text.Trim().Split('\n')[^1].Split(' ');
-        return (long.Parse(fields[0]), long.Parse(fields[1]), double.Parse(fields[2], System.Globalization.CultureInfo.InvariantCulture));
+        string[] lines = text.Trim().Split('\n');
+        string[] fields = lines[^1].Split(' ');
+        string[] skipped = [.. lines.Where(l => l.StartsWith(SkippedPrefix, StringComparison.Ordinal)).Select(l => l[SkippedPrefix.Length..])];
+        return (long.Parse(fields[0]), long.Parse(fields[1]), double.Parse(fields[2], System.Globalization.CultureInfo.InvariantCulture), skipped);
     }
 
-    /// <summary>In the child: converts, then prints "peakWorkingSet peakManagedHeap seconds" on the last line.</summary>
+    private const string SkippedPrefix = "skipped: ";
+
+    /// <summary>In the child: converts, prints a "skipped: path" line per skipped file, then "peakWorkingSet peakManagedHeap seconds" last.</summary>
     public static int RunChild(string[] args)
     {
         if (args is not [var folder, var output])
@@ -65,8 +70,9 @@ internal static class ConversionMemory
             lock (gate) peakManaged = Math.Max(peakManaged, now);
         });
         var stopwatch = Stopwatch.StartNew();
-        ImageFolderConverter.Convert(folder, output, new ImageFolderConversionOptions { Overwrite = true, Progress = progress });
+        PcrConversionResult result = ImageFolderConverter.Convert(folder, output, new ImageFolderConversionOptions { Overwrite = true, Progress = progress });
         double seconds = stopwatch.Elapsed.TotalSeconds;
+        foreach (SkippedFile skipped in result.Skipped) Console.WriteLine(SkippedPrefix + skipped.RelativePath);
         peakManaged = Math.Max(peakManaged, GC.GetGCMemoryInfo().HeapSizeBytes);
         using Process self = Process.GetCurrentProcess();
         self.Refresh();
