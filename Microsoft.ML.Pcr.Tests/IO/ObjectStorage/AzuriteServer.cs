@@ -58,7 +58,7 @@ internal sealed partial class AzuriteServer : IDisposable
         };
         foreach (string argument in new[]
         {
-            "--blobHost", "127.0.0.1", "--blobPort", "0", "--location", workspace, "--inMemoryPersistence",
+            "--blobHost", "127.0.0.1", "--blobPort", "0", "--inMemoryPersistence",
             "--extentMemoryLimit", "512", "--disableTelemetry", "--skipApiVersionCheck", "--silent",
         })
         {
@@ -91,9 +91,11 @@ internal sealed partial class AzuriteServer : IDisposable
         process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException("Azurite exited"));
         process.EnableRaisingEvents = true;
 
-        if (!listening.Task.Wait(TimeSpan.FromSeconds(60)) || !listening.Task.IsCompletedSuccessfully)
+        Task.WhenAny(listening.Task, Task.Delay(TimeSpan.FromSeconds(60))).GetAwaiter().GetResult();
+        if (!listening.Task.IsCompletedSuccessfully)
         {
             Stop(process);
+            process.WaitForExit(); // flushes the output handlers
             reason = $"Azurite ({executable}) did not report a listening port: {string.Join(" | ", output)}";
             return null;
         }

@@ -282,6 +282,8 @@ public sealed class AzureBlobByteSource : IVersionedByteSource
         string code = failure.ErrorCode ?? "no error code";
         if (failure.Status == 412 || failure.ErrorCode == BlobErrorCode.ConditionNotMet.ToString())
         {
+            // A conditional read of a deleted blob fails the condition too (Azurite answers 412): tell the two apart.
+            if (state is not null && !state.Client.Exists().Value) return BlobMissing(fileName, failure);
             return new PcrFormatException(
                 $"the dataset was replaced while it was being read: {range} were asked of the blob's version {state?.ETag}, which it no longer has; open the dataset again",
                 blob, fileName, offset, failure);
