@@ -174,8 +174,11 @@ public sealed class AzureBlobByteSourceTests
         AssertSameRows(Rows(ml.Data.LoadFromPcr(AzuriteFixture.LocalDataset)), rows, "full fidelity through a connection reset");
         int records = PcrDataset.Open(AzuriteFixture.LocalDataset).Records.Count;
         var gets = policy.Requests.Where(r => r.Method == "GET").ToList();
-        Assert.IsTrue(gets.Count > records + 1 || policy.Requests.Any(r => r.Status == 0),
-            $"the cut request was made again: {string.Join(", ", policy.Requests.Select(r => $"{r.Method} {r.Range} {r.Status}"))}");
+        // Cut inside a body, the SDK asks again for the rest only ("bytes=7694-14897"), from the same version; cut inside
+        // the headers (where the cut falls depends on how the client pools connections), it sends the request again.
+        bool resumed = gets.Any(g => g.Range is { } r && !r.StartsWith("bytes=0-", StringComparison.Ordinal));
+        bool resent = policy.Requests.Any(r => r.Status == 0);
+        Assert.IsTrue(resumed || resent, string.Join(", ", policy.Requests.Select(r => $"{r.Method} {r.Range} {r.Status}")));
     }
 
     [TestMethod]
@@ -256,6 +259,39 @@ public sealed class AzureBlobByteSourceTests
         Assert.AreNotEqual(versionBefore, fresh.GetVersion(name));
         using PcrRecordPrefix reread = PcrDataset.Open(fresh).ReadRecord(3, 2);
         Assert.AreEqual(dataset.Records[3].ImageCount, reread.ImageCount);
+    }
+
+    [TestMethod]
+    public async Task ACacheOverAzuriteDownloadsOnlyTheNewBytesOfAFidelityUpgradeAndNothingForLaterEpochs()
+    {
+        AzuriteServer server = AzuriteFixture.Require();
+        string container = await SharedContainer(server);
+        using var cacheDir = TestFiles.NewTempDirectory();
+        var ml = new MLContext(seed: 1);
+        var policy = new RequestCountingPolicy();
+        var blobs = new AzureBlobByteSource(server.ConnectionString, container, Prefix, FastRetries(policy));
+        var cache = new CachedByteSource(blobs, cacheDir.Path, 64L << 20);
+        PcrDataView atScan1 = ml.Data.LoadFromPcr(cache, scan: 1);
+        PcrDataView local = ml.Data.LoadFromPcr(AzuriteFixture.LocalDataset, scan: 1);
+        long index = blobs.BytesDownloaded;
+
+        AssertSameRows(Rows(local), Rows(atScan1), "scan 1, first epoch");
+        Assert.AreEqual(atScan1.BytesPerPass, blobs.BytesDownloaded - index);
+        PcrDataView atScan3 = atScan1.WithScan(3);
+        AssertSameRows(Rows(local.WithScan(3)), Rows(atScan3), "scan 3, upgraded");
+        Assert.AreEqual(atScan3.BytesPerPass, blobs.BytesDownloaded - index, "the upgrade downloaded scan 3's prefixes less scan 1's");
+        PcrRecordInfo record = atScan1.Dataset.Records[0];
+        CollectionAssert.AreEqual(
+            new[] { $"bytes=0-{record.GetPrefixLength(1) - 1}", $"bytes={record.GetPrefixLength(1)}-{record.GetPrefixLength(3) - 1}" },
+            policy.Gets(record.Name).Select(g => g.Range).ToList());
+
+        long before = blobs.RangedReads;
+        AssertSameRows(Rows(local.WithScan(2)), Rows(atScan1.WithScan(2)), "scan 2, inside what is cached");
+        AssertSameRows(Rows(local.WithScan(3)), Rows(atScan3), "scan 3, second epoch");
+        Assert.AreEqual(before, blobs.RangedReads, "later epochs download nothing");
+        Assert.AreEqual(blobs.BytesDownloaded, cache.BytesFromSource);
+        Assert.AreEqual(atScan1.BytesPerPass + atScan1.WithScan(2).BytesPerPass + atScan3.BytesPerPass, cache.BytesFromCache,
+            "the upgrade's cached part (scan 1's prefixes) and the two later epochs");
     }
 
     [TestMethod]
