@@ -16,8 +16,9 @@ namespace Microsoft.ML.Pcr.IO;
 /// (<see cref="AzureBlobByteSourceOptions"/>); a download cut part-way resumes from the same version.
 /// </summary>
 /// <remarks>
-/// Safe for concurrent reads. Each blob's length and ETag are asked once (one HEAD request) and kept for the life of
-/// the source: open a new source to see a dataset that was rewritten. Wrap the source in a
+/// Safe for concurrent reads. Each blob's length and ETag are asked once (one listing of the prefix answers for all the
+/// blobs in it; a blob it does not list gets a HEAD request) and kept for the life of the source: open a new source to
+/// see a dataset that was rewritten. Blobs in folders below the prefix are not part of the dataset. Wrap the source in a
 /// <see cref="CachedByteSource"/> to keep what was read on local disk for later epochs.
 /// </remarks>
 public sealed class AzureBlobByteSource : IVersionedByteSource
@@ -29,6 +30,7 @@ public sealed class AzureBlobByteSource : IVersionedByteSource
     private long _bytesDownloaded;
     private long _rangedReads;
     private long _propertyRequests;
+    private int _listed;
 
     /// <summary>
     /// Creates a source over <paramref name="location"/> with anonymous access, or with the shared access signature
@@ -131,7 +133,10 @@ public sealed class AzureBlobByteSource : IVersionedByteSource
     /// <summary>Gets the ranged downloads made so far: one per <see cref="Read"/> or <see cref="ReadAsync"/> that asked for bytes.</summary>
     public long RangedReads => Interlocked.Read(ref _rangedReads);
 
-    /// <summary>Gets the requests made for blob properties (length and ETag) so far: one per blob, the first time it is asked about.</summary>
+    /// <summary>
+    /// Gets the requests made for blob properties (length and ETag) so far: one listing of the prefix (a request per
+    /// 5,000 blobs) the first time a length is asked, then one HEAD request per blob the listing did not answer for.
+    /// </summary>
     public long PropertyRequests => Interlocked.Read(ref _propertyRequests);
 
     /// <inheritdoc/>
@@ -144,8 +149,8 @@ public sealed class AzureBlobByteSource : IVersionedByteSource
     public long GetLength(string fileName) => GetState(fileName)?.Length ?? -1;
 
     /// <inheritdoc/>
-    /// <remarks>The blob's ETag, as pinned by the first request about it.</remarks>
-    public string? GetVersion(string fileName) => GetState(fileName)?.ETag.ToString();
+    /// <remarks>The blob's ETag (without quotes), as pinned by the first request about it.</remarks>
+    public string? GetVersion(string fileName) => GetState(fileName)?.ETag.ToString().Trim('"');
 
     /// <inheritdoc/>
     /// <exception cref="FileNotFoundException">The blob or its container does not exist.</exception>
@@ -227,6 +232,7 @@ public sealed class AzureBlobByteSource : IVersionedByteSource
     {
         ArgumentException.ThrowIfNullOrEmpty(fileName);
         if (_states.TryGetValue(fileName, out BlobState? known)) return known;
+        if (ListOnce() && _states.TryGetValue(fileName, out known)) return known;
         BlobClient client = _container.GetBlobClient(_prefix + fileName);
         try
         {
@@ -244,10 +250,59 @@ public sealed class AzureBlobByteSource : IVersionedByteSource
         }
     }
 
+    // Opening a dataset asks the length of every record: one listing of the prefix answers for all of them (a page per
+    // 5,000 blobs) instead of a HEAD request each. Without list permission (a read-only SAS) the HEADs are made instead.
+    private bool ListOnce()
+    {
+        if (Interlocked.Exchange(ref _listed, 1) != 0) return false;
+        try
+        {
+            foreach (Page<BlobHierarchyItem> page in _container.GetBlobsByHierarchy(BlobTraits.None, BlobStates.None, "/", _prefix).AsPages(pageSizeHint: 5000))
+                AddListed(page);
+            return true;
+        }
+        catch (RequestFailedException)
+        {
+            // The HEAD request that follows says what is wrong, if anything is.
+            return false;
+        }
+    }
+
+    private async ValueTask<bool> ListOnceAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _listed, 1) != 0) return false;
+        try
+        {
+            await foreach (Page<BlobHierarchyItem> page in _container
+                .GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/", _prefix, cancellationToken).AsPages(pageSizeHint: 5000)
+                .ConfigureAwait(false))
+            {
+                AddListed(page);
+            }
+            return true;
+        }
+        catch (RequestFailedException)
+        {
+            return false;
+        }
+    }
+
+    private void AddListed(Page<BlobHierarchyItem> page)
+    {
+        Interlocked.Increment(ref _propertyRequests);
+        foreach (BlobHierarchyItem item in page.Values)
+        {
+            if (item.Blob is not { Properties: { ContentLength: long length, ETag: ETag etag } } blob) continue;
+            string name = blob.Name[_prefix.Length..];
+            if (name.Length > 0) _states.TryAdd(name, new BlobState(_container.GetBlobClient(blob.Name), length, etag));
+        }
+    }
+
     private async ValueTask<BlobState?> GetStateAsync(string fileName, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(fileName);
         if (_states.TryGetValue(fileName, out BlobState? known)) return known;
+        if (await ListOnceAsync(cancellationToken).ConfigureAwait(false) && _states.TryGetValue(fileName, out known)) return known;
         BlobClient client = _container.GetBlobClient(_prefix + fileName);
         try
         {
