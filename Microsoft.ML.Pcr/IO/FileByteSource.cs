@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Win32.SafeHandles;
 
 namespace Microsoft.ML.Pcr.IO;
@@ -6,7 +7,7 @@ namespace Microsoft.ML.Pcr.IO;
 /// Reads PCR files from a local directory with positional reads (one system call per read,
 /// no shared file position, so concurrent cursors never contend).
 /// </summary>
-public sealed class FileByteSource : IPcrByteSource
+public sealed class FileByteSource : IVersionedByteSource
 {
     /// <summary>Creates a source over <paramref name="directory"/>.</summary>
     /// <param name="directory">The directory that holds <c>PCR_index.pb</c> and the record files.</param>
@@ -34,6 +35,16 @@ public sealed class FileByteSource : IPcrByteSource
         if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is FileInfo target)
             return target.Exists ? target.Length : -1;
         return info.Length;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>The version is the file's length and last write time (of its target, for a symbolic link).</remarks>
+    public string? GetVersion(string fileName)
+    {
+        FileSystemInfo info = new FileInfo(Describe(fileName));
+        if (info.LinkTarget is not null) info = info.ResolveLinkTarget(returnFinalTarget: true) ?? info;
+        if (info is not FileInfo { Exists: true } file) return null;
+        return string.Create(CultureInfo.InvariantCulture, $"{file.Length}-{file.LastWriteTimeUtc.Ticks}");
     }
 
     /// <inheritdoc/>

@@ -9,7 +9,7 @@ namespace Microsoft.ML.Pcr.IO;
 /// takes n tokens and, when fewer are left, waits until the debt is paid. Reads queue behind each other's debt, so the
 /// rate holds however many cursors read at once. Lengths (<see cref="GetLength"/>) are not throttled.
 /// </summary>
-public sealed class ThrottledByteSource : IPcrByteSource
+public sealed class ThrottledByteSource : IVersionedByteSource
 {
     private readonly IPcrByteSource _inner;
     private readonly object _gate = new();
@@ -57,6 +57,10 @@ public sealed class ThrottledByteSource : IPcrByteSource
 
     /// <inheritdoc/>
     public long GetLength(string fileName) => _inner.GetLength(fileName);
+
+    /// <inheritdoc/>
+    /// <remarks>The wrapped source's version, or <see langword="null"/> when it cannot tell versions.</remarks>
+    public string? GetVersion(string fileName) => (_inner as IVersionedByteSource)?.GetVersion(fileName);
 
     /// <inheritdoc/>
     /// <remarks>Waits (blocking the calling thread) until the bucket has paid for <c>buffer.Length</c> bytes, then reads.</remarks>
