@@ -1,3 +1,4 @@
+using Microsoft.ML.Pcr.Jpeg;
 using Microsoft.ML.Pcr.Jpeg.Pixels;
 using SkiaSharp;
 
@@ -127,5 +128,105 @@ public sealed class JpegPixelDecoderTests
 
         Assert.IsGreaterThan(200, compared);
         Assert.IsEmpty(failures, string.Join("\n", failures));
+    }
+
+    [TestMethod]
+    public void ClothingSmallPhotosAndTheirPrefixesDecodeAsSkiaSharp()
+    {
+        string root = TestFiles.ClothingSmall() ?? throw new AssertInconclusiveException("clothing-small is not on this machine");
+        var files = Directory.EnumerateFiles(root, "*.jpg", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+        var decoder = new JpegPixelDecoder();
+        var transcoder = new JpegTranscoder();
+        var failures = new List<string>();
+        int compared = 0;
+
+        // Every 190th photo (20, every split and most classes): the original, and its PCR prefixes at scan groups 1, 2, 3, 5 and all.
+        for (int i = 0; i < files.Length; i += 190)
+        {
+            var original = File.ReadAllBytes(files[i]);
+            var progressive = transcoder.Transcode(original, out var result, files[i]);
+            var inputs = new List<(string What, byte[] Bytes)> { ("original", original) };
+            foreach (int k in (int[])[1, 2, 3, 5])
+            {
+                if (k < result.ScanEnds.Length)
+                    inputs.Add(($"k={k}", [.. progressive.AsSpan(0, result.ScanEnds[k - 1]), 0xFF, 0xD9]));
+            }
+
+            inputs.Add(("all scans", progressive));
+            foreach (var (what, bytes) in inputs)
+            {
+                foreach (int d in Scales)
+                {
+                    compared++;
+                    if (Compare(decoder, bytes, d) is { } diff)
+                        failures.Add($"{Path.GetFileName(files[i])} {what} 1/{d}: {diff}");
+                }
+            }
+        }
+
+        Assert.IsGreaterThan(300, compared);
+        Assert.IsEmpty(failures, string.Join("\n", failures));
+    }
+
+    [TestMethod]
+    public void TruncatedDataIsRefusedAsSkiaSharpRefusesIt()
+    {
+        var decoder = new JpegPixelDecoder();
+        foreach (var name in (string[])["truncated-baseline.jpg", "truncated-progressive.jpg"])
+        {
+            var jpeg = TestFiles.ReadInput(name);
+            Assert.IsNull(SkiaDecode(jpeg, 1, out _, out _), $"SkiaSharp decodes {name}");
+            var e = Assert.ThrowsExactly<PcrFormatException>(() => decoder.DecodeBgra(jpeg, 1, name, out _, out _));
+            StringAssert.Contains(e.Message, "truncated");
+            StringAssert.Contains(e.Message, name);
+        }
+    }
+
+    [TestMethod]
+    public void TensorHoldsTheNormalisedResizedCrop()
+    {
+        var jpeg = TestFiles.ReadInput("photo-clothing.jpg");
+        var decoder = new JpegPixelDecoder();
+        var full = decoder.DecodeBgra(jpeg, 1, null, out int w, out int h).ToArray();
+
+        // A crop resized to its own size at full scale is the crop itself, normalised.
+        var crop = (X: 10, Y: 20, Width: 16, Height: 8);
+        var options = new TensorDecodeOptions(16, 8) { Crop = crop, Mean = (0.5f, 0.25f, 0f), StdDev = (0.5f, 0.25f, 2f) };
+        var chw = new float[options.TensorLength];
+        decoder.DecodeToTensor(jpeg, chw, options);
+        for (int y = 0; y < 8; y++)
+        {
+            for (int x = 0; x < 16; x++)
+            {
+                int p = (((crop.Y + y) * w) + crop.X + x) * 4;
+                Assert.AreEqual(((full[p + 2] / 255f) - 0.5f) / 0.5f, chw[(y * 16) + x], 1e-5f);
+                Assert.AreEqual(((full[p + 1] / 255f) - 0.25f) / 0.25f, chw[128 + (y * 16) + x], 1e-5f);
+                Assert.AreEqual((full[p] / 255f) / 2f, chw[256 + (y * 16) + x], 1e-5f);
+            }
+        }
+
+        // Flipped: the same values mirrored.
+        var flipped = new float[options.TensorLength];
+        decoder.DecodeToTensor(jpeg, flipped, options with { FlipHorizontal = true });
+        for (int c = 0; c < 3; c++)
+        {
+            for (int y = 0; y < 8; y++)
+            {
+                for (int x = 0; x < 16; x++)
+                    Assert.AreEqual(chw[(c * 128) + (y * 16) + x], flipped[(c * 128) + (y * 16) + 15 - x]);
+            }
+        }
+
+        // Downscaled 8x: decoded at 1/8, where a pixel centre maps onto a pixel of the reduced decode.
+        var small = new TensorDecodeOptions((w + 7) / 8, (h + 7) / 8);
+        var tensor = new float[small.TensorLength];
+        decoder.DecodeToTensor(jpeg, tensor, small);
+        var eighth = decoder.DecodeBgra(jpeg, 8, null, out int w8, out int h8).ToArray();
+        Assert.AreEqual(small.Width, w8);
+        Assert.AreEqual(small.Height, h8);
+        if (w % 8 == 0 && h % 8 == 0)
+            Assert.AreEqual(eighth[2] / 255f, tensor[0], 1e-5f);
+        Assert.IsTrue(tensor.All(v => v is >= 0f and <= 1f));
+        Assert.ThrowsExactly<ArgumentException>(() => decoder.DecodeToTensor(jpeg, new float[10], small));
     }
 }
