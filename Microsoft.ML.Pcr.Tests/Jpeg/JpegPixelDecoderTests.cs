@@ -229,4 +229,34 @@ public sealed class JpegPixelDecoderTests
         Assert.IsTrue(tensor.All(v => v is >= 0f and <= 1f));
         Assert.ThrowsExactly<ArgumentException>(() => decoder.DecodeToTensor(jpeg, new float[10], small));
     }
+
+    [TestMethod]
+    public void AtOneEighthLumaAcScansAreNotDecoded()
+    {
+        // Scramble the entropy data of every AC scan of luma (which at 1/8 needs only DC): the pixels do not change,
+        // because those scans are skipped; at 1/4 the same bytes decode differently.
+        var jpeg = TestFiles.ReadGolden("progressive-420.jpg");
+        var expected = SkiaDecode(jpeg, 8, out _, out _)!;
+        var scrambled = (byte[])jpeg.Clone();
+        var rng = new Random(7);
+        int scrambledScans = 0;
+        byte lumaId = jpeg[JpegSegments.Find(jpeg, 0xC2) + 10];
+        for (int offset = 0; offset + 9 < jpeg.Length; offset++)
+        {
+            // FF DA cannot occur inside entropy-coded data (an FF there is followed by 00 or RSTn).
+            if (jpeg[offset] != 0xFF || jpeg[offset + 1] != 0xDA || jpeg[offset + 4] != 1 || jpeg[offset + 5] != lumaId || jpeg[offset + 7] == 0)
+                continue;
+            int length = (jpeg[offset + 2] << 8) | jpeg[offset + 3];
+            int start = offset + 2 + length;
+            int end = Microsoft.ML.Pcr.Jpeg.JpegMarkers.EntropyDataEnd(jpeg, start);
+            for (int i = start; i < end; i++)
+                scrambled[i] = (byte)rng.Next(0, 0xFF); // never FF, so no marker appears
+            scrambledScans++;
+        }
+
+        Assert.IsGreaterThan(0, scrambledScans);
+        var decoder = new JpegPixelDecoder();
+        CollectionAssert.AreEqual(expected, decoder.DecodeBgra(scrambled, 8, null, out _, out _).ToArray());
+        CollectionAssert.AreNotEqual(SkiaDecode(jpeg, 4, out _, out _), decoder.DecodeBgra(scrambled, 4, null, out _, out _).ToArray());
+    }
 }

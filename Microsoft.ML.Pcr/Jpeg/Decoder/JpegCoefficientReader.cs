@@ -24,9 +24,10 @@ internal static class JpegCoefficientReader
     /// <param name="jpeg">The whole JPEG file.</param>
     /// <param name="maxPixels">Largest width x height accepted; checked before anything large is allocated.</param>
     /// <param name="sourceName">Name of the file for error messages, or null.</param>
+    /// <param name="skip">Scans it accepts are passed over undecoded (for a pixel decoder that does not use their coefficients); null decodes every scan.</param>
     /// <returns>The coefficients; dispose it to return its pooled arrays.</returns>
     /// <exception cref="PcrFormatException">The data is not a JPEG this reader (and jpegtran) can transcode.</exception>
-    public static JpegCoefficientImage Read(ReadOnlySpan<byte> jpeg, long maxPixels, string? sourceName)
+    public static JpegCoefficientImage Read(ReadOnlySpan<byte> jpeg, long maxPixels, string? sourceName, ScanSkipFilter? skip = null)
     {
         var f = FrameState.Rent();
         var warningList = new List<string>();
@@ -84,7 +85,11 @@ internal static class JpegCoefficientReader
                             }
                         }
 
-                        if (f.Arithmetic)
+                        if (skip is not null && skip(f))
+                        {
+                            m.Position = JpegMarkers.EntropyDataEnd(jpeg, m.Position);
+                        }
+                        else if (f.Arithmetic)
                         {
                             ArithmeticScanDecoder.DecodeScan(f, ref m, warnings);
                         }

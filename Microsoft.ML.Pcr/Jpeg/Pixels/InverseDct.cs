@@ -81,10 +81,13 @@ internal static class InverseDct
                 Idct2x2(coef, quant, output, stride);
                 break;
             default:
-                output[0] = Limit(Descale((long)coef[0] * quant[0], 3));
+                output[0] = DcOnly(coef[0], quant[0]);
                 break;
         }
     }
+
+    /// <summary>The 1x1 IDCT (jidctred.c's jpeg_idct_1x1): one eighth of the dequantized DC, rounded, plus 128.</summary>
+    public static byte DcOnly(short dc, int quant) => Limit(Descale((long)dc * quant, 3));
 
     private static void Idct8x8(ReadOnlySpan<short> c, ReadOnlySpan<int> q, Span<byte> output, int stride)
     {

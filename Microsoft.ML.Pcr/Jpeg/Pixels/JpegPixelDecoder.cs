@@ -77,7 +77,7 @@ public sealed class JpegPixelDecoder
     internal ReadOnlySpan<byte> DecodeBgra(ReadOnlySpan<byte> jpeg, int scaleDenominator, string? sourceName, out int width, out int height)
     {
         CheckScale(scaleDenominator);
-        using var image = JpegCoefficientReader.Read(jpeg, _maxPixels, sourceName);
+        using var image = JpegCoefficientReader.Read(jpeg, _maxPixels, sourceName, scaleDenominator == 8 ? s_dcOnlySkip : null);
         foreach (var warning in image.Warnings)
         {
             if (warning == JpegWarnings.PrematureEndOfFile)
@@ -104,6 +104,22 @@ public sealed class JpegPixelDecoder
         return _bgra.AsSpan(0, _width * _height * 4);
     }
 
+    // At 1/8 a component whose IDCT stays 1x1 uses only its DC coefficient: a progressive AC scan of such components is
+    // passed over undecoded. (At 1/4 and 1/2 libjpeg's reduced IDCTs read odd frequencies up to 7, so every band is used.)
+    private static readonly ScanSkipFilter s_dcOnlySkip = static f =>
+    {
+        if (!f.Progressive || f.Ss == 0)
+            return false;
+        for (int i = 0; i < f.CompsInScan; i++)
+        {
+            var c = f.ScanComponents[i];
+            if (f.MaxH % (2 * c.H) == 0 && f.MaxV % (2 * c.V) == 0)
+                return false; // its IDCT is scaled up to 2x2 instead of upsampling
+        }
+
+        return true;
+    };
+
     private static void CheckScale(int scaleDenominator)
     {
         if (scaleDenominator is not (1 or 2 or 4 or 8))
@@ -120,7 +136,7 @@ public sealed class JpegPixelDecoder
     }
 
     // The frame size from the SOF header, without decoding (the reader validates everything later).
-    private static (int Width, int Height) ReadSize(ReadOnlySpan<byte> jpeg, string? sourceName)
+    private (int Width, int Height) ReadSize(ReadOnlySpan<byte> jpeg, string? sourceName)
     {
         int pos = 2;
         while (pos + 9 < jpeg.Length)
@@ -145,8 +161,8 @@ public sealed class JpegPixelDecoder
             pos += 2 + ((jpeg[pos + 2] << 8) | jpeg[pos + 3]);
         }
 
-        // Let the reader produce its precise error.
-        using var image = JpegCoefficientReader.Read(jpeg, 1, sourceName);
+        // Markers this quick walk does not follow (garbage between segments): the reader knows, or gives the precise error.
+        using var image = JpegCoefficientReader.Read(jpeg, _maxPixels, sourceName);
         return (image.Width, image.Height);
     }
 
@@ -240,6 +256,19 @@ public sealed class JpegPixelDecoder
                 {
                     BlockSmoothing.LoadColumn(c, rows, 0, slot, dc);
                 }
+            }
+
+            if (s == 1 && !smooth)
+            {
+                // DC only: 1x1 blocks straight from the coefficients, nothing else is dequantized.
+                var outRow = plane.AsSpan(by * layout.Stride, c.WidthInBlocks);
+                int q0 = q[0];
+                for (int bx = 0; bx <= lastCol; bx++)
+                {
+                    outRow[bx] = InverseDct.DcOnly(coefs[((by * c.BlocksPerRow) + bx) * 64], q0);
+                }
+
+                continue;
             }
 
             for (int bx = 0; bx <= lastCol; bx++)

@@ -97,44 +97,11 @@ internal sealed class ScanProgression
                     }
                 }
 
-                pos = SkipEntropyData(jpeg, end);
+                pos = JpegMarkers.EntropyDataEnd(jpeg, end);
                 continue;
             }
 
             pos = end;
-        }
-    }
-
-    // The position of the first marker after entropy-coded data (not a stuffed zero, a fill byte or a restart marker).
-    private static int SkipEntropyData(ReadOnlySpan<byte> jpeg, int pos)
-    {
-        while (true)
-        {
-            int ff = jpeg[pos..].IndexOf((byte)0xFF);
-            if (ff < 0)
-            {
-                return jpeg.Length;
-            }
-
-            pos += ff;
-            int next = pos + 1;
-            while (next < jpeg.Length && jpeg[next] == 0xFF)
-            {
-                next++;
-            }
-
-            if (next >= jpeg.Length)
-            {
-                return jpeg.Length;
-            }
-
-            if (jpeg[next] == 0x00 || (jpeg[next] >= 0xD0 && jpeg[next] <= 0xD7))
-            {
-                pos = next + 1;
-                continue;
-            }
-
-            return next - 1;
         }
     }
 }
