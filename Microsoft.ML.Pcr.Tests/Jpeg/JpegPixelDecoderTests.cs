@@ -259,4 +259,27 @@ public sealed class JpegPixelDecoderTests
         CollectionAssert.AreEqual(expected, decoder.DecodeBgra(scrambled, 8, null, out _, out _).ToArray());
         CollectionAssert.AreNotEqual(SkiaDecode(jpeg, 4, out _, out _), decoder.DecodeBgra(scrambled, 4, null, out _, out _).ToArray());
     }
+
+    [TestMethod]
+    public void DecodeImagesGivesSkiaSharpsPixelsForJpeg()
+    {
+        foreach (var name in (string[])["baseline-420.jpg", "progressive-420.jpg", "gray.jpg", "cmyk-adobe.jpg", "one-pixel.jpg", "odd-37x23.jpg"])
+        {
+            var jpeg = TestFiles.ReadInput(name);
+            foreach (int? size in (int?[])[null, 4, 16, 100])
+            {
+                using var ours = Microsoft.ML.Pcr.Data.ImageDecodingTransformer.Decode(jpeg, size, size, Microsoft.ML.Pcr.Data.UndecodableImageHandling.Throw, "row 0")!;
+                using var skia = Microsoft.ML.Pcr.Data.SkiaImageDecoder.Decode(jpeg, size, size);
+                Assert.AreEqual(skia.Width, ours.Width, name);
+                Assert.AreEqual(skia.Height, ours.Height, name);
+                CollectionAssert.AreEqual(skia.Pixels.ToArray(), ours.Pixels.ToArray(), $"{name} at {size}");
+            }
+        }
+
+        // Damaged data still fails as before, naming the row (our decoder refuses it, SkiaSharp then says why).
+        var e = Assert.ThrowsExactly<PcrFormatException>(() => Microsoft.ML.Pcr.Data.ImageDecodingTransformer.Decode(
+            TestFiles.ReadInput("truncated-progressive.jpg"), null, null, Microsoft.ML.Pcr.Data.UndecodableImageHandling.Throw, "row 7"));
+        StringAssert.Contains(e.Message, "row 7");
+        StringAssert.Contains(e.Message, "SkiaSharp could not decode");
+    }
 }

@@ -73,8 +73,52 @@ public sealed class JpegPixelDecoder
         TensorSampler.Sample(pixels, w, h, (double)w / fullWidth, (double)h / fullHeight, cx, cy, cw, ch, chw, options);
     }
 
-    /// <summary>Decodes to BGRA (alpha 255) at 1/<paramref name="scaleDenominator"/>; the span is the decoder's buffer, valid until its next decode.</summary>
-    internal ReadOnlySpan<byte> DecodeBgra(ReadOnlySpan<byte> jpeg, int scaleDenominator, string? sourceName, out int width, out int height)
+    /// <summary>
+    /// Decodes to BGRA at the smallest of the scales 1/2, 1/4, 1/8 whose size is still at least
+    /// <paramref name="minWidth"/> x <paramref name="minHeight"/> (full size when none is, or when neither is given),
+    /// the rule <c>DecodeImages</c> follows.
+    /// </summary>
+    /// <param name="jpeg">The JPEG bytes.</param>
+    /// <param name="minWidth">The smallest acceptable width, or null.</param>
+    /// <param name="minHeight">The smallest acceptable height, or null.</param>
+    /// <param name="width">The decoded width.</param>
+    /// <param name="height">The decoded height.</param>
+    /// <returns>The pixels, rows packed, in the decoder's buffer: valid until its next decode.</returns>
+    /// <exception cref="PcrFormatException">The bytes are not a JPEG this decoder reads, or are truncated.</exception>
+    public ReadOnlySpan<byte> DecodeToBgra(ReadOnlySpan<byte> jpeg, int? minWidth, int? minHeight, out int width, out int height)
+    {
+        int denominator = 1;
+        if (minWidth is not null || minHeight is not null)
+        {
+            var (w, h) = ReadSize(jpeg, null);
+            long best = (long)w * h;
+            foreach (int d in (ReadOnlySpan<int>)[2, 4, 8])
+            {
+                var (sw, sh) = ScaledSize(w, h, d);
+                if (sw < (minWidth ?? 1) || sh < (minHeight ?? 1))
+                    break;
+
+                // A scale that does not shrink the image (tiny images) is not taken, as SkiaImageDecoder.ChooseSize does not.
+                if ((long)sw * sh < best)
+                {
+                    best = (long)sw * sh;
+                    denominator = d;
+                }
+            }
+        }
+
+        return DecodeBgra(jpeg, denominator, null, out width, out height);
+    }
+
+    /// <summary>Decodes to BGRA (alpha 255) at 1/<paramref name="scaleDenominator"/>.</summary>
+    /// <param name="jpeg">The JPEG bytes.</param>
+    /// <param name="scaleDenominator">1, 2, 4 or 8.</param>
+    /// <param name="sourceName">The file the bytes came from, for error messages, or null.</param>
+    /// <param name="width">The decoded width (libjpeg's output width at that scale).</param>
+    /// <param name="height">The decoded height.</param>
+    /// <returns>The pixels, rows packed, in the decoder's buffer: valid until its next decode.</returns>
+    /// <exception cref="PcrFormatException">The bytes are not a JPEG this decoder reads, or are truncated.</exception>
+    public ReadOnlySpan<byte> DecodeBgra(ReadOnlySpan<byte> jpeg, int scaleDenominator, string? sourceName, out int width, out int height)
     {
         CheckScale(scaleDenominator);
         using var image = JpegCoefficientReader.Read(jpeg, _maxPixels, sourceName, scaleDenominator == 8 ? s_dcOnlySkip : null);
