@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace Microsoft.ML.Pcr.Jpeg.Pixels;
 
 /// <summary>How one component's samples reach the output resolution, as libjpeg-turbo's jdsample.c chooses it.</summary>
@@ -24,6 +27,7 @@ internal enum UpsampleMethod
 /// libjpeg-turbo's jdsample.c (first and last columns special-cased, rows above the top and below
 /// <c>downsampled_height</c> replicated as its main buffer controller does).
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]
 internal static class ComponentUpsampler
 {
     /// <summary>Writes output row <paramref name="y"/> of the component into <paramref name="row"/> (at least as long as the output width).</summary>
@@ -103,6 +107,12 @@ internal static class ComponentUpsampler
     private static void FancyH2V2(ReadOnlySpan<byte> near, ReadOnlySpan<byte> far, Span<byte> dst)
     {
         int w = near.Length;
+        if (Vector128.IsHardwareAccelerated && w >= 18 && w <= 4096)
+        {
+            FancyH2V2Vector(near, far, dst);
+            return;
+        }
+
         int last = (near[0] * 3) + far[0];
         int cur = last;
         int next = (near[1] * 3) + far[1];
@@ -121,5 +131,43 @@ internal static class ComponentUpsampler
 
         dst[(2 * w) - 2] = (byte)(((cur * 3) + last + 8) >> 4);
         dst[(2 * w) - 1] = (byte)(((cur * 4) + 7) >> 4);
+    }
+
+    // The same filter, eight columns at a time: column sums first, then each output pair (even | odd << 8) as one
+    // 16-bit lane, which stored little-endian is the two output bytes in order.
+    private static void FancyH2V2Vector(ReadOnlySpan<byte> near, ReadOnlySpan<byte> far, Span<byte> dst)
+    {
+        int w = near.Length;
+        Span<ushort> sums = stackalloc ushort[w];
+        for (int x = 0; x < w; x++)
+        {
+            sums[x] = (ushort)((near[x] * 3) + far[x]);
+        }
+
+        var pairs = MemoryMarshal.Cast<byte, ushort>(dst);
+        var three = Vector128.Create((ushort)3);
+        var eight = Vector128.Create((ushort)8);
+        var seven = Vector128.Create((ushort)7);
+        int c = 1;
+        for (; c + 9 <= w; c += 8)
+        {
+            var cur = Vector128.Create((ReadOnlySpan<ushort>)sums.Slice(c, 8));
+            var left = Vector128.Create((ReadOnlySpan<ushort>)sums.Slice(c - 1, 8));
+            var right = Vector128.Create((ReadOnlySpan<ushort>)sums.Slice(c + 1, 8));
+            var even = Vector128.ShiftRightLogical((cur * three) + left + eight, 4);
+            var odd = Vector128.ShiftRightLogical((cur * three) + right + seven, 4);
+            (even | Vector128.ShiftLeft(odd, 8)).CopyTo(pairs.Slice(c, 8));
+        }
+
+        for (; c < w - 1; c++)
+        {
+            dst[2 * c] = (byte)(((sums[c] * 3) + sums[c - 1] + 8) >> 4);
+            dst[(2 * c) + 1] = (byte)(((sums[c] * 3) + sums[c + 1] + 7) >> 4);
+        }
+
+        dst[0] = (byte)(((sums[0] * 4) + 8) >> 4);
+        dst[1] = (byte)(((sums[0] * 3) + sums[1] + 7) >> 4);
+        dst[(2 * w) - 2] = (byte)(((sums[w - 1] * 3) + sums[w - 2] + 8) >> 4);
+        dst[(2 * w) - 1] = (byte)(((sums[w - 1] * 4) + 7) >> 4);
     }
 }

@@ -7,6 +7,7 @@ namespace Microsoft.ML.Pcr.Jpeg.Pixels;
 /// libjpeg-turbo's bit for bit. Coefficients arrive in natural (row-major) order with the quantization table in the
 /// same order.
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]
 internal static class InverseDct
 {
     private const int ConstBits = 13;

@@ -143,6 +143,7 @@ public sealed class JpegPixelDecoder
         }
 
         ConvertRows(image);
+
         width = _width;
         height = _height;
         return _bgra.AsSpan(0, _width * _height * 4);
