@@ -276,6 +276,9 @@ public sealed class JpegPixelDecoderTests
             }
         }
 
+        // Size 4 on these fixtures decodes at 1/8, the scale DecodeImages gives to our decoder.
+        Assert.AreEqual(8, new JpegPixelDecoder().ChooseScaleDenominator(TestFiles.ReadInput("progressive-420.jpg"), 4, 4));
+
         // Damaged data still fails as before, naming the row (our decoder refuses it, SkiaSharp then says why).
         var e = Assert.ThrowsExactly<PcrFormatException>(() => Microsoft.ML.Pcr.Data.ImageDecodingTransformer.Decode(
             TestFiles.ReadInput("truncated-progressive.jpg"), null, null, Microsoft.ML.Pcr.Data.UndecodableImageHandling.Throw, "row 7"));

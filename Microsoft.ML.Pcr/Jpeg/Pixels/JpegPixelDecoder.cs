@@ -87,6 +87,13 @@ public sealed class JpegPixelDecoder
     /// <exception cref="PcrFormatException">The bytes are not a JPEG this decoder reads, or are truncated.</exception>
     public ReadOnlySpan<byte> DecodeToBgra(ReadOnlySpan<byte> jpeg, int? minWidth, int? minHeight, out int width, out int height)
     {
+        int denominator = ChooseScaleDenominator(jpeg, minWidth, minHeight);
+        return DecodeBgra(jpeg, denominator, null, out width, out height);
+    }
+
+    /// <summary>The scale denominator <see cref="DecodeToBgra"/> decodes at for these minimum sizes (1, 2, 4 or 8).</summary>
+    internal int ChooseScaleDenominator(ReadOnlySpan<byte> jpeg, int? minWidth, int? minHeight)
+    {
         int denominator = 1;
         if (minWidth is not null || minHeight is not null)
         {
@@ -107,7 +114,7 @@ public sealed class JpegPixelDecoder
             }
         }
 
-        return DecodeBgra(jpeg, denominator, null, out width, out height);
+        return denominator;
     }
 
     /// <summary>Decodes to BGRA (alpha 255) at 1/<paramref name="scaleDenominator"/>.</summary>
