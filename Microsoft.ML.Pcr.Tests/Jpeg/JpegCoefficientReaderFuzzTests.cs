@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.ML.Pcr.Jpeg;
 using Microsoft.ML.Pcr.Jpeg.Decoder;
+using Microsoft.ML.Pcr.Jpeg.Pixels;
 
 namespace Microsoft.ML.Pcr.Tests.Jpeg;
 
@@ -51,6 +52,59 @@ public sealed class JpegCoefficientReaderFuzzTests
         }
 
         Assert.IsGreaterThan(0, read);
+        Assert.IsGreaterThan(0, rejected);
+        Assert.IsLessThan(30_000, clock.ElapsedMilliseconds, "fuzzing took too long");
+    }
+
+    [TestMethod]
+    public void MutatedInputsDecodeToPixelsOrFailCleanly()
+    {
+        // The same mutations through the pixel decoder, at every scale and into a tensor: pixels or PcrFormatException.
+        var rng = new Random(20261202);
+        var decoder = new JpegPixelDecoder(MaxPixels);
+        var tensor = new float[3 * 24 * 16];
+        var clock = Stopwatch.StartNew();
+        int decoded = 0, rejected = 0;
+        foreach (var name in TestFiles.InputFixtures.Select(r => (string)r[0]))
+        {
+            var original = TestFiles.ReadInput(name);
+            var segments = JpegSegments.List(original);
+            for (int i = 0; i < MutationsPerFixture / 3; i++)
+            {
+                var (mutated, what) = Mutate(original, segments, rng);
+                int scale = 1 << rng.Next(4);
+                var single = Stopwatch.StartNew();
+                try
+                {
+                    if (i % 4 == 3)
+                    {
+                        decoder.DecodeToTensor(mutated, tensor, new TensorDecodeOptions(24, 16) { Crop = (rng.Next(-5, 50), rng.Next(-5, 50), rng.Next(0, 400), rng.Next(0, 400)), FlipHorizontal = true });
+                        Assert.IsTrue(tensor.All(float.IsFinite), $"{name} ({what}): non-finite tensor value");
+                    }
+                    else
+                    {
+                        var pixels = decoder.DecodeBgra(mutated, scale, name, out int w, out int h);
+                        Assert.AreEqual((long)w * h * 4, pixels.Length);
+                        Assert.IsLessThanOrEqualTo(MaxPixels, (long)w * h);
+                    }
+
+                    decoded++;
+                }
+                catch (PcrFormatException e)
+                {
+                    Assert.IsNull(e.InnerException, $"{name} ({what}): safety net caught {e.InnerException}");
+                    rejected++;
+                }
+                catch (Exception e)
+                {
+                    Assert.Fail($"{name} ({what}) at 1/{scale}: {e}");
+                }
+
+                Assert.IsLessThan(2000, single.ElapsedMilliseconds, $"{name} ({what}) took {single.ElapsedMilliseconds} ms");
+            }
+        }
+
+        Assert.IsGreaterThan(0, decoded);
         Assert.IsGreaterThan(0, rejected);
         Assert.IsLessThan(30_000, clock.ElapsedMilliseconds, "fuzzing took too long");
     }

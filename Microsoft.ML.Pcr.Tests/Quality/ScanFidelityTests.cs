@@ -53,4 +53,22 @@ public sealed class ScanFidelityTests
         Assert.AreEqual(10, ScanFidelity.SampleRows(1000, 10, 1).Distinct().Count());
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ScanFidelity.Measure(dataset, new ScanFidelityOptions { SampleSize = 0 }));
     }
+
+    [TestMethod]
+    public void AtASmallDecodeSizeLowScanGroupsLoseLess()
+    {
+        using var dir = TestFiles.NewTempDirectory();
+        ImageFolderConverter.Convert(Path.Combine(TestFiles.TestData, "published", "small-input"), dir.Combine("pcr"),
+            new ImageFolderConversionOptions { ImagesPerRecord = 4, MaxDegreeOfParallelism = 2 });
+        PcrDataset dataset = PcrDataset.Open(dir.Combine("pcr"));
+
+        var fullSize = ScanFidelity.Measure(dataset, new ScanFidelityOptions { SampleSize = 100 });
+        var small = ScanFidelity.Measure(dataset, new ScanFidelityOptions { SampleSize = 100, DecodeSize = 8 });
+
+        Assert.HasCount(fullSize.Count, small);
+        Assert.IsTrue(small[0].MeanPsnr > fullSize[0].MeanPsnr, $"scan 1: {small[0].MeanPsnr} dB at the small size, {fullSize[0].MeanPsnr} dB at full size");
+        Assert.AreEqual(1.0, small[^1].MeanMultiScaleSsim);
+        Assert.AreEqual(fullSize[0].CumulativeBytes, small[0].CumulativeBytes);
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ScanFidelity.Measure(dataset, new ScanFidelityOptions { DecodeSize = 0 }));
+    }
 }

@@ -150,7 +150,7 @@ public sealed class ImageDecodingTransformer : ITransformer
     {
         try
         {
-            return SkiaImageDecoder.Decode(encoded, width, height);
+            return JpegImageDecoder.TryDecode(encoded, width, height) ?? SkiaImageDecoder.Decode(encoded, width, height);
         }
         catch (ImageDecodeFailure failure)
         {

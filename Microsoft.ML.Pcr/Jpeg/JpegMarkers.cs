@@ -31,4 +31,27 @@ internal static class JpegMarkers
 
     /// <summary>Whether <paramref name="marker"/> stands alone, without a length field.</summary>
     public static bool IsStandalone(byte marker) => marker is TEM or SOI or EOI || IsRestart(marker);
+
+    /// <summary>
+    /// From <paramref name="pos"/> (just after an SOS header), the position of the marker that ends the scan's
+    /// entropy-coded data: the last FF before the first marker code that is not 00 (stuffing) or RSTn. Returns
+    /// the data's length when the data ends first.
+    /// </summary>
+    public static int EntropyDataEnd(ReadOnlySpan<byte> jpeg, int pos)
+    {
+        while (true)
+        {
+            int ff = pos < jpeg.Length ? jpeg[pos..].IndexOf(Prefix) : -1;
+            if (ff < 0)
+                return jpeg.Length;
+            pos += ff + 1;
+            while (pos < jpeg.Length && jpeg[pos] == Prefix) pos++;
+            if (pos >= jpeg.Length)
+                return jpeg.Length;
+            byte code = jpeg[pos];
+            if (code != Stuffed && !IsRestart(code))
+                return pos - 1;
+            pos++;
+        }
+    }
 }

@@ -75,20 +75,10 @@ public static class JpegScanCutter
     /// </summary>
     private static int SkipEntropyCodedData(ReadOnlySpan<byte> jpeg, int pos, string? sourceName)
     {
-        while (true)
-        {
-            int ff = jpeg[pos..].IndexOf(JpegMarkers.Prefix);
-            if (ff < 0)
-                throw new PcrFormatException("truncated: the data ends inside a scan, with no EOI", sourceName, position: jpeg.Length);
-            pos += ff + 1;
-            while (pos < jpeg.Length && jpeg[pos] == JpegMarkers.Prefix) pos++;
-            if (pos >= jpeg.Length)
-                throw new PcrFormatException("truncated: the data ends inside a scan, with no EOI", sourceName, position: jpeg.Length);
-            byte code = jpeg[pos];
-            if (code != JpegMarkers.Stuffed && !JpegMarkers.IsRestart(code))
-                return pos - 1;
-            pos++;
-        }
+        int end = JpegMarkers.EntropyDataEnd(jpeg, pos);
+        if (end >= jpeg.Length)
+            throw new PcrFormatException("truncated: the data ends inside a scan, with no EOI", sourceName, position: jpeg.Length);
+        return end;
     }
 
     /// <summary>Finds the next marker at or after <paramref name="pos"/>, allowing fill bytes; returns the position of its last FF.</summary>

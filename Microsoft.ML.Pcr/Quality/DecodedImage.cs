@@ -40,9 +40,13 @@ public sealed class DecodedImage : IDisposable
     /// <param name="encoded">The encoded image.</param>
     /// <param name="pixelFormat">The byte order of the decoded pixels: <see cref="MLPixelFormat.Bgra32"/> (default) or <see cref="MLPixelFormat.Rgba32"/>.</param>
     /// <param name="sourceName">Where the bytes came from, for error messages.</param>
+    /// <param name="minSize">
+    /// Null (default) for full size; otherwise a JPEG is decoded at the smallest DCT scale (1/2, 1/4, 1/8) that is still
+    /// at least <paramref name="minSize"/> in both dimensions, as <c>DecodeImages</c> does for that size.
+    /// </param>
     /// <returns>The decoded image; dispose it.</returns>
     /// <exception cref="PcrFormatException">The bytes are not an image SkiaSharp can decode completely.</exception>
-    public static DecodedImage Decode(ReadOnlySpan<byte> encoded, MLPixelFormat pixelFormat = MLPixelFormat.Bgra32, string? sourceName = null)
+    public static DecodedImage Decode(ReadOnlySpan<byte> encoded, MLPixelFormat pixelFormat = MLPixelFormat.Bgra32, string? sourceName = null, int? minSize = null)
     {
         SKColorType colorType = pixelFormat switch
         {
@@ -52,7 +56,7 @@ public sealed class DecodedImage : IDisposable
         };
         try
         {
-            byte[] pixels = SkiaImageDecoder.DecodePixels(encoded, colorType, SKAlphaType.Unpremul, minWidth: null, minHeight: null, out SKSizeI size);
+            byte[] pixels = SkiaImageDecoder.DecodePixels(encoded, colorType, SKAlphaType.Unpremul, minWidth: minSize, minHeight: minSize, out SKSizeI size);
             return new DecodedImage(pixels, size.Width, size.Height, pixelFormat);
         }
         catch (ImageDecodeFailure failure)

@@ -16,6 +16,13 @@ public sealed class ScanFidelityOptions
     /// <summary>Gets or sets the seed of the sample (default 0): the same seed and dataset give the same sample and the same numbers.</summary>
     public int Seed { get; set; }
 
+    /// <summary>
+    /// Gets or sets the size the model sees, or null (default) for full size: when set, both the image at each scan group
+    /// and the full-fidelity reference are decoded at the smallest DCT scale (1/2, 1/4, 1/8) that is still at least
+    /// DecodeSize x DecodeSize, as <c>DecodeImages</c> decodes for that size, and compared there.
+    /// </summary>
+    public int? DecodeSize { get; set; }
+
     /// <summary>Gets or sets how many images are decoded and compared at once (default: every core).</summary>
     public int MaxDegreeOfParallelism { get; set; } = Environment.ProcessorCount;
 
@@ -23,6 +30,8 @@ public sealed class ScanFidelityOptions
     {
         if (SampleSize is < 1 or > MaxSampleSize)
             throw new ArgumentOutOfRangeException(nameof(SampleSize), SampleSize, $"The sample size must be between 1 and {MaxSampleSize}.");
+        if (DecodeSize is < 1)
+            throw new ArgumentOutOfRangeException(nameof(DecodeSize), DecodeSize, "The decode size must be at least 1, or null for full size.");
         if (MaxDegreeOfParallelism < 1)
             throw new ArgumentOutOfRangeException(nameof(MaxDegreeOfParallelism), MaxDegreeOfParallelism, "The degree of parallelism must be at least 1.");
     }
@@ -63,6 +72,7 @@ public static class ScanFidelity
         ArgumentNullException.ThrowIfNull(dataset);
         options ??= new ScanFidelityOptions();
         options.Validate();
+        int? decodeSize = options.DecodeSize;
 
         int levels = dataset.ScanGroupCount;
         long[] rows = SampleRows(dataset.ImageCount, options.SampleSize, options.Seed);
@@ -77,7 +87,7 @@ public static class ScanFidelity
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism, CancellationToken = cancellationToken };
         void MeasurePending()
         {
-            Parallel.For(0, pending.Count, parallel, i => MeasureImage(pending[i].Jpeg, levels, pending[i].Source, psnr, msssim, pending[i].Slot));
+            Parallel.For(0, pending.Count, parallel, i => MeasureImage(pending[i].Jpeg, levels, pending[i].Source, psnr, msssim, pending[i].Slot, decodeSize));
             pending.Clear();
         }
 
@@ -120,10 +130,10 @@ public static class ScanFidelity
         return result;
     }
 
-    private static void MeasureImage(byte[] full, int levels, string source, double[,] psnr, double[,] msssim, int s)
+    private static void MeasureImage(byte[] full, int levels, string source, double[,] psnr, double[,] msssim, int s, int? size)
     {
         int[] scanEnds = JpegScanCutter.FindScanEnds(full, source);
-        using DecodedImage reference = DecodedImage.Decode(full, MLPixelFormat.Bgra32, source);
+        using DecodedImage reference = DecodedImage.Decode(full, MLPixelFormat.Bgra32, source, size);
         byte[] partial = new byte[full.Length];
         for (int k = 1; k <= levels; k++)
         {
@@ -138,7 +148,7 @@ public static class ScanFidelity
             full.AsSpan(0, length).CopyTo(partial);
             partial[length] = 0xFF;
             partial[length + 1] = 0xD9;
-            using DecodedImage distorted = DecodedImage.Decode(partial.AsSpan(0, length + 2), MLPixelFormat.Bgra32, $"{source} at scan group {k}");
+            using DecodedImage distorted = DecodedImage.Decode(partial.AsSpan(0, length + 2), MLPixelFormat.Bgra32, $"{source} at scan group {k}", size);
             psnr[s, k - 1] = ImageFidelity.Psnr(reference, distorted);
             msssim[s, k - 1] = ImageFidelity.MultiScaleSsim(reference, distorted);
         }

@@ -11,12 +11,13 @@ internal sealed class InspectCommand(ToolContext context)
     private readonly Argument<string> _pcrDir = new("pcrDir") { Description = "The PCR dataset directory (holds PCR_index.pb)." };
     private readonly Option<int> _sample = new("--sample") { HelpName = "N", Description = "Images compared per scan group for PSNR and MS-SSIM.", DefaultValueFactory = _ => 64 };
     private readonly Option<int> _seed = new("--seed") { HelpName = "S", Description = "Seed of the sample.", DefaultValueFactory = _ => 0 };
+    private readonly Option<int?> _size = new("--size") { HelpName = "PIXELS", Description = "Compare at the size the model sees: decode at the smallest DCT scale still at least PIXELS x PIXELS (default: full size)." };
 
     public static Command Create(ToolContext context)
     {
         var c = new InspectCommand(context);
         Validate.Between(c._sample, 1, ScanFidelityOptions.MaxSampleSize);
-        var command = new Command("inspect", "Summarise a PCR dataset and tabulate bytes, PSNR and MS-SSIM per scan group.") { c._pcrDir, c._sample, c._seed };
+        var command = new Command("inspect", "Summarise a PCR dataset and tabulate bytes, PSNR and MS-SSIM per scan group.") { c._pcrDir, c._sample, c._seed, c._size };
         command.SetAction((parsed, ct) => context.RunAsync("inspect", () => c.RunAsync(parsed, ct)));
         return command;
     }
@@ -27,10 +28,11 @@ internal sealed class InspectCommand(ToolContext context)
         IAnsiConsole console = context.Console;
         PrintSummary(console, dataset);
 
-        var options = new ScanFidelityOptions { SampleSize = parsed.GetValue(_sample), Seed = parsed.GetValue(_seed) };
+        var options = new ScanFidelityOptions { SampleSize = parsed.GetValue(_sample), Seed = parsed.GetValue(_seed), DecodeSize = parsed.GetValue(_size) };
         IReadOnlyList<ScanGroupFidelity> groups = ScanFidelity.Measure(dataset, options, cancellationToken);
         int sampled = groups.Count > 0 ? groups[0].SampledImages : 0;
-        console.WriteLine($"Scan groups against full fidelity (scan {dataset.ScanGroupCount}), on {sampled} sampled images (seed {options.Seed}); PSNR over R, G, B; MS-SSIM on luma:");
+        string at = options.DecodeSize is { } size ? $", both decoded at the smallest DCT scale still at least {size}x{size}" : "";
+        console.WriteLine($"Scan groups against full fidelity (scan {dataset.ScanGroupCount}){at}, on {sampled} sampled images (seed {options.Seed}); PSNR over R, G, B; MS-SSIM on luma:");
         var table = new Table()
             .AddColumn(new TableColumn("scan").RightAligned())
             .AddColumn(new TableColumn("cumulative bytes").RightAligned())

@@ -26,9 +26,10 @@ internal static class JpegCoefficientReader
     /// Whether to stop at the first sign of lost coefficients (truncated or corrupt entropy-coded data) with a
     /// <see cref="PcrFormatException"/>, instead of filling them with zeros and warning as libjpeg does.
     /// </param>
+    /// <param name="skip">Scans it accepts are passed over undecoded (for a pixel decoder that does not use their coefficients); null decodes every scan.</param>
     /// <returns>The coefficients; dispose it to return its pooled arrays.</returns>
     /// <exception cref="PcrFormatException">The data is not a JPEG this reader (and jpegtran) can transcode.</exception>
-    public static JpegCoefficientImage Read(ReadOnlySpan<byte> jpeg, long maxPixels, string? sourceName, bool refuseDataLoss = false)
+    public static JpegCoefficientImage Read(ReadOnlySpan<byte> jpeg, long maxPixels, string? sourceName, bool refuseDataLoss = false, ScanSkipFilter? skip = null)
     {
         var f = FrameState.Rent();
         var warningList = new List<string>();
@@ -86,7 +87,11 @@ internal static class JpegCoefficientReader
                             }
                         }
 
-                        if (f.Arithmetic)
+                        if (skip is not null && skip(f))
+                        {
+                            m.Position = JpegMarkers.EntropyDataEnd(jpeg, m.Position);
+                        }
+                        else if (f.Arithmetic)
                         {
                             ArithmeticScanDecoder.DecodeScan(f, ref m, warnings);
                         }

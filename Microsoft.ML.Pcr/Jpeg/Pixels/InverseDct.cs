@@ -1,0 +1,299 @@
+namespace Microsoft.ML.Pcr.Jpeg.Pixels;
+
+/// <summary>
+/// Dequantization and integer inverse DCTs producing 8x8, 4x4, 2x2 and 1x1 sample blocks, with the arithmetic of
+/// libjpeg-turbo's "islow" method (jidctint.c) and its reduced-size variants (jidctred.c): 13-bit fixed-point
+/// constants, two passes with 2 extra bits between them, and its post-IDCT range limit, so that the samples equal
+/// libjpeg-turbo's bit for bit. Coefficients arrive in natural (row-major) order with the quantization table in the
+/// same order.
+/// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]
+internal static class InverseDct
+{
+    private const int ConstBits = 13;
+    private const int Pass1Bits = 2;
+
+    private static readonly long Fix0_211164243 = Fix(0.211164243);
+    private static readonly long Fix0_298631336 = Fix(0.298631336);
+    private static readonly long Fix0_390180644 = Fix(0.390180644);
+    private static readonly long Fix0_509795579 = Fix(0.509795579);
+    private static readonly long Fix0_541196100 = Fix(0.541196100);
+    private static readonly long Fix0_601344887 = Fix(0.601344887);
+    private static readonly long Fix0_720959822 = Fix(0.720959822);
+    private static readonly long Fix0_765366865 = Fix(0.765366865);
+    private static readonly long Fix0_850430095 = Fix(0.850430095);
+    private static readonly long Fix0_899976223 = Fix(0.899976223);
+    private static readonly long Fix1_061594337 = Fix(1.061594337);
+    private static readonly long Fix1_175875602 = Fix(1.175875602);
+    private static readonly long Fix1_272758580 = Fix(1.272758580);
+    private static readonly long Fix1_451774981 = Fix(1.451774981);
+    private static readonly long Fix1_501321110 = Fix(1.501321110);
+    private static readonly long Fix1_847759065 = Fix(1.847759065);
+    private static readonly long Fix1_961570560 = Fix(1.961570560);
+    private static readonly long Fix2_053119869 = Fix(2.053119869);
+    private static readonly long Fix2_172734803 = Fix(2.172734803);
+    private static readonly long Fix2_562915447 = Fix(2.562915447);
+    private static readonly long Fix3_072711026 = Fix(3.072711026);
+    private static readonly long Fix3_624509785 = Fix(3.624509785);
+
+    /// <summary>Natural-order index of each zigzag position k.</summary>
+    public static ReadOnlySpan<byte> NaturalOrder =>
+    [
+        0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5,
+        12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
+        35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
+        58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+    ];
+
+    private static long Fix(double x) => (long)((x * (1 << ConstBits)) + 0.5);
+
+    private static long Descale(long x, int n) => (x + (1L << (n - 1))) >> n;
+
+    /// <summary>libjpeg's post-IDCT range limit: the value wraps modulo 1024 (as a signed -512..511), then +128 and clamps.</summary>
+    private static byte Limit(long x)
+    {
+        int t = (int)(x & 1023);
+        if (t >= 512)
+        {
+            t -= 1024;
+        }
+
+        t += 128;
+        return (byte)(t < 0 ? 0 : t > 255 ? 255 : t);
+    }
+
+    /// <summary>Transforms one block to <paramref name="size"/> x <paramref name="size"/> samples (size 8, 4, 2 or 1).</summary>
+    /// <param name="coef">64 coefficients, natural order.</param>
+    /// <param name="quant">64 quantization steps, natural order.</param>
+    /// <param name="size">The output block size.</param>
+    /// <param name="output">Where the first sample goes.</param>
+    /// <param name="stride">Distance between output rows.</param>
+    public static void Transform(ReadOnlySpan<short> coef, ReadOnlySpan<int> quant, int size, Span<byte> output, int stride)
+    {
+        switch (size)
+        {
+            case 8:
+                Idct8x8(coef, quant, output, stride);
+                break;
+            case 4:
+                Idct4x4(coef, quant, output, stride);
+                break;
+            case 2:
+                Idct2x2(coef, quant, output, stride);
+                break;
+            default:
+                output[0] = DcOnly(coef[0], quant[0]);
+                break;
+        }
+    }
+
+    /// <summary>The 1x1 IDCT (jidctred.c's jpeg_idct_1x1): one eighth of the dequantized DC, rounded, plus 128.</summary>
+    public static byte DcOnly(short dc, int quant) => Limit(Descale((long)dc * quant, 3));
+
+    private static void Idct8x8(ReadOnlySpan<short> c, ReadOnlySpan<int> q, Span<byte> output, int stride)
+    {
+        Span<int> ws = stackalloc int[64];
+        for (int col = 0; col < 8; col++)
+        {
+            if (c[8 + col] == 0 && c[16 + col] == 0 && c[24 + col] == 0 && c[32 + col] == 0 &&
+                c[40 + col] == 0 && c[48 + col] == 0 && c[56 + col] == 0)
+            {
+                int dc = (int)((long)c[col] * q[col]) << Pass1Bits;
+                for (int r = 0; r < 8; r++)
+                {
+                    ws[(r * 8) + col] = dc;
+                }
+
+                continue;
+            }
+
+            long z2 = (long)c[16 + col] * q[16 + col];
+            long z3 = (long)c[48 + col] * q[48 + col];
+            long z1 = (z2 + z3) * Fix0_541196100;
+            long tmp2 = z1 + (z3 * -Fix1_847759065);
+            long tmp3 = z1 + (z2 * Fix0_765366865);
+            z2 = (long)c[col] * q[col];
+            z3 = (long)c[32 + col] * q[32 + col];
+            long tmp0 = (z2 + z3) << ConstBits;
+            long tmp1 = (z2 - z3) << ConstBits;
+            long tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
+
+            tmp0 = (long)c[56 + col] * q[56 + col];
+            tmp1 = (long)c[40 + col] * q[40 + col];
+            tmp2 = (long)c[24 + col] * q[24 + col];
+            tmp3 = (long)c[8 + col] * q[8 + col];
+            Odd8(ref tmp0, ref tmp1, ref tmp2, ref tmp3);
+
+            const int s = ConstBits - Pass1Bits;
+            ws[col] = (int)Descale(tmp10 + tmp3, s);
+            ws[56 + col] = (int)Descale(tmp10 - tmp3, s);
+            ws[8 + col] = (int)Descale(tmp11 + tmp2, s);
+            ws[48 + col] = (int)Descale(tmp11 - tmp2, s);
+            ws[16 + col] = (int)Descale(tmp12 + tmp1, s);
+            ws[40 + col] = (int)Descale(tmp12 - tmp1, s);
+            ws[24 + col] = (int)Descale(tmp13 + tmp0, s);
+            ws[32 + col] = (int)Descale(tmp13 - tmp0, s);
+        }
+
+        for (int row = 0; row < 8; row++)
+        {
+            var w = ws.Slice(row * 8, 8);
+            var o = output.Slice(row * stride, 8);
+            if (w[1] == 0 && w[2] == 0 && w[3] == 0 && w[4] == 0 && w[5] == 0 && w[6] == 0 && w[7] == 0)
+            {
+                o.Fill(Limit(Descale(w[0], Pass1Bits + 3)));
+                continue;
+            }
+
+            long z2 = w[2], z3 = w[6];
+            long z1 = (z2 + z3) * Fix0_541196100;
+            long tmp2 = z1 + (z3 * -Fix1_847759065);
+            long tmp3 = z1 + (z2 * Fix0_765366865);
+            long tmp0 = ((long)w[0] + w[4]) << ConstBits;
+            long tmp1 = ((long)w[0] - w[4]) << ConstBits;
+            long tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
+            tmp0 = w[7];
+            tmp1 = w[5];
+            tmp2 = w[3];
+            tmp3 = w[1];
+            Odd8(ref tmp0, ref tmp1, ref tmp2, ref tmp3);
+
+            const int s = ConstBits + Pass1Bits + 3;
+            o[0] = Limit(Descale(tmp10 + tmp3, s));
+            o[7] = Limit(Descale(tmp10 - tmp3, s));
+            o[1] = Limit(Descale(tmp11 + tmp2, s));
+            o[6] = Limit(Descale(tmp11 - tmp2, s));
+            o[2] = Limit(Descale(tmp12 + tmp1, s));
+            o[5] = Limit(Descale(tmp12 - tmp1, s));
+            o[3] = Limit(Descale(tmp13 + tmp0, s));
+            o[4] = Limit(Descale(tmp13 - tmp0, s));
+        }
+    }
+
+    // The odd part of the 8-point islow IDCT: inputs x7, x5, x3, x1 in tmp0..tmp3, outputs in place.
+    private static void Odd8(ref long tmp0, ref long tmp1, ref long tmp2, ref long tmp3)
+    {
+        long z1 = tmp0 + tmp3;
+        long z2 = tmp1 + tmp2;
+        long z3 = tmp0 + tmp2;
+        long z4 = tmp1 + tmp3;
+        long z5 = (z3 + z4) * Fix1_175875602;
+        tmp0 *= Fix0_298631336;
+        tmp1 *= Fix2_053119869;
+        tmp2 *= Fix3_072711026;
+        tmp3 *= Fix1_501321110;
+        z1 *= -Fix0_899976223;
+        z2 *= -Fix2_562915447;
+        z3 = (z3 * -Fix1_961570560) + z5;
+        z4 = (z4 * -Fix0_390180644) + z5;
+        tmp0 += z1 + z3;
+        tmp1 += z2 + z4;
+        tmp2 += z2 + z3;
+        tmp3 += z1 + z4;
+    }
+
+    private static void Idct4x4(ReadOnlySpan<short> c, ReadOnlySpan<int> q, Span<byte> output, int stride)
+    {
+        Span<int> ws = stackalloc int[32];
+        for (int col = 0; col < 8; col++)
+        {
+            if (col == 4)
+            {
+                continue; // the second pass does not read column 4
+            }
+
+            if (c[8 + col] == 0 && c[16 + col] == 0 && c[24 + col] == 0 && c[40 + col] == 0 && c[48 + col] == 0 && c[56 + col] == 0)
+            {
+                int dc = (int)((long)c[col] * q[col]) << Pass1Bits;
+                ws[col] = ws[8 + col] = ws[16 + col] = ws[24 + col] = dc;
+                continue;
+            }
+
+            long tmp0 = ((long)c[col] * q[col]) << (ConstBits + 1);
+            long z2 = (long)c[16 + col] * q[16 + col];
+            long z3 = (long)c[48 + col] * q[48 + col];
+            long tmp2 = (z2 * Fix1_847759065) + (z3 * -Fix0_765366865);
+            long tmp10 = tmp0 + tmp2, tmp12 = tmp0 - tmp2;
+            Odd4((long)c[56 + col] * q[56 + col], (long)c[40 + col] * q[40 + col], (long)c[24 + col] * q[24 + col], (long)c[8 + col] * q[8 + col], out tmp0, out tmp2);
+
+            const int s = ConstBits - Pass1Bits + 1;
+            ws[col] = (int)Descale(tmp10 + tmp2, s);
+            ws[24 + col] = (int)Descale(tmp10 - tmp2, s);
+            ws[8 + col] = (int)Descale(tmp12 + tmp0, s);
+            ws[16 + col] = (int)Descale(tmp12 - tmp0, s);
+        }
+
+        for (int row = 0; row < 4; row++)
+        {
+            var w = ws.Slice(row * 8, 8);
+            var o = output.Slice(row * stride, 4);
+            if (w[1] == 0 && w[2] == 0 && w[3] == 0 && w[5] == 0 && w[6] == 0 && w[7] == 0)
+            {
+                o.Fill(Limit(Descale(w[0], Pass1Bits + 3)));
+                continue;
+            }
+
+            long tmp0 = (long)w[0] << (ConstBits + 1);
+            long tmp2 = (w[2] * Fix1_847759065) + (w[6] * -Fix0_765366865);
+            long tmp10 = tmp0 + tmp2, tmp12 = tmp0 - tmp2;
+            Odd4(w[7], w[5], w[3], w[1], out tmp0, out tmp2);
+
+            const int s = ConstBits + Pass1Bits + 3 + 1;
+            o[0] = Limit(Descale(tmp10 + tmp2, s));
+            o[3] = Limit(Descale(tmp10 - tmp2, s));
+            o[1] = Limit(Descale(tmp12 + tmp0, s));
+            o[2] = Limit(Descale(tmp12 - tmp0, s));
+        }
+    }
+
+    private static void Odd4(long z1, long z2, long z3, long z4, out long tmp0, out long tmp2)
+    {
+        tmp0 = (z1 * -Fix0_211164243) + (z2 * Fix1_451774981) + (z3 * -Fix2_172734803) + (z4 * Fix1_061594337);
+        tmp2 = (z1 * -Fix0_509795579) + (z2 * -Fix0_601344887) + (z3 * Fix0_899976223) + (z4 * Fix2_562915447);
+    }
+
+    private static void Idct2x2(ReadOnlySpan<short> c, ReadOnlySpan<int> q, Span<byte> output, int stride)
+    {
+        Span<int> ws = stackalloc int[16];
+        for (int col = 0; col < 8; col++)
+        {
+            if (col is 2 or 4 or 6)
+            {
+                continue; // the second pass reads columns 0, 1, 3, 5, 7 only
+            }
+
+            if (c[8 + col] == 0 && c[24 + col] == 0 && c[40 + col] == 0 && c[56 + col] == 0)
+            {
+                int dc = (int)((long)c[col] * q[col]) << Pass1Bits;
+                ws[col] = ws[8 + col] = dc;
+                continue;
+            }
+
+            long tmp10 = ((long)c[col] * q[col]) << (ConstBits + 2);
+            long tmp0 = Odd2((long)c[56 + col] * q[56 + col], (long)c[40 + col] * q[40 + col], (long)c[24 + col] * q[24 + col], (long)c[8 + col] * q[8 + col]);
+            const int s = ConstBits - Pass1Bits + 2;
+            ws[col] = (int)Descale(tmp10 + tmp0, s);
+            ws[8 + col] = (int)Descale(tmp10 - tmp0, s);
+        }
+
+        for (int row = 0; row < 2; row++)
+        {
+            var w = ws.Slice(row * 8, 8);
+            var o = output.Slice(row * stride, 2);
+            if (w[1] == 0 && w[3] == 0 && w[5] == 0 && w[7] == 0)
+            {
+                o.Fill(Limit(Descale(w[0], Pass1Bits + 3)));
+                continue;
+            }
+
+            long tmp10 = (long)w[0] << (ConstBits + 2);
+            long tmp0 = Odd2(w[7], w[5], w[3], w[1]);
+            const int s = ConstBits + Pass1Bits + 3 + 2;
+            o[0] = Limit(Descale(tmp10 + tmp0, s));
+            o[1] = Limit(Descale(tmp10 - tmp0, s));
+        }
+    }
+
+    private static long Odd2(long x7, long x5, long x3, long x1) =>
+        (x7 * -Fix0_720959822) + (x5 * Fix0_850430095) + (x3 * -Fix1_272758580) + (x1 * Fix3_624509785);
+}
