@@ -158,7 +158,7 @@ public sealed class ImageFolderConverterTests
             new PathAndLabel { ImagePath = "apple/baseline-422.jpg", Label = "fruit" },
             new PathAndLabel { ImagePath = Path.Combine(fixture.Root, "ärger/photo.png"), Label = "fruit" },
         };
-        PcrConversionResult result = ml.Data.ConvertToPcr(ml.Data.LoadFromEnumerable(rows), fixture.Output(), imageFolder: fixture.Root);
+        PcrConversionResult result = ml.Data.SaveAsPcr(ml.Data.LoadFromEnumerable(rows), fixture.Output(), imageFolder: fixture.Root);
         CollectionAssert.AreEqual(new[] { "fruit", "stripes" }, result.ClassNames.ToArray());
         Assert.AreEqual(3, result.ImageCount);
         var view = ml.Data.LoadFromPcr(fixture.Output());

@@ -2,6 +2,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Pcr.Data;
 using Microsoft.ML.Pcr.Format;
 using Microsoft.ML.Pcr.Conversion;
+using Microsoft.ML.Pcr.IO;
 using Microsoft.ML.Pcr.Tests.Format;
 using Microsoft.ML.Transforms.Image;
 
@@ -296,6 +297,25 @@ public sealed class PcrLoaderTests
         using var other = TestFiles.NewTempDirectory();
         PcrRoundTripTests.WriteMixed(other.Path, 4, out _);
         Assert.ThrowsExactly<InvalidOperationException>(() => loader.Load(other.Path));
+    }
+
+    [TestMethod]
+    public void ALoaderOnAnyByteSourceStartsAPipelineAndLoadsOnlyItsOwnLocation()
+    {
+        var ml = NewContext();
+        var source = new ThrottledByteSource(new FileByteSource(s_dir.Path), bytesPerSecond: 1e12);
+        PcrLoader loader = ml.Data.CreatePcrLoader(source, new PcrLoader.Options { Scan = 2 });
+        var model = loader.Append(ml.Transforms.CopyColumns("Copy", "ImagePath")).Fit(source.Location);
+        IDataView output = model.Load(source.Location);
+        Assert.AreEqual(30, ml.Data.CreateEnumerable<Row>(output, false).Count());
+        Assert.AreSame(source, ((PcrDataView)loader.Load(source.Location)).Dataset.Source);
+
+        // A string cannot name another dataset of a non-file source: the message says what Load takes.
+        using var other = TestFiles.NewTempDirectory();
+        PcrRoundTripTests.WriteMixed(other.Path, 4, out _);
+        var e = Assert.ThrowsExactly<ArgumentException>(() => loader.Load(other.Path));
+        StringAssert.Contains(e.Message, source.Location);
+        StringAssert.Contains(e.Message, "CreatePcrLoader");
     }
 
     [TestMethod]

@@ -35,25 +35,6 @@ public static class ImageFolderConverter
     }
 
     /// <summary>
-    /// Converts the images an <see cref="IDataView"/> lists (a text column of paths and a label column) into a PCR
-    /// dataset, for users who already list their images that way (for example for ML.NET's <c>LoadImages</c>).
-    /// </summary>
-    /// <param name="images">The rows: one image each.</param>
-    /// <param name="outputDirectory">Where the PCR dataset is written.</param>
-    /// <param name="imagePathColumnName">The text column holding each image's path (absolute, or relative to <paramref name="imageFolder"/>).</param>
-    /// <param name="labelColumnName">The label column: a key of UInt32 with class names, or text holding the class name (sorted ordinally to labels).</param>
-    /// <param name="imageFolder">The folder relative paths start from, and against which stored paths are made relative; null for the current directory (stored paths are then "class/file name").</param>
-    /// <param name="options">Conversion options; null for defaults.</param>
-    /// <param name="cancellationToken">Cancels the conversion.</param>
-    /// <returns>What was converted and skipped.</returns>
-    public static PcrConversionResult Convert(IDataView images, string outputDirectory, string imagePathColumnName = "ImagePath", string labelColumnName = "Label",
-        string? imageFolder = null, ImageFolderConversionOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ImageFolderListing listing = ImageFolderListing.FromDataView(images, imagePathColumnName, labelColumnName, imageFolder);
-        return Run(listing, outputDirectory, Checked(options), cancellationToken);
-    }
-
-    /// <summary>
     /// Returns whether <paramref name="outputDirectory"/> holds a complete conversion of <paramref name="imageFolder"/>
     /// made with the same options from the same files (same paths, sizes and modification times).
     /// </summary>
@@ -230,7 +211,7 @@ public static class ImageFolderConverter
             int length = ReadInput(source, out input, out string? readError);
             SourceImageEncoder.Outcome outcome = readError is null
                 ? encoder.Encode(input.AsSpan(0, length), source.RelativePath, scratch)
-                : new SourceImageEncoder.Outcome(null, false, readError);
+                : new SourceImageEncoder.Outcome(default, false, readError);
             if (outcome.SkipReason is not null)
             {
                 if (failOnFirstError) throw new PcrFormatException(outcome.SkipReason, source.FullPath);

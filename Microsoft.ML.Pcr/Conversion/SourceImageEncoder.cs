@@ -22,7 +22,7 @@ internal sealed class SourceImageEncoder
     }
 
     /// <summary>The outcome of encoding one input.</summary>
-    public readonly record struct Outcome(int[]? ScanEnds, bool Reencoded, string? SkipReason);
+    public readonly record struct Outcome(ReadOnlyMemory<int> ScanEnds, bool Reencoded, string? SkipReason);
 
     /// <summary>Encodes <paramref name="input"/> into <paramref name="output"/>, or says why it cannot be converted.</summary>
     public Outcome Encode(ReadOnlySpan<byte> input, string relativePath, PooledBufferWriter output)
@@ -95,5 +95,5 @@ internal sealed class SourceImageEncoder
         return flat;
     }
 
-    private static Outcome Skip(string reason) => new(null, false, reason);
+    private static Outcome Skip(string reason) => new(default, false, reason);
 }

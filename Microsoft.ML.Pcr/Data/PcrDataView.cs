@@ -73,7 +73,7 @@ public sealed class PcrDataView : IDataView
     /// <summary>Gets whether the view has the image path column (the dataset stores original paths).</summary>
     public bool HasImagePaths { get; }
 
-    /// <summary>Gets the bytes one full pass over this view reads at <see cref="Scan"/>, when only labels and images are needed.</summary>
+    /// <summary>Gets the bytes one full pass over this view reads at scan group <see cref="Scan"/>, when only labels and images are needed.</summary>
     public long BytesPerPass
     {
         get

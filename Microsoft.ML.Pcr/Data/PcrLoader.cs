@@ -7,7 +7,8 @@ namespace Microsoft.ML.Pcr.Data;
 /// <summary>
 /// The ML.NET loader of PCR datasets: an <see cref="IDataLoader{TSource}"/> that turns a PCR
 /// directory into a <see cref="PcrDataView"/> whose rows are the images at a chosen scan group.
-/// Create it with <see cref="PcrCatalog.CreatePcrLoader(DataOperationsCatalog, string, Options?)"/>;
+/// Create it with <see cref="PcrCatalog.CreatePcrLoader(DataOperationsCatalog, string, Options?)"/> (a directory) or
+/// <see cref="PcrCatalog.CreatePcrLoader(DataOperationsCatalog, IPcrByteSource, Options?)"/> (any byte source);
 /// its schema (the Label key type with its class names) is the one of the dataset it was created on.
 /// </summary>
 public sealed class PcrLoader : IDataLoader<string>
@@ -92,6 +93,7 @@ public sealed class PcrLoader : IDataLoader<string>
     private readonly Options _options;
     private readonly PcrDataView _schemaView;
     private readonly string? _convertedFrom;
+    private readonly bool _opensDirectories;
 
     internal PcrLoader(PcrDataset dataset, Options? options, string? convertedFrom = null)
     {
@@ -99,22 +101,42 @@ public sealed class PcrLoader : IDataLoader<string>
         _options.Validate();
         _schemaView = new PcrDataView(dataset, _options);
         _convertedFrom = convertedFrom is null ? null : Path.GetFullPath(convertedFrom);
+        _opensDirectories = dataset.Source is FileByteSource;
     }
 
     /// <summary>Gets the dataset the loader was created on, which fixes its schema.</summary>
     public PcrDataset Dataset => _schemaView.Dataset;
 
     /// <summary>
-    /// Loads the PCR dataset in <paramref name="input"/> as a <see cref="PcrDataView"/>: the loader's own dataset, any
-    /// PCR directory with the same classes, or, for a loader made by <see cref="PcrConversionEstimator"/>, the
-    /// ImageFolder it converted (which gives the converted dataset, as ML.NET's composite loaders pass the source on).
+    /// Loads a PCR dataset as a <see cref="PcrDataView"/>. What <paramref name="input"/> may name depends on where the
+    /// loader reads from:
+    /// <list type="bullet">
+    /// <item><description>The loader's own <see cref="IPcrByteSource.Location"/> always gives its own dataset.</description></item>
+    /// <item><description>
+    /// A loader on local files (a directory, <see cref="FileByteSource"/>) also opens any other PCR directory with the same
+    /// classes, and a loader made by <see cref="PcrConversionEstimator"/> also takes the ImageFolder it converted (ML.NET's
+    /// composite loaders pass the source on), which gives the converted dataset.
+    /// </description></item>
+    /// <item><description>
+    /// A loader on any other byte source (object storage, a throttled wrapper) has no way to reach other datasets from a
+    /// string: it takes only its own location. Create one loader per source for other datasets.
+    /// </description></item>
+    /// </list>
     /// </summary>
-    /// <param name="input">A PCR directory whose class names are those of the loader's dataset, or the converted ImageFolder.</param>
+    /// <param name="input">The loader's source location; for a loader on local files, a PCR directory or the converted ImageFolder.</param>
     /// <exception cref="FileNotFoundException">The directory or its index is missing.</exception>
+    /// <exception cref="ArgumentException">The loader reads another byte source than local files and <paramref name="input"/> is not its location.</exception>
     /// <exception cref="InvalidOperationException">The dataset has other class names than the loader's schema.</exception>
     public IDataView Load(string input)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(input);
+        if (!_opensDirectories)
+        {
+            if (string.Equals(input, Dataset.Source.Location, StringComparison.Ordinal)) return _schemaView;
+            throw new ArgumentException(
+                $"This loader reads '{Dataset.Source.Location}' through a {Dataset.Source.GetType().Name}, so Load takes only that location; got '{input}'. " +
+                "For another dataset, create a loader on its byte source with mlContext.Data.CreatePcrLoader(source).", nameof(input));
+        }
         string full = Path.GetFullPath(input);
         if (string.Equals(full, Dataset.Source.Location, StringComparison.Ordinal) || string.Equals(full, _convertedFrom, StringComparison.Ordinal))
             return _schemaView;

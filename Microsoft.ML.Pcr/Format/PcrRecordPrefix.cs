@@ -46,7 +46,7 @@ public sealed class PcrRecordPrefix : IDisposable
     /// <summary>Gets the original path (relative to the ImageFolder root) of image <paramref name="image"/>, or <see langword="null"/> when not stored.</summary>
     public string? GetRelativePath(int image) => _paths?[image];
 
-    /// <summary>Gets the length of image <paramref name="image"/>'s JPEG at <see cref="Scan"/>, EOI included.</summary>
+    /// <summary>Gets the length of image <paramref name="image"/>'s JPEG at scan group <see cref="Scan"/>, EOI included.</summary>
     public int GetImageLength(int image)
     {
         ReadOnlySpan<int> parts = Partials(image);
@@ -56,7 +56,7 @@ public sealed class PcrRecordPrefix : IDisposable
     }
 
     /// <summary>
-    /// Writes image <paramref name="image"/>'s JPEG at <see cref="Scan"/> (its first partial scans,
+    /// Writes image <paramref name="image"/>'s JPEG at scan group <see cref="Scan"/> (its first partial scans,
     /// then an EOI marker if they do not end with one) into <paramref name="destination"/>.
     /// </summary>
     /// <returns>The number of bytes written, <see cref="GetImageLength(int)"/>.</returns>
@@ -78,7 +78,7 @@ public sealed class PcrRecordPrefix : IDisposable
         return pos;
     }
 
-    /// <summary>Returns image <paramref name="image"/>'s JPEG at <see cref="Scan"/> as a new array.</summary>
+    /// <summary>Returns image <paramref name="image"/>'s JPEG at scan group <see cref="Scan"/> as a new array.</summary>
     public byte[] GetImage(int image)
     {
         var bytes = new byte[GetImageLength(image)];
@@ -86,8 +86,11 @@ public sealed class PcrRecordPrefix : IDisposable
         return bytes;
     }
 
-    /// <summary>Gets how many of image <paramref name="image"/>'s partial scans up to <see cref="Scan"/> are not empty.</summary>
-    public int GetStoredScanCount(int image)
+    /// <summary>
+    /// Gets how many JPEG scans image <paramref name="image"/>'s JPEG holds at scan group <see cref="Scan"/>: its
+    /// non-empty partials up to that scan group (an image with fewer scans than the record's scan groups stops early).
+    /// </summary>
+    public int GetScanCount(int image)
     {
         ReadOnlySpan<int> parts = Partials(image);
         int n = 0;

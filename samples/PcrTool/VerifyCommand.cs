@@ -113,7 +113,7 @@ internal sealed class VerifyCommand(ToolContext context)
         try
         {
             int scans = JpegScanCutter.FindScanEnds(jpeg).Length;
-            int stored = prefix.GetStoredScanCount(image);
+            int stored = prefix.GetScanCount(image);
             if (scans != stored) return $"the JPEG has {scans} scans but the record stores {stored} partial scans";
             using DecodedImage decoded = DecodedImage.Decode(jpeg);
             return null;
