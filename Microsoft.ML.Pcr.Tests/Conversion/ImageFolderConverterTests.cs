@@ -148,6 +148,25 @@ public sealed class ImageFolderConverterTests
     }
 
     [TestMethod]
+    public void TheDefaultRecordSizeLeavesRecordsForParallelReadersAndKeeps1024ForLargeDatasets()
+    {
+        var defaults = new ImageFolderConversionOptions();
+        Assert.IsNull(defaults.ImagesPerRecord);
+        Assert.AreEqual(1, defaults.GetImagesPerRecord(1));
+        Assert.AreEqual(60, defaults.GetImagesPerRecord(960), "960 images: 16 records of 60");
+        Assert.AreEqual(1024, defaults.GetImagesPerRecord(16 * 1024));
+        Assert.AreEqual(1024, defaults.GetImagesPerRecord(1_000_000), "the published default for large datasets");
+        Assert.AreEqual(7, new ImageFolderConversionOptions { ImagesPerRecord = 7 }.GetImagesPerRecord(1_000_000));
+
+        // 19 listed images (4 of them unreadable): records of ceil(19 / 16) = 2, so the 15 converted make 8 records.
+        using var fixture = new ImageFolderFixture();
+        PcrConversionResult result = ImageFolderConverter.Convert(fixture.Root, fixture.Output(), new() { MaxDegreeOfParallelism = 2 });
+        Assert.AreEqual(8, result.RecordCount);
+        using JsonDocument report = JsonDocument.Parse(File.ReadAllText(result.ReportPath));
+        Assert.AreEqual(2, report.RootElement.GetProperty("imagesPerRecord").GetInt32(), "the report states the size used");
+    }
+
+    [TestMethod]
     public void ImagesListedByADataViewConvert()
     {
         using var fixture = new ImageFolderFixture();

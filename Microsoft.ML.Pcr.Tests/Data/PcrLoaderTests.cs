@@ -253,6 +253,16 @@ public sealed class PcrLoaderTests
     }
 
     [TestMethod]
+    public void AWorkerThatWouldGetNoRecordsIsRefusedSayingWhy()
+    {
+        // 8 records: worker 8 of 9 would read nothing.
+        var e = Assert.ThrowsExactly<ArgumentException>(() => NewContext().Data.LoadFromPcr(s_dir.Path, options: new() { WorkerIndex = 8, WorkerCount = 9 }));
+        StringAssert.Contains(e.Message, "has 8, fewer than the 9 workers");
+        StringAssert.Contains(e.Message, "WorkerCount");
+        Assert.AreEqual(1, NewContext().Data.LoadFromPcr(s_dir.Path, options: new() { WorkerIndex = 7, WorkerCount = 8 }).RecordIndices.Count);
+    }
+
+    [TestMethod]
     public void WorksWithPreviewCacheShuffleRowsAndTrainTestSplit()
     {
         var ml = NewContext();

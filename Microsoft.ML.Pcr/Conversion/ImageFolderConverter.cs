@@ -65,6 +65,7 @@ public static class ImageFolderConverter
         var stopwatch = Stopwatch.StartNew();
         SourceImage[] order = [.. listing.Images];
         if (options.Shuffle) new Random(options.Seed).Shuffle(order);
+        int imagesPerRecord = options.GetImagesPerRecord(order.Length);
 
         var state = new RunState(order.Length, options.Progress);
         foreach (SkippedFile stray in listing.StrayFiles) state.Skipped.Add(stray);
@@ -80,7 +81,7 @@ public static class ImageFolderConverter
         {
             // Converted images queue up and leave in records of exactly ImagesPerRecord (skips do not shrink records).
             // One record is written while the next batch is encoded.
-            var queue = new List<Slot>(options.ImagesPerRecord * 2);
+            var queue = new List<Slot>(imagesPerRecord * 2);
             Task pendingWrite = Task.CompletedTask;
             Slot[]? writing = null;
             int record = 0;
@@ -96,11 +97,11 @@ public static class ImageFolderConverter
             }
             try
             {
-                for (int start = 0; start < order.Length; start += options.ImagesPerRecord)
+                for (int start = 0; start < order.Length; start += imagesPerRecord)
                 {
-                    int count = Math.Min(options.ImagesPerRecord, order.Length - start);
+                    int count = Math.Min(imagesPerRecord, order.Length - start);
                     queue.AddRange(EncodeBatch(order.AsMemory(start, count), encoder, new ImageArena(chunks), scratch, options, state, cancellationToken));
-                    while (queue.Count >= options.ImagesPerRecord) StartWrite(options.ImagesPerRecord);
+                    while (queue.Count >= imagesPerRecord) StartWrite(imagesPerRecord);
                 }
                 if (queue.Count > 0) StartWrite(queue.Count);
                 pendingWrite.GetAwaiter().GetResult();

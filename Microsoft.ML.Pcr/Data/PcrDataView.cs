@@ -29,6 +29,11 @@ public sealed class PcrDataView : IDataView
             throw new PcrFormatException("the dataset has no classes", dataset.Source.Describe(PcrIndex.FileName));
         Schema = BuildSchema(dataset.ClassNames, options, HasImagePaths);
         _records = [.. Enumerable.Range(0, dataset.Records.Count).Where(r => r % options.WorkerCount == options.WorkerIndex)];
+        if (_records.Length == 0)
+            throw new ArgumentException(
+                $"Worker {options.WorkerIndex} of {options.WorkerCount} (PcrLoader.Options.WorkerIndex, WorkerCount) would get no records: " +
+                $"records are the unit of sharding and the dataset has {dataset.Records.Count}, fewer than the {options.WorkerCount} workers. " +
+                $"Use at most {dataset.Records.Count} workers, or convert with a smaller ImageFolderConversionOptions.ImagesPerRecord.", nameof(options));
         foreach (int r in _records) _rowCount += dataset.Records[r].ImageCount;
     }
 

@@ -11,7 +11,11 @@ internal sealed class ConvertCommand(ToolContext context)
 
     private readonly Argument<string> _imageFolder = new("imageFolder") { Description = "The ImageFolder: one sub-folder per class." };
     private readonly Argument<string> _outDir = new("outDir") { Description = "Where the PCR dataset is written (empty or absent, unless --force)." };
-    private readonly Option<int> _imagesPerRecord = new("--images-per-record") { HelpName = "N", Description = "Images per record.", DefaultValueFactory = _ => 1024 };
+    private readonly Option<int?> _imagesPerRecord = new("--images-per-record")
+    {
+        HelpName = "N",
+        Description = "Images per record (default: 1024, or fewer so that there are at least 16 records: ceil(images / 16)).",
+    };
     private readonly Option<int> _seed = new("--seed") { HelpName = "S", Description = "Seed of the shuffle before the images are cut into records.", DefaultValueFactory = _ => 0 };
     private readonly Option<bool> _noShuffle = new("--no-shuffle") { Description = "Keep the ImageFolder order (class by class) instead of shuffling." };
     private readonly Option<int> _jobs = new("--jobs") { HelpName = "N", Description = "Images transcoded at once.", DefaultValueFactory = _ => Environment.ProcessorCount };
