@@ -131,6 +131,62 @@ public sealed class PcrLoaderTests
         Assert.AreEqual(view.Dataset.Records.Sum(r => (long)r.SegmentLengths[0]), labelsOnly.BytesRead - before);
     }
 
+    private static void ReadImages(PcrDataView view)
+    {
+        using var cursor = view.GetRowCursor(view.Schema);
+        var getter = cursor.GetGetter<VBuffer<byte>>(view.Schema["Image"]);
+        VBuffer<byte> value = default;
+        while (cursor.MoveNext()) getter(ref value);
+    }
+
+    [TestMethod]
+    public void ViewsCountTheirOwnReadsAndTheDatasetCountsAllByScanGroup()
+    {
+        PcrDataView full = NewContext().Data.LoadFromPcr(s_dir.Path);
+        PcrDataView three = full.WithScan(3);
+        ReadImages(three);
+        long atThree = full.Dataset.Records.Sum(r => r.GetPrefixLength(3));
+        Assert.AreEqual(0, full.BytesRead, "a view counts only its own cursors");
+        Assert.AreEqual(atThree, three.BytesRead);
+        Assert.AreEqual(atThree, full.Dataset.BytesRead, "the dataset counts every view");
+        Assert.AreEqual(atThree, full.Dataset.GetBytesRead(3));
+        Assert.AreEqual(0, full.Dataset.GetBytesRead(full.ScanGroupCount));
+
+        ReadImages(full);
+        Assert.AreEqual(full.BytesPerPass, full.BytesRead);
+        Assert.AreEqual(full.BytesPerPass, full.Dataset.GetBytesRead(full.ScanGroupCount));
+        Assert.AreEqual(atThree + full.BytesPerPass, full.Dataset.BytesRead);
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => full.Dataset.GetBytesRead(full.ScanGroupCount + 1));
+    }
+
+    [TestMethod]
+    public void ASplitByRecordsGivesTwoPcrViewsThatKeepWithScan()
+    {
+        PcrDataView view = NewContext().Data.LoadFromPcr(s_dir.Path);
+        PcrTrainTestData split = view.SplitByRecords(testFraction: 0.25, seed: 1);
+        Assert.AreEqual(2, split.TestSet.RecordIndices.Count, "round(0.25 x 8 records)");
+        Assert.AreEqual(6, split.TrainSet.RecordIndices.Count);
+        Assert.IsFalse(split.TrainSet.RecordIndices.Intersect(split.TestSet.RecordIndices).Any());
+        CollectionAssert.AreEquivalent(Enumerable.Range(0, 8).ToList(), split.TrainSet.RecordIndices.Concat(split.TestSet.RecordIndices).ToList());
+        Assert.AreEqual(30L, split.TrainSet.GetRowCount() + split.TestSet.GetRowCount());
+        CollectionAssert.AreEqual(split.TestSet.RecordIndices.ToList(), view.SplitByRecords(0.25, seed: 1).TestSet.RecordIndices.ToList(), "a seed gives the same split");
+
+        // Train at scan group 1, test at full fidelity, on the same split.
+        PcrDataView train = split.TrainSet.WithScan(1), test = split.TestSet.WithScan(view.ScanGroupCount);
+        CollectionAssert.AreEqual(split.TrainSet.RecordIndices.ToList(), train.RecordIndices.ToList());
+        var ml = NewContext();
+        string[] trainPaths = [.. ml.Data.CreateEnumerable<Row>(train, false).Select(r => r.ImagePath)];
+        string[] testPaths = [.. ml.Data.CreateEnumerable<Row>(test, false).Select(r => r.ImagePath)];
+        CollectionAssert.AreEquivalent(s_images.Select(i => i.Path).ToList(), trainPaths.Concat(testPaths).ToList());
+        Assert.AreEqual(train.BytesPerPass, view.Dataset.GetBytesRead(1));
+        Assert.AreEqual(test.BytesPerPass, view.Dataset.GetBytesRead(view.ScanGroupCount));
+
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => view.SplitByRecords(testFraction: 1));
+        PcrDataView oneRecord = ml.Data.LoadFromPcr(s_dir.Path, options: new() { WorkerIndex = 7, WorkerCount = 8 });
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => oneRecord.SplitByRecords());
+        StringAssert.Contains(e.Message, "this view has 1");
+    }
+
     [TestMethod]
     public void WithScanChangesTheScanWithoutReopening()
     {

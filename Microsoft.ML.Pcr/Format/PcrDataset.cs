@@ -11,6 +11,7 @@ namespace Microsoft.ML.Pcr.Format;
 public sealed class PcrDataset
 {
     private long _bytesRead;
+    private readonly long[] _bytesReadByScan; // [scan group]: bytes read by reads at that scan group; [0]: metadata-only reads
     private readonly long[] _firstRow;
 
     private PcrDataset(IPcrByteSource source, PcrIndex index, IReadOnlyList<PcrRecordInfo> records, IReadOnlyList<string> classNames, IReadOnlyList<PcrDamagedRecord> damaged)
@@ -28,6 +29,7 @@ public sealed class PcrDataset
             maxScans = Math.Max(maxScans, records[r].ScanGroupCount);
         }
         ScanGroupCount = maxScans;
+        _bytesReadByScan = new long[maxScans + 1];
     }
 
     /// <summary>Gets where the dataset's bytes come from.</summary>
@@ -54,8 +56,26 @@ public sealed class PcrDataset
     /// <summary>Gets the number of images (rows) in the dataset, repeated images included.</summary>
     public long ImageCount => _firstRow[^1];
 
-    /// <summary>Gets the total number of bytes read from record files through this dataset so far.</summary>
+    /// <summary>
+    /// Gets the bytes read from record files through this dataset so far, by every view and cursor on it at every scan group
+    /// (each <see cref="Data.PcrDataView.BytesRead"/> counts one view's share); <see cref="GetBytesRead(int)"/> splits it by scan group.
+    /// Opening the dataset is not counted.
+    /// </summary>
     public long BytesRead => Interlocked.Read(ref _bytesRead);
+
+    /// <summary>
+    /// Gets the bytes read from record files through this dataset by reads at scan group <paramref name="scan"/>, whichever view
+    /// asked: for example what training at scan group 3 read, beside what testing at full fidelity read. Scan group 0 counts
+    /// reads of metadata only (labels and paths, as cursors without the image column do).
+    /// </summary>
+    /// <param name="scan">The scan group, 0..<see cref="ScanGroupCount"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="scan"/> is outside 0..<see cref="ScanGroupCount"/>.</exception>
+    public long GetBytesRead(int scan)
+    {
+        if (scan < 0 || scan > ScanGroupCount)
+            throw new ArgumentOutOfRangeException(nameof(scan), scan, $"The scan group must be between 0 (metadata only) and {ScanGroupCount} for this dataset.");
+        return Interlocked.Read(ref _bytesReadByScan[scan]);
+    }
 
     /// <summary>Gets the row number of the first image of record <paramref name="record"/>.</summary>
     public long GetFirstRow(int record) => _firstRow[record];
@@ -163,6 +183,7 @@ public sealed class PcrDataset
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(record, Records.Count);
         PcrRecordPrefix prefix = ReadPrefix(Source, Records[record], scan, verifyChecksums, out int read);
         Interlocked.Add(ref _bytesRead, read);
+        Interlocked.Add(ref _bytesReadByScan[scan], read);
         for (int i = 0; i < prefix.ImageCount; i++)
         {
             int label = prefix.GetLabel(i);
