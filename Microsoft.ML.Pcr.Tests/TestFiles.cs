@@ -38,6 +38,16 @@ internal static class TestFiles
         return null;
     }
 
+    /// <summary>The checkout's root (the folder holding README.md and Pcr.MLNet.sln), found by walking up from the test binaries.</summary>
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Pcr.MLNet.sln")) && File.Exists(Path.Combine(dir.FullName, "README.md"))) return dir.FullName;
+        }
+        throw new DirectoryNotFoundException($"No folder above '{AppContext.BaseDirectory}' holds Pcr.MLNet.sln and README.md.");
+    }
+
     /// <summary>A new empty directory under the system temp folder, deleted by disposing the result.</summary>
     public static TempDirectory NewTempDirectory() => new();
 
