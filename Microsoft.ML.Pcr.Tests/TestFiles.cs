@@ -38,6 +38,14 @@ internal static class TestFiles
         return null;
     }
 
+    /// <summary>
+    /// The shared clothing-small dataset, or an inconclusive result that says why the test did not run (its reason is
+    /// printed with <c>dotnet test --logger "console;verbosity=detailed"</c>).
+    /// </summary>
+    public static string RequireClothingSmall() =>
+        ClothingSmall() ?? throw new AssertInconclusiveException(
+            $"needs the real photos of ../shared/datasets/clothing-small, which no folder above '{AppContext.BaseDirectory}' holds");
+
     /// <summary>The checkout's root (the folder holding README.md and Pcr.MLNet.sln), found by walking up from the test binaries.</summary>
     public static string RepositoryRoot()
     {

@@ -104,6 +104,8 @@ public sealed class ImageFolderConverterTests
         ImageFolderConverter.Convert(fixture.Root, fixture.Output(), Small());
         var e = Assert.ThrowsExactly<IOException>(() => ImageFolderConverter.Convert(fixture.Root, fixture.Output(), Small()));
         StringAssert.Contains(e.Message, "not empty");
+        StringAssert.Contains(e.Message, "ImageFolderConversionOptions.Overwrite");
+        Assert.DoesNotContain("--force", e.Message, "the library speaks of its API, not of the command line's flags");
 
         var force = Small(imagesPerRecord: 100);
         force.Overwrite = true;

@@ -486,8 +486,9 @@ public sealed class PcrLoaderPipelineTests
         var pipeline = Featurize(ml).Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy());
         ITransformer model = pipeline.Fit(data);
         var metrics = ml.MulticlassClassification.Evaluate(model.Transform(data));
-        Assert.IsTrue(metrics.MicroAccuracy is >= 0 and <= 1);
         Assert.AreEqual(3, metrics.PerClassLogLoss.Count);
+        // The training rows themselves: the fitted model must beat the majority class (a third of the rows each).
+        Assert.IsGreaterThan(0.5, metrics.MicroAccuracy, $"accuracy on the training rows {metrics.MicroAccuracy:P0}");
 
         var folds = ml.MulticlassClassification.CrossValidate(data, pipeline, numberOfFolds: 2);
         Assert.AreEqual(2, folds.Count);

@@ -40,8 +40,7 @@ public sealed class JpegTranscoderTests
     [TestMethod]
     public void ClothingSmallPhotosMatchJpegtranHashes()
     {
-        string? root = TestFiles.ClothingSmall();
-        if (root is null) Assert.Inconclusive("../shared/datasets/clothing-small is not on this machine.");
+        string root = TestFiles.RequireClothingSmall();
         string[] manifest = File.ReadAllLines(Path.Combine(TestFiles.TestData, "jpeg", "clothing-small-jpegtran.sha256"));
         var transcoder = new JpegTranscoder();
         int checkedCount = 0;

@@ -42,6 +42,7 @@ public sealed class PcrToolCommandTests
         Run again = RunPcr("convert", fixture.Root, fixture.Output());
         Assert.AreEqual(1, again.ExitCode, again.ToString());
         AssertOneLineError(again, "--force");
+        Assert.DoesNotContain("Options.", again.ToString(), "the command line speaks of its flags, not of API properties");
         Assert.AreEqual(0, RunPcr("convert", fixture.Root, fixture.Output(), "--force", "--no-shuffle", "--jobs", "1").ExitCode);
     }
 

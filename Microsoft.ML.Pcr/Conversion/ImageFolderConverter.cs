@@ -146,7 +146,7 @@ public static class ImageFolderConverter
     private static void CheckOutput(string root, string output, bool overwrite)
     {
         if (!overwrite && Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any())
-            throw new IOException($"The output directory '{output}' is not empty; set ImageFolderConversionOptions.Overwrite (pcr convert --force) to replace a dataset in it.");
+            throw new IOException($"The output directory '{output}' is not empty; set ImageFolderConversionOptions.Overwrite to replace a dataset in it.");
         if (root.Length == 0) return; // images listed by a data view: no single root
         // Compared with symbolic links resolved, so that a link to the input folder does not hide the nesting.
         string realRoot = ResolveLinks(root), realOutput = ResolveLinks(output);
