@@ -495,37 +495,6 @@ public sealed class PcrLoaderPipelineTests
     }
 
     [TestMethod]
-    public void TheLoaderCanEmitTheDecodedImageItself()
-    {
-        var ml = new MLContext(seed: 1);
-        var options = new PcrLoader.Options { DecodedImageColumnName = "Decoded", DecodedImageWidth = 16, DecodedImageHeight = 16 };
-        PcrDataView data = ml.Data.LoadFromPcr(s_dir.Path, scan: 3, options);
-        Assert.IsInstanceOfType<ImageDataViewType>(data.Schema["Decoded"].Type);
-
-        var sizes = new List<(int, int)>();
-        using (var cursor = data.GetRowCursor([data.Schema["Decoded"]]))
-        {
-            var getter = cursor.GetGetter<MLImage>(data.Schema["Decoded"]);
-            MLImage image = null!;
-            while (cursor.MoveNext())
-            {
-                getter(ref image);
-                sizes.Add((image.Width, image.Height));
-            }
-            image?.Dispose();
-        }
-        Assert.AreEqual(9, sizes.Count);
-        // baseline-420.jpg is 96x128: 1/4 scale gives 24x32, the smallest at least 16x16 (1/8 would give 12x16).
-        CollectionAssert.Contains(sizes, (24, 32));
-        Assert.IsTrue(data.BytesRead > 0, "decoding alone reads the image bytes");
-
-        // The same pipeline on the emitted column.
-        var model = ml.Transforms.ResizeImages("Decoded", 16, 16).Append(ml.Transforms.ExtractPixels("Features", "Decoded"))
-            .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy()).Fit(data);
-        Assert.IsNotNull(model);
-    }
-
-    [TestMethod]
     public void TheConversionEstimatorComposesWithTransformsAndATrainer()
     {
         using var fixture = new Conversion.ImageFolderFixture();

@@ -1,6 +1,5 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Pcr.Format;
-using Microsoft.ML.Transforms.Image;
 
 namespace Microsoft.ML.Pcr.Data;
 
@@ -101,12 +100,6 @@ public sealed class PcrDataView : IDataView
     public bool CanShuffle => true;
 
     internal PcrLoader.Options Options => _options;
-
-    /// <summary>The schema position of the path column, or -1.</summary>
-    internal int PathColumn => HasImagePaths ? 2 : -1;
-
-    /// <summary>The schema position of the decoded image column, or -1.</summary>
-    internal int DecodedColumn => _options.DecodedImageColumnName is null ? -1 : HasImagePaths ? 3 : 2;
 
     /// <summary>
     /// Returns this view at scan group <paramref name="scan"/>: same dataset, schema and options, nothing reopened.
@@ -211,7 +204,6 @@ public sealed class PcrDataView : IDataView
         builder.AddColumn(options.LabelColumnName, new KeyDataViewType(typeof(uint), classes), annotations.ToAnnotations());
         builder.AddColumn(options.ImageColumnName, new VectorDataViewType(NumberDataViewType.Byte));
         if (withPaths) builder.AddColumn(options.ImagePathColumnName, TextDataViewType.Instance);
-        if (options.DecodedImageColumnName is { } decoded) builder.AddColumn(decoded, new ImageDataViewType());
         return builder.ToSchema();
     }
 }

@@ -26,18 +26,9 @@ public sealed class PcrLoader : IDataLoader<string>
         public string ImagePathColumnName { get; set; } = "ImagePath";
 
         /// <summary>
-        /// Name of an extra column holding each image decoded to an <see cref="MLImage"/> (the type <c>LoadImages</c>
-        /// produces), or null (the default) for none; the same as appending <c>DecodeImages</c> to the view.
+        /// The scan group, 1..L; null for full fidelity (L, the largest number of scan groups of any record). Images are
+        /// JPEG bytes at this scan group: decode them with <c>mlContext.Transforms.DecodeImages</c> appended to the view.
         /// </summary>
-        public string? DecodedImageColumnName { get; set; }
-
-        /// <summary>With <see cref="DecodedImageColumnName"/>: the smallest width a reduced-scale JPEG decode may give (null: full size).</summary>
-        public int? DecodedImageWidth { get; set; }
-
-        /// <summary>With <see cref="DecodedImageColumnName"/>: the smallest height a reduced-scale JPEG decode may give (null: full size).</summary>
-        public int? DecodedImageHeight { get; set; }
-
-        /// <summary>The scan group, 1..L; null for full fidelity (L, the largest scan count in the dataset).</summary>
         public int? Scan { get; set; }
 
         /// <summary>Whether cursors that ML.NET does not shuffle are shuffled anyway, from <see cref="Seed"/>. Default false.</summary>
@@ -72,15 +63,9 @@ public sealed class PcrLoader : IDataLoader<string>
             ArgumentException.ThrowIfNullOrWhiteSpace(LabelColumnName, nameof(LabelColumnName));
             ArgumentException.ThrowIfNullOrWhiteSpace(ImageColumnName, nameof(ImageColumnName));
             ArgumentException.ThrowIfNullOrWhiteSpace(ImagePathColumnName, nameof(ImagePathColumnName));
-            string?[] names = [LabelColumnName, ImageColumnName, ImagePathColumnName, DecodedImageColumnName];
-            if (names.Where(n => n is not null).Distinct(StringComparer.Ordinal).Count() != names.Count(n => n is not null))
-                throw new ArgumentException($"The label, image, path and decoded image columns need distinct names; got '{string.Join("', '", names.Where(n => n is not null))}'.");
-            if (DecodedImageColumnName is not null && DecodedImageColumnName.Trim().Length == 0)
-                throw new ArgumentException("The decoded image column name must not be blank; use null for no decoded column.", nameof(DecodedImageColumnName));
-            if (DecodedImageWidth is <= 0)
-                throw new ArgumentOutOfRangeException(nameof(DecodedImageWidth), DecodedImageWidth, "The decoded image width must be positive, or null for full size.");
-            if (DecodedImageHeight is <= 0)
-                throw new ArgumentOutOfRangeException(nameof(DecodedImageHeight), DecodedImageHeight, "The decoded image height must be positive, or null for full size.");
+            string[] names = [LabelColumnName, ImageColumnName, ImagePathColumnName];
+            if (names.Distinct(StringComparer.Ordinal).Count() != names.Length)
+                throw new ArgumentException($"The label, image and path columns need distinct names; got '{string.Join("', '", names)}'.");
             if (WorkerCount < 1)
                 throw new ArgumentOutOfRangeException(nameof(WorkerCount), WorkerCount, "The worker count must be at least 1.");
             if (WorkerIndex < 0 || WorkerIndex >= WorkerCount)
