@@ -384,6 +384,55 @@ public sealed class PcrLoaderTests
         StringAssert.Contains(e.Message, "CreatePcrLoader");
     }
 
+    /// <summary>A byte source that counts which kind of read it is asked for.</summary>
+    private sealed class CountingSource(IPcrByteSource inner) : IPcrByteSource
+    {
+        public int SyncReads, AsyncReads;
+
+        public string Location => inner.Location;
+
+        public string Describe(string fileName) => inner.Describe(fileName);
+
+        public long GetLength(string fileName) => inner.GetLength(fileName);
+
+        public int Read(string fileName, long offset, Span<byte> buffer)
+        {
+            Interlocked.Increment(ref SyncReads);
+            return inner.Read(fileName, offset, buffer);
+        }
+
+        public ValueTask<int> ReadAsync(string fileName, long offset, Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref AsyncReads);
+            return inner.ReadAsync(fileName, offset, buffer, cancellationToken);
+        }
+    }
+
+    [TestMethod]
+    public void ReadAheadUsesAsynchronousReadsAndNoReadAheadTheSynchronousOnes()
+    {
+        var ml = NewContext();
+        var source = new CountingSource(new FileByteSource(s_dir.Path));
+        PcrDataView view = ml.Data.LoadFromPcr(source, scan: 2);
+        int opening = source.SyncReads;
+        Row[] ahead = [.. ml.Data.CreateEnumerable<Row>(view, false)];
+        Assert.AreEqual(8, source.AsyncReads, "one asynchronous read per record");
+        Assert.AreEqual(opening, source.SyncReads);
+
+        PcrDataView synchronous = ml.Data.LoadFromPcr(source, scan: 2, new PcrLoader.Options { ReadAheadRecords = 0 });
+        int before = source.SyncReads;
+        Row[] inline = [.. ml.Data.CreateEnumerable<Row>(synchronous, false)];
+        Assert.AreEqual(8, source.SyncReads - before);
+        Assert.AreEqual(8, source.AsyncReads);
+        CollectionAssert.AreEqual(ahead.Select(r => r.ImagePath).ToList(), inline.Select(r => r.ImagePath).ToList());
+        for (int i = 0; i < ahead.Length; i++) CollectionAssert.AreEqual(inline[i].Image, ahead[i].Image, $"row {i}");
+
+        using PcrRecordPrefix sync = view.Dataset.ReadRecord(3, 2);
+        using PcrRecordPrefix async = view.Dataset.ReadRecordAsync(3, 2).GetAwaiter().GetResult();
+        Assert.AreEqual(sync.BytesRead, async.BytesRead);
+        CollectionAssert.AreEqual(sync.GetImage(1), async.GetImage(1));
+    }
+
     [TestMethod]
     public void MissingDirectoryOrIndexIsFileNotFound()
     {

@@ -18,6 +18,7 @@ internal sealed class PcrLoaderCursor : DataViewRowCursor
     private readonly int? _seed;
     private readonly int _readScan;
     private readonly Queue<(int Position, Task<PcrRecordPrefix> Read)> _inFlight = new();
+    private readonly CancellationTokenSource _cancelReads = new();
     private int _nextToStart;
 
     private PcrRecordPrefix? _current;
@@ -94,8 +95,11 @@ internal sealed class PcrLoaderCursor : DataViewRowCursor
         if (_nextToStart >= _positions.Length) return false;
         int position = _positions[_nextToStart++];
         int record = _order[position];
-        PcrRecordPrefix Read() => _view.Dataset.ReadRecordPrefix(record, _readScan, _view.Options.VerifyChecksums);
-        _inFlight.Enqueue((position, _view.Options.ReadAheadRecords == 0 ? RunNow(Read) : Task.Run(Read)));
+        // Read-ahead uses the byte source's asynchronous reads (no thread blocks on the I/O); without read-ahead the
+        // cursor's own thread reads synchronously.
+        _inFlight.Enqueue((position, _view.Options.ReadAheadRecords == 0
+            ? RunNow(() => _view.Dataset.ReadRecordPrefix(record, _readScan, _view.Options.VerifyChecksums))
+            : _view.Dataset.ReadRecordPrefixAsync(record, _readScan, _view.Options.VerifyChecksums, _cancelReads.Token)));
         return true;
     }
 
@@ -182,12 +186,14 @@ internal sealed class PcrLoaderCursor : DataViewRowCursor
         {
             _current?.Dispose();
             _current = null;
+            _cancelReads.Cancel();
             while (_inFlight.Count > 0)
             {
                 var (_, read) = _inFlight.Dequeue();
                 try { read.GetAwaiter().GetResult().Dispose(); }
-                catch (Exception) { } // a failed read-ahead nobody asked for
+                catch (Exception) { } // a failed or cancelled read-ahead nobody asked for
             }
+            _cancelReads.Dispose();
         }
         base.Dispose(disposing);
     }

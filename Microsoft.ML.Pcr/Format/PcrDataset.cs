@@ -176,12 +176,62 @@ public sealed class PcrDataset
     /// <exception cref="PcrFormatException">The metadata is malformed, truncated or fails its checksum.</exception>
     public PcrRecordPrefix ReadMetadata(int record, bool verifyChecksums = true) => ReadRecordPrefix(record, 0, verifyChecksums);
 
+    /// <summary>
+    /// Reads record <paramref name="record"/> at scan group <paramref name="scan"/> as <see cref="ReadRecord"/> does, with the
+    /// byte source's asynchronous read (<see cref="IPcrByteSource.ReadAsync"/>), so that no thread waits on the I/O: what
+    /// read-ahead over object storage needs. The checksums are checked and the prefix parsed when the bytes are in.
+    /// </summary>
+    /// <param name="record">The record's position in <see cref="Records"/>.</param>
+    /// <param name="scan">The scan group, 1..<see cref="ScanGroupCount"/>; records with fewer scan groups are read whole.</param>
+    /// <param name="verifyChecksums">Whether to check the stored CRC-32C of every segment read (when the index has them).</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <exception cref="PcrFormatException">The record is malformed, truncated or fails its checksum.</exception>
+    public Task<PcrRecordPrefix> ReadRecordAsync(int record, int scan, bool verifyChecksums = true, CancellationToken cancellationToken = default)
+    {
+        CheckScan(scan);
+        return ReadRecordPrefixAsync(record, scan, verifyChecksums, cancellationToken);
+    }
+
     /// <summary>As <see cref="ReadRecord"/>, but scan 0 reads only the metadata (labels and paths).</summary>
     internal PcrRecordPrefix ReadRecordPrefix(int record, int scan, bool verifyChecksums)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(record);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(record, Records.Count);
         PcrRecordPrefix prefix = ReadPrefix(Source, Records[record], scan, verifyChecksums, out int read);
+        return Counted(prefix, scan, read);
+    }
+
+    /// <summary>As <see cref="ReadRecordAsync"/>, but scan 0 reads only the metadata (labels and paths).</summary>
+    internal async Task<PcrRecordPrefix> ReadRecordPrefixAsync(int record, int scan, bool verifyChecksums, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(record);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(record, Records.Count);
+        PcrRecordInfo info = Records[record];
+        int effectiveScan = Math.Min(scan, info.ScanGroupCount);
+        int length = checked((int)info.GetPrefixLength(effectiveScan));
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        string file = Source.Describe(info.Name);
+        int read;
+        try
+        {
+            read = await Source.ReadAsync(info.Name, 0, buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+        }
+        catch (FileNotFoundException e)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw new PcrFormatException("the record's file is missing", file, info.Name, inner: e);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+        return Counted(PcrRecordPrefix.Parse(info, effectiveScan, buffer, read, verifyChecksums, file), scan, read);
+    }
+
+    /// <summary>Counts a read at <paramref name="scan"/> and checks its labels against the classes (disposing the prefix when one is out of range).</summary>
+    private PcrRecordPrefix Counted(PcrRecordPrefix prefix, int scan, int read)
+    {
         Interlocked.Add(ref _bytesRead, read);
         Interlocked.Add(ref _bytesReadByScan[scan], read);
         for (int i = 0; i < prefix.ImageCount; i++)
