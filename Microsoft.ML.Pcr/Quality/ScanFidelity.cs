@@ -19,6 +19,9 @@ public sealed class ScanFidelityOptions
     /// <summary>Gets or sets how many images are decoded and compared at once (default: every core).</summary>
     public int MaxDegreeOfParallelism { get; set; } = Environment.ProcessorCount;
 
+    /// <summary>Gets or sets where progress is reported: the number of sampled images measured so far (null for none).</summary>
+    public IProgress<int>? Progress { get; set; }
+
     internal void Validate()
     {
         if (SampleSize is < 1 or > MaxSampleSize)
@@ -75,10 +78,13 @@ public static class ScanFidelity
         int batchSize = 4 * options.MaxDegreeOfParallelism;
         var pending = new List<(byte[] Jpeg, string Source, int Slot)>(batchSize);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism, CancellationToken = cancellationToken };
+        int measured = 0;
         void MeasurePending()
         {
             Parallel.For(0, pending.Count, parallel, i => MeasureImage(pending[i].Jpeg, levels, pending[i].Source, psnr, msssim, pending[i].Slot));
+            measured += pending.Count;
             pending.Clear();
+            options.Progress?.Report(measured);
         }
 
         int next = 0;

@@ -94,8 +94,8 @@ internal sealed class ConvertCommand(ToolContext context)
     private static void PrintSummary(IAnsiConsole console, PcrConversionResult r)
     {
         double seconds = Math.Max(r.Elapsed.TotalSeconds, 1e-9);
-        var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
-        void Row(string name, string value) => grid.AddRow(new Text(name), new Text(value));
+        var fields = new FieldList();
+        void Row(string name, string value) => fields.Add(name, value);
         Row("dataset", r.OutputDirectory);
         Row("images", Units.Count(r.ImageCount) + (r.ReencodedCount > 0 ? $" ({r.ReencodedCount} not JPEG, encoded at quality {r.Quality})" : ""));
         Row("classes", $"{r.ClassNames.Count}: {Units.List(r.ClassNames)}");
@@ -105,7 +105,7 @@ internal sealed class ConvertCommand(ToolContext context)
         Row("skipped files", Units.Count(r.Skipped.Count));
         Row("empty classes", r.EmptyClasses.Count == 0 ? "none" : Units.List(r.EmptyClasses));
         Row("time", $"{Units.Fixed(r.Elapsed.TotalSeconds, "0.00")} s, {Units.Fixed(r.ImageCount / seconds, "0.0")} images/s");
-        console.Write(grid);
+        fields.WriteTo(console);
         if (r.Skipped.Count > 0)
         {
             foreach (SkippedFile s in r.Skipped.Take(SkippedShown))
