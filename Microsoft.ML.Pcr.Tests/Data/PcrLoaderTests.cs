@@ -98,8 +98,10 @@ public sealed class PcrLoaderTests
             for (int r = 0; r < dataset.Records.Count; r++)
             {
                 using PcrRecordPrefix prefix = dataset.ReadRecord(r, scan);
+                using PcrRecordPrefix whole = dataset.ReadRecord(r, full.ScanGroupCount);
                 for (int i = 0; i < prefix.ImageCount; i++, row++)
                 {
+                    CollectionAssert.AreEqual(prefix.GetImage(i), whole.GetImage(i, scan), $"row {row}: a full read assembles the image at scan group {scan} as a read at {scan} does");
                     CollectionAssert.AreEqual(prefix.GetImage(i), rows[row].Image, $"row {row} at scan {scan}");
                     Assert.AreEqual((uint)s_images[row].Label + 1, rows[row].Label);
                     Assert.AreEqual(s_images[row].Path, rows[row].ImagePath);
