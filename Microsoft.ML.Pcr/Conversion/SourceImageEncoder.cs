@@ -28,7 +28,7 @@ internal sealed class SourceImageEncoder
     public Outcome Encode(ReadOnlySpan<byte> input, string relativePath, PooledBufferWriter output)
     {
         if (input.IsEmpty) return Skip("empty file (0 bytes)");
-        bool isJpeg = input.Length >= 3 && input[0] == 0xFF && input[1] == 0xD8 && input[2] == 0xFF;
+        bool isJpeg = input.Length >= 3 && input[0] == JpegMarkers.Prefix && input[1] == JpegMarkers.SOI && input[2] == JpegMarkers.Prefix;
         try
         {
             if (isJpeg) return Transcode(input, relativePath, output, reencoded: false);
