@@ -1,7 +1,7 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.Pcr.Conversion;
 using Microsoft.ML.Pcr.Data;
 using Microsoft.ML.Pcr.Format;
-using Microsoft.ML.Pcr.Conversion;
 using Microsoft.ML.Pcr.IO;
 using Microsoft.ML.Pcr.Tests.Format;
 using Microsoft.ML.Transforms.Image;

@@ -1,6 +1,6 @@
-using Microsoft.ML.Pcr;
 using System.Collections.Concurrent;
 using System.CommandLine;
+using Microsoft.ML.Pcr;
 using Microsoft.ML.Pcr.Format;
 using Microsoft.ML.Pcr.IO;
 using Microsoft.ML.Pcr.Jpeg;
