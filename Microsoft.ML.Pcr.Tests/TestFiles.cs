@@ -44,6 +44,22 @@ internal static class TestFiles
     /// </summary>
     public static void SaveSealedIndex(string directory, Microsoft.ML.Pcr.Format.Proto.DatasetOffsetsIndex index) =>
         File.WriteAllBytes(System.IO.Path.Combine(directory, Microsoft.ML.Pcr.Format.PcrIndex.FileName), Microsoft.ML.Pcr.Format.PcrIndex.Serialize(index));
+    /// The shared clothing-small dataset, or an inconclusive result that says why the test did not run (its reason is
+    /// printed with <c>dotnet test --logger "console;verbosity=detailed"</c>).
+    /// </summary>
+    public static string RequireClothingSmall() =>
+        ClothingSmall() ?? throw new AssertInconclusiveException(
+            $"needs the real photos of ../shared/datasets/clothing-small, which no folder above '{AppContext.BaseDirectory}' holds");
+
+    /// <summary>The checkout's root (the folder holding README.md and Pcr.MLNet.sln), found by walking up from the test binaries.</summary>
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Pcr.MLNet.sln")) && File.Exists(Path.Combine(dir.FullName, "README.md"))) return dir.FullName;
+        }
+        throw new DirectoryNotFoundException($"No folder above '{AppContext.BaseDirectory}' holds Pcr.MLNet.sln and README.md.");
+    }
 
     /// <summary>A new empty directory under the system temp folder, deleted by disposing the result.</summary>
     public static TempDirectory NewTempDirectory() => new();

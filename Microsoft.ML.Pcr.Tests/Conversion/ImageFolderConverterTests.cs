@@ -104,6 +104,8 @@ public sealed class ImageFolderConverterTests
         ImageFolderConverter.Convert(fixture.Root, fixture.Output(), Small());
         var e = Assert.ThrowsExactly<IOException>(() => ImageFolderConverter.Convert(fixture.Root, fixture.Output(), Small()));
         StringAssert.Contains(e.Message, "not empty");
+        StringAssert.Contains(e.Message, "ImageFolderConversionOptions.Overwrite");
+        Assert.DoesNotContain("--force", e.Message, "the library speaks of its API, not of the command line's flags");
 
         var force = Small(imagesPerRecord: 100);
         force.Overwrite = true;
@@ -148,6 +150,25 @@ public sealed class ImageFolderConverterTests
     }
 
     [TestMethod]
+    public void TheDefaultRecordSizeLeavesRecordsForParallelReadersAndKeeps1024ForLargeDatasets()
+    {
+        var defaults = new ImageFolderConversionOptions();
+        Assert.IsNull(defaults.ImagesPerRecord);
+        Assert.AreEqual(1, defaults.GetImagesPerRecord(1));
+        Assert.AreEqual(60, defaults.GetImagesPerRecord(960), "960 images: 16 records of 60");
+        Assert.AreEqual(1024, defaults.GetImagesPerRecord(16 * 1024));
+        Assert.AreEqual(1024, defaults.GetImagesPerRecord(1_000_000), "the published default for large datasets");
+        Assert.AreEqual(7, new ImageFolderConversionOptions { ImagesPerRecord = 7 }.GetImagesPerRecord(1_000_000));
+
+        // 19 listed images (4 of them unreadable): records of ceil(19 / 16) = 2, so the 15 converted make 8 records.
+        using var fixture = new ImageFolderFixture();
+        PcrConversionResult result = ImageFolderConverter.Convert(fixture.Root, fixture.Output(), new() { MaxDegreeOfParallelism = 2 });
+        Assert.AreEqual(8, result.RecordCount);
+        using JsonDocument report = JsonDocument.Parse(File.ReadAllText(result.ReportPath));
+        Assert.AreEqual(2, report.RootElement.GetProperty("imagesPerRecord").GetInt32(), "the report states the size used");
+    }
+
+    [TestMethod]
     public void ImagesListedByADataViewConvert()
     {
         using var fixture = new ImageFolderFixture();
@@ -158,7 +179,7 @@ public sealed class ImageFolderConverterTests
             new PathAndLabel { ImagePath = "apple/baseline-422.jpg", Label = "fruit" },
             new PathAndLabel { ImagePath = Path.Combine(fixture.Root, "ärger/photo.png"), Label = "fruit" },
         };
-        PcrConversionResult result = ml.Data.ConvertToPcr(ml.Data.LoadFromEnumerable(rows), fixture.Output(), imageFolder: fixture.Root);
+        PcrConversionResult result = ml.Data.SaveAsPcr(ml.Data.LoadFromEnumerable(rows), fixture.Output(), imageFolder: fixture.Root);
         CollectionAssert.AreEqual(new[] { "fruit", "stripes" }, result.ClassNames.ToArray());
         Assert.AreEqual(3, result.ImageCount);
         var view = ml.Data.LoadFromPcr(fixture.Output());

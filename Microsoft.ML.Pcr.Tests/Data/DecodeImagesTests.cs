@@ -52,7 +52,7 @@ public sealed class DecodeImagesTests
     [TestMethod]
     public void DownscalesRealPhotosToAQuarterForA64x64Request()
     {
-        string dataset = TestFiles.ClothingSmall() ?? throw new AssertInconclusiveException("clothing-small is not on this machine");
+        string dataset = TestFiles.RequireClothingSmall();
         var ml = new MLContext(seed: 1);
         string[] paths = [.. Directory.EnumerateFiles(Path.Combine(dataset, "test"), "*.jpg", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Take(24)];
         byte[][] files = [.. paths.Select(File.ReadAllBytes)];

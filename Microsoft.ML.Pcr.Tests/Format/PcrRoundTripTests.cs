@@ -88,7 +88,7 @@ public sealed class PcrRoundTripTests
         PcrDataset dataset = PcrDataset.Open(dir.Path);
         using PcrRecordPrefix full = dataset.ReadRecord(0, 18);
         int gray = written.FindIndex(w => w.Path.EndsWith("gray.jpg", StringComparison.Ordinal));
-        Assert.AreEqual(6, full.GetStoredScanCount(gray));
+        Assert.AreEqual(6, full.GetScanCount(gray));
         using PcrRecordPrefix atTen = dataset.ReadRecord(0, 10);
         CollectionAssert.AreEqual(written[gray].Jpeg, atTen.GetImage(gray));
     }

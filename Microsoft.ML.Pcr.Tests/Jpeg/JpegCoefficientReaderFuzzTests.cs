@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.ML.Pcr.Jpeg;
 using Microsoft.ML.Pcr.Jpeg.Decoder;
 using Microsoft.ML.Pcr.Jpeg.Pixels;
@@ -21,7 +20,6 @@ public sealed class JpegCoefficientReaderFuzzTests
     {
         var rng = new Random(20261124);
         var fixtures = TestFiles.InputFixtures.Select(r => (string)r[0]).ToArray();
-        var clock = Stopwatch.StartNew();
         int read = 0, rejected = 0;
         foreach (var name in fixtures)
         {
@@ -30,7 +28,6 @@ public sealed class JpegCoefficientReaderFuzzTests
             for (int i = 0; i < MutationsPerFixture; i++)
             {
                 var (mutated, what) = Mutate(original, segments, rng);
-                var single = Stopwatch.StartNew();
                 try
                 {
                     using var image = JpegCoefficientReader.Read(mutated, MaxPixels, name);
@@ -46,14 +43,13 @@ public sealed class JpegCoefficientReaderFuzzTests
                 {
                     Assert.Fail($"{name} ({what}): {e}");
                 }
-
-                Assert.IsLessThan(2000, single.ElapsedMilliseconds, $"{name} ({what}) took {single.ElapsedMilliseconds} ms");
             }
         }
 
         Assert.IsGreaterThan(0, read);
         Assert.IsGreaterThan(0, rejected);
-        Assert.IsLessThan(30_000, clock.ElapsedMilliseconds, "fuzzing took too long");
+        // Counts, not clocks: every mutation ended in one of the two outcomes (a hang would stop the run, not pass it).
+        Assert.AreEqual(fixtures.Length * MutationsPerFixture, read + rejected);
     }
 
     [TestMethod]
@@ -63,7 +59,6 @@ public sealed class JpegCoefficientReaderFuzzTests
         var rng = new Random(20261202);
         var decoder = new JpegPixelDecoder(MaxPixels);
         var tensor = new float[3 * 24 * 16];
-        var clock = Stopwatch.StartNew();
         int decoded = 0, rejected = 0;
         foreach (var name in TestFiles.InputFixtures.Select(r => (string)r[0]))
         {
@@ -73,7 +68,6 @@ public sealed class JpegCoefficientReaderFuzzTests
             {
                 var (mutated, what) = Mutate(original, segments, rng);
                 int scale = 1 << rng.Next(4);
-                var single = Stopwatch.StartNew();
                 try
                 {
                     if (i % 4 == 3)
@@ -99,14 +93,13 @@ public sealed class JpegCoefficientReaderFuzzTests
                 {
                     Assert.Fail($"{name} ({what}) at 1/{scale}: {e}");
                 }
-
-                Assert.IsLessThan(2000, single.ElapsedMilliseconds, $"{name} ({what}) took {single.ElapsedMilliseconds} ms");
             }
         }
 
+        // Counts, not clocks: every mutation ended in pixels or the project's error (a hang would stop the run, not pass it).
+        Assert.AreEqual(TestFiles.InputFixtures.Count() * (MutationsPerFixture / 3), decoded + rejected);
         Assert.IsGreaterThan(0, decoded);
         Assert.IsGreaterThan(0, rejected);
-        Assert.IsLessThan(30_000, clock.ElapsedMilliseconds, "fuzzing took too long");
     }
 
     private static void Set(byte[] b, int index, byte value)

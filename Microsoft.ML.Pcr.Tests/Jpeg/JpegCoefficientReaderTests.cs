@@ -18,6 +18,26 @@ public sealed class JpegCoefficientReaderTests
 
     public static IEnumerable<object[]> Fixtures => TestFiles.InputFixtures;
 
+    /// <summary>The inputs LibJpeg.NET reads right; the others are compared through their golden files only (no test is skipped every run).</summary>
+    public static IEnumerable<object[]> OracleReadableInputs => TestFiles.GoldenNames().Where(OracleReadsInput).Select(n => new object[] { n });
+
+    [TestMethod]
+    public void TheInputsLeftToTheGoldenComparisonAreOnesTheOracleCannotRead()
+    {
+        string[] excluded = [.. TestFiles.GoldenNames().Where(n => !OracleReadsInput(n))];
+        Assert.HasCount(5, excluded, string.Join(", ", excluded));
+        foreach (string name in excluded.Where(n => n.StartsWith("arithmetic-", StringComparison.Ordinal)))
+            Assert.ThrowsExactly<Exception>(() => JpegOracle.Read(TestFiles.ReadInput(name), out _), $"{name}: LibJpeg.NET has no arithmetic decoding");
+        foreach (string name in excluded.Where(n => n.StartsWith("progressive-restart", StringComparison.Ordinal)))
+        {
+            // LibJpeg.NET decodes these without failing, but wrongly (it only warns): they differ from the golden file's coefficients.
+            var fromInput = JpegOracle.Read(TestFiles.ReadInput(name), out int warnings);
+            var fromGolden = JpegOracle.Read(TestFiles.ReadGolden(name), out _);
+            bool same = fromInput.Length == fromGolden.Length && fromInput.Zip(fromGolden).All(p => p.First.Blocks.Length == p.Second.Blocks.Length && p.First.Blocks.Zip(p.Second.Blocks).All(b => b.First.AsSpan().SequenceEqual(b.Second)));
+            Assert.IsTrue(warnings > 0 || !same, $"{name}: LibJpeg.NET now reads it right; move it back to the oracle comparison");
+        }
+    }
+
     [TestMethod]
     [DynamicData(nameof(Fixtures))]
     public void InputCoefficientsEqualGoldenCoefficients(string name)
@@ -28,14 +48,9 @@ public sealed class JpegCoefficientReaderTests
     }
 
     [TestMethod]
-    [DynamicData(nameof(Fixtures))]
+    [DynamicData(nameof(OracleReadableInputs))]
     public void InputCoefficientsEqualLibJpegNetOnInput(string name)
     {
-        if (!OracleReadsInput(name))
-        {
-            Assert.Inconclusive("LibJpeg.NET does not decode this kind right; covered by the golden comparison.");
-        }
-
         var input = TestFiles.ReadInput(name);
         var expected = JpegOracle.Read(input, out _);
         using var image = JpegCoefficientReader.Read(input, MaxPixels, name);
@@ -221,11 +236,7 @@ public sealed class JpegCoefficientReaderTests
     [TestMethod]
     public void ClothingPhotosMatchLibJpegNet()
     {
-        var root = TestFiles.ClothingSmall();
-        if (root is null)
-        {
-            Assert.Inconclusive("shared/datasets/clothing-small not found");
-        }
+        string root = TestFiles.RequireClothingSmall();
 
         var files = Directory.GetFiles(root, "*.jpg", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
         int compared = 0;

@@ -149,7 +149,7 @@ public sealed class JpegPixelDecoderTests
             foreach (int k in (int[])[1, 2, 3, 5])
             {
                 if (k < result.ScanEnds.Length)
-                    inputs.Add(($"k={k}", [.. progressive.AsSpan(0, result.ScanEnds[k - 1]), 0xFF, 0xD9]));
+                    inputs.Add(($"k={k}", [.. progressive.AsSpan(0, result.ScanEnds.Span[k - 1]), 0xFF, 0xD9]));
             }
 
             inputs.Add(("all scans", progressive));

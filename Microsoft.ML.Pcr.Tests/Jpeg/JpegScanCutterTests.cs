@@ -93,21 +93,46 @@ public sealed class JpegScanCutterTests
     }
 
     [TestMethod]
-    public void EveryTruncationEndsInAResultOrAFormatError()
+    public void EveryTruncationOrMutationGivesValidScanEndsOrAFormatError()
     {
         byte[] jpeg = File.ReadAllBytes(TestFiles.Golden("progressive-420.jpg"));
-        for (int n = 0; n < jpeg.Length; n += 7)
+        int results = 0, errors = 0;
+        void Check(ReadOnlySpan<byte> data, string what)
         {
-            try { JpegScanCutter.FindScanEnds(jpeg.AsSpan(0, n)); }
-            catch (PcrFormatException) { }
+            int[] ends;
+            try
+            {
+                ends = JpegScanCutter.FindScanEnds(data);
+            }
+            catch (PcrFormatException)
+            {
+                errors++;
+                return;
+            }
+            results++;
+            Assert.IsNotEmpty(ends, what);
+            for (int j = 0; j < ends.Length; j++)
+            {
+                int end = ends[j];
+                Assert.IsTrue(j == 0 ? end > 0 : end > ends[j - 1], $"{what}: scan end {j} ({end}) does not increase");
+                // Each scan's data ends where a marker starts: 0xFF followed by neither a stuffed zero nor a restart marker.
+                Assert.IsTrue(end + 1 < data.Length, $"{what}: scan end {j} ({end}) is past the data ({data.Length} bytes)");
+                Assert.AreEqual(JpegMarkers.Prefix, data[end], $"{what}: scan end {j} ({end}) is not at a marker");
+                Assert.IsFalse(data[end + 1] == JpegMarkers.Stuffed || JpegMarkers.IsRestart(data[end + 1]), $"{what}: scan end {j} ({end}) is inside entropy-coded data");
+            }
         }
+
+        for (int n = 0; n < jpeg.Length; n += 7) Check(jpeg.AsSpan(0, n), $"truncated at {n}");
         var random = new Random(1234);
         for (int i = 0; i < 2000; i++)
         {
             byte[] copy = (byte[])jpeg.Clone();
-            copy[random.Next(copy.Length)] = (byte)random.Next(256);
-            try { JpegScanCutter.FindScanEnds(copy); }
-            catch (PcrFormatException) { }
+            int at = random.Next(copy.Length);
+            copy[at] = (byte)random.Next(256);
+            Check(copy, $"byte {at} set to {copy[at]:x2}");
         }
+        Check(jpeg, "the golden file");
+        Assert.IsGreaterThan(0, results, "some inputs still cut");
+        Assert.IsGreaterThan(0, errors, "some inputs are refused");
     }
 }

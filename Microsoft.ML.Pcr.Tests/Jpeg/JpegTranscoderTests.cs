@@ -18,17 +18,29 @@ public sealed class JpegTranscoderTests
 
         CollectionAssert.AreEqual(golden, output, $"{name}: {output.Length} bytes against jpegtran's {golden.Length}");
         Assert.AreEqual(output.Length, result.Length);
-        CollectionAssert.AreEqual(JpegSegments.ScanEnds(golden), result.ScanEnds, "scan ends given while writing are where each scan's data ends");
+        CollectionAssert.AreEqual(JpegSegments.ScanEnds(golden), result.ScanEnds.ToArray(), "scan ends given while writing are where each scan's data ends");
         bool truncated = name.StartsWith("truncated", StringComparison.Ordinal);
         Assert.AreEqual(truncated, result.DataLoss, "data lost only in the truncated inputs");
         Assert.AreEqual(truncated || name == "jfif-major-2.jpg", result.Warnings.Count > 0, "jpegtran warns for the truncated inputs and JFIF 2.01");
     }
 
     [TestMethod]
+    public void ResultsOfTheSameTranscodeAreEqualAndImmutable()
+    {
+        byte[] input = TestFiles.ReadInput("baseline-420.jpg");
+        var transcoder = new JpegTranscoder();
+        transcoder.Transcode(input, out JpegTranscodeResult first);
+        transcoder.Transcode(input, out JpegTranscodeResult second);
+        Assert.AreNotSame(first, second);
+        Assert.AreEqual(first, second, "records compare their scan ends by value");
+        Assert.AreEqual(first.GetHashCode(), second.GetHashCode());
+        Assert.AreNotEqual(first, second with { ScanEnds = second.ScanEnds[..^1] });
+    }
+
+    [TestMethod]
     public void ClothingSmallPhotosMatchJpegtranHashes()
     {
-        string? root = TestFiles.ClothingSmall();
-        if (root is null) Assert.Inconclusive("../shared/datasets/clothing-small is not on this machine.");
+        string root = TestFiles.RequireClothingSmall();
         string[] manifest = File.ReadAllLines(Path.Combine(TestFiles.TestData, "jpeg", "clothing-small-jpegtran.sha256"));
         var transcoder = new JpegTranscoder();
         int checkedCount = 0;

@@ -29,6 +29,7 @@ public sealed class PcrToolCommandTests
         StringAssert.Contains(run.Output, "empty classes  empty-class");
         StringAssert.Contains(run.Output, "skipped README.txt: not inside a class folder");
         StringAssert.Contains(run.Output, "images/s");
+        AssertNoTrailingSpaces(run.Output);
         StringAssert.Contains(run.Output, Path.Combine(fixture.Output(), "conversion-report.json"));
         Assert.AreEqual("", run.Error);
         Assert.AreEqual(ImageFolderFixture.GoodFiles.Length, PcrDataset.Open(fixture.Output()).ImageCount);
@@ -42,6 +43,7 @@ public sealed class PcrToolCommandTests
         Run again = RunPcr("convert", fixture.Root, fixture.Output());
         Assert.AreEqual(1, again.ExitCode, again.ToString());
         AssertOneLineError(again, "--force");
+        Assert.DoesNotContain("Options.", again.ToString(), "the command line speaks of its flags, not of API properties");
         Assert.AreEqual(0, RunPcr("convert", fixture.Root, fixture.Output(), "--force", "--no-shuffle", "--jobs", "1").ExitCode);
     }
 
@@ -86,6 +88,14 @@ public sealed class PcrToolCommandTests
         StringAssert.Contains(run.Output, "4: Zebra (5), apple (4), empty-class (0), ärger (6)");
         StringAssert.Contains(run.Output, "CRC-32C stored         yes, for every segment");
         StringAssert.Contains(run.Output, "relative paths stored  yes");
+        StringAssert.Contains(run.Output, "measuring sampled images at every scan group: 8/8 (100%)", "progress, as plain lines when redirected");
+        AssertNoTrailingSpaces(run.Output);
+    }
+
+    private static void AssertNoTrailingSpaces(string output)
+    {
+        foreach (string line in output.Split('\n'))
+            Assert.IsFalse(line.TrimEnd('\r').EndsWith(' '), $"redirected output is padded: '{line}'");
     }
 
     [TestMethod]
@@ -96,6 +106,9 @@ public sealed class PcrToolCommandTests
         Run ok = RunPcr("verify", fixture.Output());
         Assert.AreEqual(0, ok.ExitCode, ok.ToString());
         StringAssert.Contains(ok.Output, "OK: no problems.");
+        StringAssert.Contains(ok.Output, "reading and decoding every record: 0/");
+        StringAssert.Contains(ok.Output, "(100%)");
+        AssertNoTrailingSpaces(ok.Output);
 
         PcrDataset dataset = PcrDataset.Open(fixture.Output());
         PcrRecordInfo record = dataset.Records[1];

@@ -50,7 +50,7 @@ internal static class ConversionReport
         var document = new Document(
             "Pcr.MLNet", fingerprint, listing.Root, result.ImageCount, result.RecordCount, result.ClassNames.Count,
             result.ClassNames, result.EmptyClasses, result.BytesIn, result.BytesOut, result.Quality, result.ReencodedCount,
-            options.ImagesPerRecord, options.Shuffle, options.Seed, Math.Round(result.Elapsed.TotalSeconds, 3), result.Skipped, result.Ignored);
+            options.GetImagesPerRecord(listing.Images.Count), options.Shuffle, options.Seed, Math.Round(result.Elapsed.TotalSeconds, 3), result.Skipped, result.Ignored);
         string path = Path.Combine(result.OutputDirectory, FileName);
         File.WriteAllText(path + ".partial", JsonSerializer.Serialize(document, Json));
         File.Move(path + ".partial", path, overwrite: true);

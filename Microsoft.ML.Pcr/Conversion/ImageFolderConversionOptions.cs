@@ -3,8 +3,21 @@ namespace Microsoft.ML.Pcr.Conversion;
 /// <summary>Options of <see cref="ImageFolderConverter"/>.</summary>
 public sealed class ImageFolderConversionOptions
 {
-    /// <summary>Gets or sets how many images go in a record (default 1024, as the published converter).</summary>
-    public int ImagesPerRecord { get; set; } = 1024;
+    /// <summary>The published converter's record size, which the default keeps for datasets of 16,384 images or more.</summary>
+    public const int DefaultImagesPerRecord = 1024;
+
+    /// <summary>The fewest records a default record size makes (when there are that many images), so that as many cursors or workers can read in parallel.</summary>
+    public const int MinimumDefaultRecordCount = 16;
+
+    /// <summary>
+    /// Gets or sets how many images go in a record; null (the default) for <see cref="DefaultImagesPerRecord"/> (1024, as the
+    /// published converter), made smaller for datasets under 16,384 images so that there are at least
+    /// <see cref="MinimumDefaultRecordCount"/> records: ceil(images / 16), at least 1. Records are the unit of parallel reading
+    /// (cursor sets, <c>WorkerIndex</c>/<c>WorkerCount</c>), so a 960-image dataset gets 16 records of 60 images rather than one
+    /// record that only one cursor can read. The default depends only on the image count, so the same inputs and seed still give
+    /// the same dataset on every machine.
+    /// </summary>
+    public int? ImagesPerRecord { get; set; }
 
     /// <summary>Gets or sets whether the image list is shuffled before it is cut into records (default true).</summary>
     public bool Shuffle { get; set; } = true;
@@ -38,10 +51,14 @@ public sealed class ImageFolderConversionOptions
 
     internal ImageFolderConversionOptions Clone() => (ImageFolderConversionOptions)MemberwiseClone();
 
+    /// <summary>The record size for <paramref name="imageCount"/> images: <see cref="ImagesPerRecord"/>, or the default described there.</summary>
+    internal int GetImagesPerRecord(int imageCount) =>
+        ImagesPerRecord ?? Math.Clamp((imageCount + MinimumDefaultRecordCount - 1) / MinimumDefaultRecordCount, 1, DefaultImagesPerRecord);
+
     internal void Validate()
     {
         if (ImagesPerRecord < 1)
-            throw new ArgumentOutOfRangeException(nameof(ImagesPerRecord), ImagesPerRecord, "Images per record must be at least 1.");
+            throw new ArgumentOutOfRangeException(nameof(ImagesPerRecord), ImagesPerRecord, "Images per record must be at least 1, or null for the default.");
         if (MaxDegreeOfParallelism < 1)
             throw new ArgumentOutOfRangeException(nameof(MaxDegreeOfParallelism), MaxDegreeOfParallelism, "The degree of parallelism must be at least 1.");
         if (Quality is < 1 or > 100)

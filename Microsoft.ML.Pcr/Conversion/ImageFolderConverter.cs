@@ -38,25 +38,6 @@ public static class ImageFolderConverter
     }
 
     /// <summary>
-    /// Converts the images an <see cref="IDataView"/> lists (a text column of paths and a label column) into a PCR
-    /// dataset, for users who already list their images that way (for example for ML.NET's <c>LoadImages</c>).
-    /// </summary>
-    /// <param name="images">The rows: one image each.</param>
-    /// <param name="outputDirectory">Where the PCR dataset is written.</param>
-    /// <param name="imagePathColumnName">The text column holding each image's path (absolute, or relative to <paramref name="imageFolder"/>).</param>
-    /// <param name="labelColumnName">The label column: a key of UInt32 with class names, or text holding the class name (sorted ordinally to labels).</param>
-    /// <param name="imageFolder">The folder relative paths start from, and against which stored paths are made relative; null for the current directory (stored paths are then "class/file name").</param>
-    /// <param name="options">Conversion options; null for defaults.</param>
-    /// <param name="cancellationToken">Cancels the conversion.</param>
-    /// <returns>What was converted and skipped.</returns>
-    public static PcrConversionResult Convert(IDataView images, string outputDirectory, string imagePathColumnName = "ImagePath", string labelColumnName = "Label",
-        string? imageFolder = null, ImageFolderConversionOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ImageFolderListing listing = ImageFolderListing.FromDataView(images, imagePathColumnName, labelColumnName, imageFolder);
-        return Run(listing, outputDirectory, Checked(options), cancellationToken);
-    }
-
-    /// <summary>
     /// Returns whether <paramref name="outputDirectory"/> holds a complete conversion of <paramref name="imageFolder"/>
     /// made with the same options from the same files (same paths, sizes and modification times). The answer comes from the
     /// fingerprint committed inside the dataset's index, never from the report beside it, so it cannot describe another dataset.
@@ -142,6 +123,7 @@ public static class ImageFolderConverter
         var stopwatch = Stopwatch.StartNew();
         SourceImage[] order = [.. listing.Images];
         if (options.Shuffle) new Random(options.Seed).Shuffle(order);
+        int imagesPerRecord = options.GetImagesPerRecord(order.Length);
 
         var state = new RunState(order.Length, options.Progress);
         foreach (SkippedFile stray in listing.StrayFiles) state.Skipped.Add(stray);
@@ -157,7 +139,7 @@ public static class ImageFolderConverter
         {
             // Converted images queue up and leave in records of exactly ImagesPerRecord (skips do not shrink records).
             // One record is written while the next batch is encoded.
-            var queue = new List<Slot>(options.ImagesPerRecord * 2);
+            var queue = new List<Slot>(imagesPerRecord * 2);
             Task pendingWrite = Task.CompletedTask;
             Slot[]? writing = null;
             int record = 0;
@@ -173,11 +155,11 @@ public static class ImageFolderConverter
             }
             try
             {
-                for (int start = 0; start < order.Length; start += options.ImagesPerRecord)
+                for (int start = 0; start < order.Length; start += imagesPerRecord)
                 {
-                    int count = Math.Min(options.ImagesPerRecord, order.Length - start);
+                    int count = Math.Min(imagesPerRecord, order.Length - start);
                     queue.AddRange(EncodeBatch(order.AsMemory(start, count), encoder, new ImageArena(chunks), scratch, options, state, cancellationToken));
-                    while (queue.Count >= options.ImagesPerRecord) StartWrite(options.ImagesPerRecord);
+                    while (queue.Count >= imagesPerRecord) StartWrite(imagesPerRecord);
                 }
                 if (queue.Count > 0) StartWrite(queue.Count);
                 pendingWrite.GetAwaiter().GetResult();
@@ -325,7 +307,7 @@ public static class ImageFolderConverter
             int length = ReadInput(source, out input, out string? readError);
             SourceImageEncoder.Outcome outcome = readError is null
                 ? encoder.Encode(input.AsSpan(0, length), source.RelativePath, scratch)
-                : new SourceImageEncoder.Outcome(null, false, readError);
+                : new SourceImageEncoder.Outcome(default, false, readError);
             if (outcome.SkipReason is not null)
             {
                 if (failOnFirstError) throw new PcrFormatException(outcome.SkipReason, source.FullPath);

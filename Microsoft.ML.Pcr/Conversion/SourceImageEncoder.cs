@@ -21,13 +21,13 @@ internal sealed class SourceImageEncoder
     }
 
     /// <summary>The outcome of encoding one input.</summary>
-    public readonly record struct Outcome(int[]? ScanEnds, bool Reencoded, string? SkipReason);
+    public readonly record struct Outcome(ReadOnlyMemory<int> ScanEnds, bool Reencoded, string? SkipReason);
 
     /// <summary>Encodes <paramref name="input"/> into <paramref name="output"/>, or says why it cannot be converted.</summary>
     public Outcome Encode(ReadOnlySpan<byte> input, string relativePath, PooledBufferWriter output)
     {
         if (input.IsEmpty) return Skip("empty file (0 bytes)");
-        bool isJpeg = input.Length >= 3 && input[0] == 0xFF && input[1] == 0xD8 && input[2] == 0xFF;
+        bool isJpeg = input.Length >= 3 && input[0] == JpegMarkers.Prefix && input[1] == JpegMarkers.SOI && input[2] == JpegMarkers.Prefix;
         try
         {
             if (isJpeg) return Transcode(input, relativePath, output, reencoded: false);
@@ -95,5 +95,5 @@ internal sealed class SourceImageEncoder
         return flat;
     }
 
-    private static Outcome Skip(string reason) => new(null, false, reason);
+    private static Outcome Skip(string reason) => new(default, false, reason);
 }

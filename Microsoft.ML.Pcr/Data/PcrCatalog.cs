@@ -67,7 +67,26 @@ public static class PcrCatalog
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        return new PcrLoader(PcrDataset.Open(new FileByteSource(directory), options?.SkipCorruptRecords ?? false), options);
+        return CreatePcrLoader(catalog, new FileByteSource(directory), options);
+    }
+
+    /// <summary>
+    /// Create a <see cref="PcrLoader"/>, which loads the PCR dataset held by <paramref name="source"/> (local files,
+    /// object storage, a rate-limited wrapper) with its schema, so that it can start a pipeline:
+    /// <c>loader.Append(transforms).Fit(source.Location)</c>. For a source other than local files, <c>Load</c> takes
+    /// only <paramref name="source"/>'s <see cref="IPcrByteSource.Location"/> (see <see cref="PcrLoader.Load(string)"/>).
+    /// </summary>
+    /// <param name="catalog">The data operations catalog.</param>
+    /// <param name="source">Where the index and the record files are read from.</param>
+    /// <param name="options">Column names, scan group, shuffling, sharding and checking options; null for defaults.</param>
+    /// <returns>The loader.</returns>
+    /// <exception cref="FileNotFoundException">The source holds no index.</exception>
+    /// <exception cref="Pcr.PcrFormatException">The index or a record is malformed.</exception>
+    public static PcrLoader CreatePcrLoader(this DataOperationsCatalog catalog, IPcrByteSource source, PcrLoader.Options? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(source);
+        return new PcrLoader(PcrDataset.Open(source, options?.SkipCorruptRecords ?? false), options);
     }
 
     /// <summary>
@@ -98,21 +117,34 @@ public static class PcrCatalog
     }
 
     /// <summary>
-    /// Converts the images an <see cref="IDataView"/> lists (a text column of image paths and a label column) into a
-    /// PCR dataset in <paramref name="outputDirectory"/>; load it with <see cref="LoadFromPcr(DataOperationsCatalog, string, int?, PcrLoader.Options?)"/>.
+    /// Saves the images an <see cref="IDataView"/> lists (a text column of image paths and a label column) as a PCR
+    /// dataset in <paramref name="outputDirectory"/>, now (as <c>SaveAsBinary</c> and <c>SaveAsText</c> write now);
+    /// load it with <see cref="LoadFromPcr(DataOperationsCatalog, string, int?, PcrLoader.Options?)"/>. To convert an
+    /// ImageFolder as the first step of a pipeline, use <see cref="ConvertToPcr(DataOperationsCatalog, string, int?, ImageFolderConversionOptions?, PcrLoader.Options?)"/>.
     /// </summary>
     /// <param name="catalog">The data operations catalog.</param>
     /// <param name="images">The rows: one image each.</param>
     /// <param name="outputDirectory">Where the PCR dataset is written.</param>
     /// <param name="imagePathColumnName">The text column of image paths (absolute or relative to <paramref name="imageFolder"/>).</param>
-    /// <param name="labelColumnName">The label column: a key of UInt32 with class names, or the class name as text.</param>
-    /// <param name="imageFolder">The folder relative paths start from; null for the current directory.</param>
+    /// <param name="labelColumnName">The label column: a key of UInt32 with class names, or the class name as text (class names sorted ordinally to labels).</param>
+    /// <param name="imageFolder">
+    /// The folder relative paths start from, and against which stored paths are made relative; null for the current
+    /// directory (stored paths are then "class/file name").
+    /// </param>
     /// <param name="options">Conversion options; null for defaults.</param>
+    /// <param name="cancellationToken">Cancels the conversion; a cancelled conversion leaves no dataset that looks complete.</param>
     /// <returns>What was converted and skipped.</returns>
-    public static PcrConversionResult ConvertToPcr(this DataOperationsCatalog catalog, IDataView images, string outputDirectory,
-        string imagePathColumnName = "ImagePath", string labelColumnName = "Label", string? imageFolder = null, ImageFolderConversionOptions? options = null)
+    /// <exception cref="ArgumentException">A column is missing or has another type than described.</exception>
+    /// <exception cref="InvalidDataException">A row has no label, or no input could be converted.</exception>
+    public static PcrConversionResult SaveAsPcr(this DataOperationsCatalog catalog, IDataView images, string outputDirectory,
+        string imagePathColumnName = "ImagePath", string labelColumnName = "Label", string? imageFolder = null,
+        ImageFolderConversionOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        return ImageFolderConverter.Convert(images, outputDirectory, imagePathColumnName, labelColumnName, imageFolder, options);
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentException.ThrowIfNullOrWhiteSpace(outputDirectory);
+        ImageFolderConversionOptions effective = ImageFolderConverter.Checked(options);
+        ImageFolderListing listing = DataViewImageListing.Read(images, imagePathColumnName, labelColumnName, imageFolder);
+        return ImageFolderConverter.Run(listing, outputDirectory, effective, cancellationToken);
     }
 }

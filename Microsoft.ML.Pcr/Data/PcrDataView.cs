@@ -1,6 +1,5 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Pcr.Format;
-using Microsoft.ML.Transforms.Image;
 
 namespace Microsoft.ML.Pcr.Data;
 
@@ -29,18 +28,24 @@ public sealed class PcrDataView : IDataView
             throw new PcrFormatException("the dataset has no classes", dataset.Source.Describe(PcrIndex.FileName));
         Schema = BuildSchema(dataset.ClassNames, options, HasImagePaths);
         _records = [.. Enumerable.Range(0, dataset.Records.Count).Where(r => r % options.WorkerCount == options.WorkerIndex)];
+        if (_records.Length == 0)
+            throw new ArgumentException(
+                $"Worker {options.WorkerIndex} of {options.WorkerCount} (PcrLoader.Options.WorkerIndex, WorkerCount) would get no records: " +
+                $"records are the unit of sharding and the dataset has {dataset.Records.Count}, fewer than the {options.WorkerCount} workers. " +
+                $"Use at most {dataset.Records.Count} workers, or convert with a smaller ImageFolderConversionOptions.ImagesPerRecord.", nameof(options));
         foreach (int r in _records) _rowCount += dataset.Records[r].ImageCount;
     }
 
-    private PcrDataView(PcrDataView other, int scan)
+    private PcrDataView(PcrDataView other, int scan, int[]? records = null)
     {
         Dataset = other.Dataset;
         _options = other._options;
         Scan = scan;
         HasImagePaths = other.HasImagePaths;
         Schema = other.Schema;
-        _records = other._records;
-        _rowCount = other._rowCount;
+        _records = records ?? other._records;
+        if (records is null) _rowCount = other._rowCount;
+        else foreach (int r in records) _rowCount += Dataset.Records[r].ImageCount;
     }
 
     /// <summary>Gets the dataset the view reads.</summary>
@@ -55,7 +60,11 @@ public sealed class PcrDataView : IDataView
     /// <summary>Gets the records this view reads (all of them, or this worker's shard), as positions in <see cref="PcrDataset.Records"/>.</summary>
     public IReadOnlyList<int> RecordIndices => _records;
 
-    /// <summary>Gets the total number of bytes this view's cursors have read from record files.</summary>
+    /// <summary>
+    /// Gets the bytes this view's own cursors have read from record files. Views made from it by <see cref="WithScan(int)"/> or
+    /// <see cref="SplitByRecords(double, int)"/> count their own reads; the total over every view of the dataset is
+    /// <see cref="PcrDataset.BytesRead"/>, and <see cref="PcrDataset.GetBytesRead(int)"/> splits it by scan group.
+    /// </summary>
     public long BytesRead => Interlocked.Read(ref _bytesRead);
 
     /// <summary>
@@ -73,7 +82,7 @@ public sealed class PcrDataView : IDataView
     /// <summary>Gets whether the view has the image path column (the dataset stores original paths).</summary>
     public bool HasImagePaths { get; }
 
-    /// <summary>Gets the bytes one full pass over this view reads at <see cref="Scan"/>, when only labels and images are needed.</summary>
+    /// <summary>Gets the bytes one full pass over this view reads at scan group <see cref="Scan"/>, when only labels and images are needed.</summary>
     public long BytesPerPass => PcrRecordInfo.SumPrefixLengths(_records.Select(r => Dataset.Records[r]), Scan);
 
     /// <inheritdoc/>
@@ -83,12 +92,6 @@ public sealed class PcrDataView : IDataView
     public bool CanShuffle => true;
 
     internal PcrLoader.Options Options => _options;
-
-    /// <summary>The schema position of the path column, or -1.</summary>
-    internal int PathColumn => HasImagePaths ? 2 : -1;
-
-    /// <summary>The schema position of the decoded image column, or -1.</summary>
-    internal int DecodedColumn => _options.DecodedImageColumnName is null ? -1 : HasImagePaths ? 3 : 2;
 
     /// <summary>
     /// Returns this view at scan group <paramref name="scan"/>: same dataset, schema and options, nothing reopened.
@@ -100,6 +103,35 @@ public sealed class PcrDataView : IDataView
     {
         Dataset.CheckScan(scan);
         return scan == Scan ? this : new PcrDataView(this, scan);
+    }
+
+    /// <summary>
+    /// Splits this view's records into a training and a test view, both <see cref="PcrDataView"/>s of the same dataset, so that
+    /// each keeps <see cref="WithScan(int)"/>: train at a low scan group and test at full fidelity on the same split with
+    /// <c>split.TrainSet.WithScan(3)</c> and <c>split.TestSet.WithScan(view.ScanGroupCount)</c>. The split is by record (a
+    /// seeded random choice of round(<paramref name="testFraction"/> x records) records, at least one on each side), so each side
+    /// reads only its own records' prefixes at its own scan group; records of a converted dataset hold shuffled images, so both
+    /// sides see every class. ML.NET's <c>TrainTestSplit</c> works on a PCR view too, but returns plain views without
+    /// <see cref="WithScan(int)"/>.
+    /// </summary>
+    /// <param name="testFraction">The share of records in the test set, strictly between 0 and 1. Default 0.1.</param>
+    /// <param name="seed">The seed of the choice: the same seed gives the same split in every process. Default 0.</param>
+    /// <returns>The two views, at this view's scan group; their records are disjoint and together are this view's.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="testFraction"/> is not strictly between 0 and 1.</exception>
+    /// <exception cref="InvalidOperationException">The view has fewer than two records.</exception>
+    public PcrTrainTestData SplitByRecords(double testFraction = 0.1, int seed = 0)
+    {
+        if (!(testFraction > 0 && testFraction < 1))
+            throw new ArgumentOutOfRangeException(nameof(testFraction), testFraction, "The test fraction must be strictly between 0 and 1.");
+        if (_records.Length < 2)
+            throw new InvalidOperationException(
+                $"A split by records needs at least 2 records; this view has {_records.Length}. Convert with a smaller ImageFolderConversionOptions.ImagesPerRecord.");
+        int[] order = (int[])_records.Clone();
+        new Random(seed).Shuffle(order);
+        int test = Math.Clamp((int)Math.Round(testFraction * order.Length, MidpointRounding.AwayFromZero), 1, order.Length - 1);
+        int[] testRecords = [.. order.Take(test).Order()];
+        int[] trainRecords = [.. order.Skip(test).Order()];
+        return new PcrTrainTestData(new PcrDataView(this, Scan, trainRecords), new PcrDataView(this, Scan, testRecords));
     }
 
     /// <inheritdoc/>
@@ -164,7 +196,6 @@ public sealed class PcrDataView : IDataView
         builder.AddColumn(options.LabelColumnName, new KeyDataViewType(typeof(uint), classes), annotations.ToAnnotations());
         builder.AddColumn(options.ImageColumnName, new VectorDataViewType(NumberDataViewType.Byte));
         if (withPaths) builder.AddColumn(options.ImagePathColumnName, TextDataViewType.Instance);
-        if (options.DecodedImageColumnName is { } decoded) builder.AddColumn(decoded, new ImageDataViewType());
         return builder.ToSchema();
     }
 }

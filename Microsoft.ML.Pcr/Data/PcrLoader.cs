@@ -7,7 +7,8 @@ namespace Microsoft.ML.Pcr.Data;
 /// <summary>
 /// The ML.NET loader of PCR datasets: an <see cref="IDataLoader{TSource}"/> that turns a PCR
 /// directory into a <see cref="PcrDataView"/> whose rows are the images at a chosen scan group.
-/// Create it with <see cref="PcrCatalog.CreatePcrLoader(DataOperationsCatalog, string, Options?)"/>;
+/// Create it with <see cref="PcrCatalog.CreatePcrLoader(DataOperationsCatalog, string, Options?)"/> (a directory) or
+/// <see cref="PcrCatalog.CreatePcrLoader(DataOperationsCatalog, IPcrByteSource, Options?)"/> (any byte source);
 /// its schema (the Label key type with its class names) is the one of the dataset it was created on.
 /// </summary>
 public sealed class PcrLoader : IDataLoader<string>
@@ -25,18 +26,9 @@ public sealed class PcrLoader : IDataLoader<string>
         public string ImagePathColumnName { get; set; } = "ImagePath";
 
         /// <summary>
-        /// Name of an extra column holding each image decoded to an <see cref="MLImage"/> (the type <c>LoadImages</c>
-        /// produces), or null (the default) for none; the same as appending <c>DecodeImages</c> to the view.
+        /// The scan group, 1..L; null for full fidelity (L, the largest number of scan groups of any record). Images are
+        /// JPEG bytes at this scan group: decode them with <c>mlContext.Transforms.DecodeImages</c> appended to the view.
         /// </summary>
-        public string? DecodedImageColumnName { get; set; }
-
-        /// <summary>With <see cref="DecodedImageColumnName"/>: the smallest width a reduced-scale JPEG decode may give (null: full size).</summary>
-        public int? DecodedImageWidth { get; set; }
-
-        /// <summary>With <see cref="DecodedImageColumnName"/>: the smallest height a reduced-scale JPEG decode may give (null: full size).</summary>
-        public int? DecodedImageHeight { get; set; }
-
-        /// <summary>The scan group, 1..L; null for full fidelity (L, the largest scan count in the dataset).</summary>
         public int? Scan { get; set; }
 
         /// <summary>Whether cursors that ML.NET does not shuffle are shuffled anyway, from <see cref="Seed"/>. Default false.</summary>
@@ -71,15 +63,9 @@ public sealed class PcrLoader : IDataLoader<string>
             ArgumentException.ThrowIfNullOrWhiteSpace(LabelColumnName, nameof(LabelColumnName));
             ArgumentException.ThrowIfNullOrWhiteSpace(ImageColumnName, nameof(ImageColumnName));
             ArgumentException.ThrowIfNullOrWhiteSpace(ImagePathColumnName, nameof(ImagePathColumnName));
-            string?[] names = [LabelColumnName, ImageColumnName, ImagePathColumnName, DecodedImageColumnName];
-            if (names.Where(n => n is not null).Distinct(StringComparer.Ordinal).Count() != names.Count(n => n is not null))
-                throw new ArgumentException($"The label, image, path and decoded image columns need distinct names; got '{string.Join("', '", names.Where(n => n is not null))}'.");
-            if (DecodedImageColumnName is not null && DecodedImageColumnName.Trim().Length == 0)
-                throw new ArgumentException("The decoded image column name must not be blank; use null for no decoded column.", nameof(DecodedImageColumnName));
-            if (DecodedImageWidth is <= 0)
-                throw new ArgumentOutOfRangeException(nameof(DecodedImageWidth), DecodedImageWidth, "The decoded image width must be positive, or null for full size.");
-            if (DecodedImageHeight is <= 0)
-                throw new ArgumentOutOfRangeException(nameof(DecodedImageHeight), DecodedImageHeight, "The decoded image height must be positive, or null for full size.");
+            string[] names = [LabelColumnName, ImageColumnName, ImagePathColumnName];
+            if (names.Distinct(StringComparer.Ordinal).Count() != names.Length)
+                throw new ArgumentException($"The label, image and path columns need distinct names; got '{string.Join("', '", names)}'.");
             if (WorkerCount < 1)
                 throw new ArgumentOutOfRangeException(nameof(WorkerCount), WorkerCount, "The worker count must be at least 1.");
             if (WorkerIndex < 0 || WorkerIndex >= WorkerCount)
@@ -92,6 +78,7 @@ public sealed class PcrLoader : IDataLoader<string>
     private readonly Options _options;
     private readonly PcrDataView _schemaView;
     private readonly string? _convertedFrom;
+    private readonly bool _opensDirectories;
 
     internal PcrLoader(PcrDataset dataset, Options? options, string? convertedFrom = null)
     {
@@ -99,22 +86,42 @@ public sealed class PcrLoader : IDataLoader<string>
         _options.Validate();
         _schemaView = new PcrDataView(dataset, _options);
         _convertedFrom = convertedFrom is null ? null : Path.GetFullPath(convertedFrom);
+        _opensDirectories = dataset.Source is FileByteSource;
     }
 
     /// <summary>Gets the dataset the loader was created on, which fixes its schema.</summary>
     public PcrDataset Dataset => _schemaView.Dataset;
 
     /// <summary>
-    /// Loads the PCR dataset in <paramref name="input"/> as a <see cref="PcrDataView"/>: the loader's own dataset, any
-    /// PCR directory with the same classes, or, for a loader made by <see cref="PcrConversionEstimator"/>, the
-    /// ImageFolder it converted (which gives the converted dataset, as ML.NET's composite loaders pass the source on).
+    /// Loads a PCR dataset as a <see cref="PcrDataView"/>. What <paramref name="input"/> may name depends on where the
+    /// loader reads from:
+    /// <list type="bullet">
+    /// <item><description>The loader's own <see cref="IPcrByteSource.Location"/> always gives its own dataset.</description></item>
+    /// <item><description>
+    /// A loader on local files (a directory, <see cref="FileByteSource"/>) also opens any other PCR directory with the same
+    /// classes, and a loader made by <see cref="PcrConversionEstimator"/> also takes the ImageFolder it converted (ML.NET's
+    /// composite loaders pass the source on), which gives the converted dataset.
+    /// </description></item>
+    /// <item><description>
+    /// A loader on any other byte source (object storage, a throttled wrapper) has no way to reach other datasets from a
+    /// string: it takes only its own location. Create one loader per source for other datasets.
+    /// </description></item>
+    /// </list>
     /// </summary>
-    /// <param name="input">A PCR directory whose class names are those of the loader's dataset, or the converted ImageFolder.</param>
+    /// <param name="input">The loader's source location; for a loader on local files, a PCR directory or the converted ImageFolder.</param>
     /// <exception cref="FileNotFoundException">The directory or its index is missing.</exception>
+    /// <exception cref="ArgumentException">The loader reads another byte source than local files and <paramref name="input"/> is not its location.</exception>
     /// <exception cref="InvalidOperationException">The dataset has other class names than the loader's schema.</exception>
     public IDataView Load(string input)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(input);
+        if (!_opensDirectories)
+        {
+            if (string.Equals(input, Dataset.Source.Location, StringComparison.Ordinal)) return _schemaView;
+            throw new ArgumentException(
+                $"This loader reads '{Dataset.Source.Location}' through a {Dataset.Source.GetType().Name}, so Load takes only that location; got '{input}'. " +
+                "For another dataset, create a loader on its byte source with mlContext.Data.CreatePcrLoader(source).", nameof(input));
+        }
         string full = Path.GetFullPath(input);
         if (string.Equals(full, Dataset.Source.Location, StringComparison.Ordinal) || string.Equals(full, _convertedFrom, StringComparison.Ordinal))
             return _schemaView;

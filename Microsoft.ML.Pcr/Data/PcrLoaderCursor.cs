@@ -18,6 +18,7 @@ internal sealed class PcrLoaderCursor : DataViewRowCursor
     private readonly int? _seed;
     private readonly int _readScan;
     private readonly Queue<(int Position, Task<PcrRecordPrefix> Read)> _inFlight = new();
+    private readonly CancellationTokenSource _cancelReads = new();
     private int _nextToStart;
 
     private PcrRecordPrefix? _current;
@@ -36,8 +37,7 @@ internal sealed class PcrLoaderCursor : DataViewRowCursor
         _positions = positions;
         _seed = seed;
         // Labels and paths live in the metadata segment: without an image column, read only that.
-        bool decoded = view.DecodedColumn >= 0 && active[view.DecodedColumn];
-        _readScan = active[1] || decoded ? view.Scan : 0;
+        _readScan = active[1] ? view.Scan : 0;
     }
 
     public override DataViewSchema Schema => _view.Schema;
@@ -95,8 +95,11 @@ internal sealed class PcrLoaderCursor : DataViewRowCursor
         if (_nextToStart >= _positions.Length) return false;
         int position = _positions[_nextToStart++];
         int record = _order[position];
-        PcrRecordPrefix Read() => _view.Dataset.ReadRecordPrefix(record, _readScan, _view.Options.VerifyChecksums);
-        _inFlight.Enqueue((position, _view.Options.ReadAheadRecords == 0 ? RunNow(Read) : Task.Run(Read)));
+        // Read-ahead uses the byte source's asynchronous reads (no thread blocks on the I/O); without read-ahead the
+        // cursor's own thread reads synchronously.
+        _inFlight.Enqueue((position, _view.Options.ReadAheadRecords == 0
+            ? RunNow(() => _view.Dataset.ReadRecordPrefix(record, _readScan, _view.Options.VerifyChecksums))
+            : _view.Dataset.ReadRecordPrefixAsync(record, _readScan, _view.Options.VerifyChecksums, _cancelReads.Token)));
         return true;
     }
 
@@ -149,8 +152,7 @@ internal sealed class PcrLoaderCursor : DataViewRowCursor
         {
             0 => (ValueGetter<uint>)GetLabel,
             1 => (ValueGetter<VBuffer<byte>>)GetImage,
-            _ when column.Index == _view.PathColumn => (ValueGetter<ReadOnlyMemory<char>>)GetPath,
-            _ => MakeDecodedGetter(),
+            _ => (ValueGetter<ReadOnlyMemory<char>>)GetPath,
         };
         return getter as ValueGetter<TValue>
             ?? throw new InvalidOperationException($"Column '{column.Name}' has type {column.Type}; it cannot be read as {typeof(TValue).Name}.");
@@ -166,23 +168,6 @@ internal sealed class PcrLoaderCursor : DataViewRowCursor
         var editor = VBufferEditor.Create(ref value, length);
         _current.CopyImage(image, editor.Values);
         value = editor.Commit();
-    }
-
-    // Each image is assembled once into a reused scratch buffer (its partials are not contiguous in the record) and decoded from there.
-    private ValueGetter<MLImage> MakeDecodedGetter()
-    {
-        byte[] scratch = [];
-        PcrLoader.Options o = _view.Options;
-        return (ref MLImage value) =>
-        {
-            value?.Dispose(); // ML.NET's rule: the previous image this getter handed out is ours to dispose
-            int image = CurrentImage;
-            int length = _current!.GetImageLength(image);
-            if (scratch.Length < length) scratch = new byte[Math.Max(length, scratch.Length * 2)];
-            _current.CopyImage(image, scratch);
-            value = ImageDecodingTransformer.Decode(scratch.AsSpan(0, length), o.DecodedImageWidth, o.DecodedImageHeight, UndecodableImageHandling.Throw,
-                $"image {image} of record {_current.Record.Name} (row {_position})")!;
-        };
     }
 
     private void GetPath(ref ReadOnlyMemory<char> value) => value = (_current!.GetRelativePath(CurrentImage) ?? "").AsMemory();
@@ -201,12 +186,14 @@ internal sealed class PcrLoaderCursor : DataViewRowCursor
         {
             _current?.Dispose();
             _current = null;
+            _cancelReads.Cancel();
             while (_inFlight.Count > 0)
             {
                 var (_, read) = _inFlight.Dequeue();
                 try { read.GetAwaiter().GetResult().Dispose(); }
-                catch (Exception) { } // a failed read-ahead nobody asked for
+                catch (Exception) { } // a failed or cancelled read-ahead nobody asked for
             }
+            _cancelReads.Dispose();
         }
         base.Dispose(disposing);
     }

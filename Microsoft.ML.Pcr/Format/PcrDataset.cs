@@ -21,6 +21,7 @@ public sealed class PcrDataset
     internal const int MaxClassesWithoutImages = 1024;
 
     private long _bytesRead;
+    private readonly long[] _bytesReadByScan; // [scan group]: bytes read by reads at that scan group; [0]: metadata-only reads
     private readonly long[] _firstRow;
     private readonly byte[] _indexBytes;
 
@@ -41,6 +42,7 @@ public sealed class PcrDataset
             maxScans = Math.Max(maxScans, records[r].ScanGroupCount);
         }
         ScanGroupCount = maxScans;
+        _bytesReadByScan = new long[maxScans + 1];
     }
 
     /// <summary>Gets where the dataset's bytes come from.</summary>
@@ -67,8 +69,26 @@ public sealed class PcrDataset
     /// <summary>Gets the number of images (rows) in the dataset, repeated images included.</summary>
     public long ImageCount => _firstRow[^1];
 
-    /// <summary>Gets the total number of bytes read from record files through this dataset so far.</summary>
+    /// <summary>
+    /// Gets the bytes read from record files through this dataset so far, by every view and cursor on it at every scan group
+    /// (each <see cref="Data.PcrDataView.BytesRead"/> counts one view's share); <see cref="GetBytesRead(int)"/> splits it by scan group.
+    /// Opening the dataset is not counted.
+    /// </summary>
     public long BytesRead => Interlocked.Read(ref _bytesRead);
+
+    /// <summary>
+    /// Gets the bytes read from record files through this dataset by reads at scan group <paramref name="scan"/>, whichever view
+    /// asked: for example what training at scan group 3 read, beside what testing at full fidelity read. Scan group 0 counts
+    /// reads of metadata only (labels and paths, as cursors without the image column do).
+    /// </summary>
+    /// <param name="scan">The scan group, 0..<see cref="ScanGroupCount"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="scan"/> is outside 0..<see cref="ScanGroupCount"/>.</exception>
+    public long GetBytesRead(int scan)
+    {
+        if (scan < 0 || scan > ScanGroupCount)
+            throw new ArgumentOutOfRangeException(nameof(scan), scan, $"The scan group must be between 0 (metadata only) and {ScanGroupCount} for this dataset.");
+        return Interlocked.Read(ref _bytesReadByScan[scan]);
+    }
 
     /// <summary>Gets the row number of the first image of record <paramref name="record"/>.</summary>
     public long GetFirstRow(int record) => _firstRow[record];
@@ -219,6 +239,22 @@ public sealed class PcrDataset
     /// <exception cref="PcrFormatException">The metadata is malformed, truncated or fails its checksum.</exception>
     public PcrRecordPrefix ReadMetadata(int record, bool verifyChecksums = true) => ReadRecordPrefix(record, 0, verifyChecksums);
 
+    /// <summary>
+    /// Reads record <paramref name="record"/> at scan group <paramref name="scan"/> as <see cref="ReadRecord"/> does, with the
+    /// byte source's asynchronous read (<see cref="IPcrByteSource.ReadAsync"/>), so that no thread waits on the I/O: what
+    /// read-ahead over object storage needs. The checksums are checked and the prefix parsed when the bytes are in.
+    /// </summary>
+    /// <param name="record">The record's position in <see cref="Records"/>.</param>
+    /// <param name="scan">The scan group, 1..<see cref="ScanGroupCount"/>; records with fewer scan groups are read whole.</param>
+    /// <param name="verifyChecksums">Whether to check the stored CRC-32C of every segment read (when the index has them).</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <exception cref="PcrFormatException">The record is malformed, truncated or fails its checksum.</exception>
+    public Task<PcrRecordPrefix> ReadRecordAsync(int record, int scan, bool verifyChecksums = true, CancellationToken cancellationToken = default)
+    {
+        CheckScan(scan);
+        return ReadRecordPrefixAsync(record, scan, verifyChecksums, cancellationToken);
+    }
+
     /// <summary>As <see cref="ReadRecord"/>, but scan 0 reads only the metadata (labels and paths).</summary>
     internal PcrRecordPrefix ReadRecordPrefix(int record, int scan, bool verifyChecksums)
     {
@@ -236,7 +272,53 @@ public sealed class PcrDataset
             // a conversion replaced the dataset under this reader.
             throw Replaced(e, Source, Records[record].Name);
         }
+        return Counted(prefix, scan, read);
+    }
+
+    /// <summary>As <see cref="ReadRecordAsync"/>, but scan 0 reads only the metadata (labels and paths).</summary>
+    internal async Task<PcrRecordPrefix> ReadRecordPrefixAsync(int record, int scan, bool verifyChecksums, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(record);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(record, Records.Count);
+        PcrRecordInfo info = Records[record];
+        int effectiveScan = Math.Min(scan, info.ScanGroupCount);
+        int length = checked((int)info.GetPrefixLength(effectiveScan));
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        string file = Source.Describe(info.Name);
+        int read;
+        try
+        {
+            read = await Source.ReadAsync(info.Name, 0, buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+        }
+        catch (FileNotFoundException e)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            var missing = new PcrFormatException("the record's file is missing", file, info.Name, inner: e);
+            if (IndexChanged(Source, _indexBytes)) throw Replaced(missing, Source, info.Name);
+            throw missing;
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+        PcrRecordPrefix prefix;
+        try
+        {
+            prefix = PcrRecordPrefix.Parse(info, effectiveScan, buffer, read, verifyChecksums, file);
+        }
+        catch (PcrFormatException e) when (IndexChanged(Source, _indexBytes))
+        {
+            throw Replaced(e, Source, info.Name);
+        }
+        return Counted(prefix, scan, read);
+    }
+
+    /// <summary>Counts a read at <paramref name="scan"/> and checks its labels against the classes (disposing the prefix when one is out of range).</summary>
+    private PcrRecordPrefix Counted(PcrRecordPrefix prefix, int scan, int read)
+    {
         Interlocked.Add(ref _bytesRead, read);
+        Interlocked.Add(ref _bytesReadByScan[scan], read);
         for (int i = 0; i < prefix.ImageCount; i++)
         {
             int label = prefix.GetLabel(i);

@@ -46,23 +46,38 @@ public sealed class PcrRecordPrefix : IDisposable
     /// <summary>Gets the original path (relative to the ImageFolder root) of image <paramref name="image"/>, or <see langword="null"/> when not stored.</summary>
     public string? GetRelativePath(int image) => _paths?[image];
 
-    /// <summary>Gets the length of image <paramref name="image"/>'s JPEG at <see cref="Scan"/>, EOI included.</summary>
-    public int GetImageLength(int image)
+    /// <summary>Gets the length of image <paramref name="image"/>'s JPEG at scan group <see cref="Scan"/>, EOI included.</summary>
+    public int GetImageLength(int image) => GetImageLength(image, Scan);
+
+    /// <summary>
+    /// Gets the length of image <paramref name="image"/>'s JPEG at scan group <paramref name="scan"/> (1..<see cref="Scan"/>:
+    /// a prefix read at one scan group holds the images at every lower one too; a whole record also answers for higher
+    /// scan groups, with its images whole), EOI included.
+    /// </summary>
+    public int GetImageLength(int image, int scan)
     {
-        ReadOnlySpan<int> parts = Partials(image);
+        ReadOnlySpan<int> parts = Partials(image, scan);
         int total = 0;
         for (int j = 0; j < parts.Length; j += 2) total += parts[j + 1];
         return total + (EndsWithEoi(parts) ? 0 : 2);
     }
 
     /// <summary>
-    /// Writes image <paramref name="image"/>'s JPEG at <see cref="Scan"/> (its first partial scans,
+    /// Writes image <paramref name="image"/>'s JPEG at scan group <see cref="Scan"/> (its first partial scans,
     /// then an EOI marker if they do not end with one) into <paramref name="destination"/>.
     /// </summary>
     /// <returns>The number of bytes written, <see cref="GetImageLength(int)"/>.</returns>
-    public int CopyImage(int image, Span<byte> destination)
+    public int CopyImage(int image, Span<byte> destination) => CopyImage(image, Scan, destination);
+
+    /// <summary>
+    /// Writes image <paramref name="image"/>'s JPEG at scan group <paramref name="scan"/> (1..<see cref="Scan"/>) into
+    /// <paramref name="destination"/>: its partial scans up to that scan group, then an EOI marker if they do not end with one.
+    /// This is the one place an image at a scan group is assembled; a read at <paramref name="scan"/> gives the same bytes.
+    /// </summary>
+    /// <returns>The number of bytes written, <see cref="GetImageLength(int, int)"/>.</returns>
+    public int CopyImage(int image, int scan, Span<byte> destination)
     {
-        ReadOnlySpan<int> parts = Partials(image);
+        ReadOnlySpan<int> parts = Partials(image, scan);
         ReadOnlySpan<byte> buffer = Buffer;
         int pos = 0;
         for (int j = 0; j < parts.Length; j += 2)
@@ -78,18 +93,24 @@ public sealed class PcrRecordPrefix : IDisposable
         return pos;
     }
 
-    /// <summary>Returns image <paramref name="image"/>'s JPEG at <see cref="Scan"/> as a new array.</summary>
-    public byte[] GetImage(int image)
+    /// <summary>Returns image <paramref name="image"/>'s JPEG at scan group <see cref="Scan"/> as a new array.</summary>
+    public byte[] GetImage(int image) => GetImage(image, Scan);
+
+    /// <summary>Returns image <paramref name="image"/>'s JPEG at scan group <paramref name="scan"/> (1..<see cref="Scan"/>) as a new array.</summary>
+    public byte[] GetImage(int image, int scan)
     {
-        var bytes = new byte[GetImageLength(image)];
-        CopyImage(image, bytes);
+        var bytes = new byte[GetImageLength(image, scan)];
+        CopyImage(image, scan, bytes);
         return bytes;
     }
 
-    /// <summary>Gets how many of image <paramref name="image"/>'s partial scans up to <see cref="Scan"/> are not empty.</summary>
-    public int GetStoredScanCount(int image)
+    /// <summary>
+    /// Gets how many JPEG scans image <paramref name="image"/>'s JPEG holds at scan group <see cref="Scan"/>: its
+    /// non-empty partials up to that scan group (an image with fewer scans than the record's scan groups stops early).
+    /// </summary>
+    public int GetScanCount(int image)
     {
-        ReadOnlySpan<int> parts = Partials(image);
+        ReadOnlySpan<int> parts = Partials(image, Scan);
         int n = 0;
         for (int j = 0; j < parts.Length; j += 2) if (parts[j + 1] > 0) n++;
         return n;
@@ -106,12 +127,16 @@ public sealed class PcrRecordPrefix : IDisposable
 
     private ReadOnlySpan<byte> Buffer => _buffer ?? throw new ObjectDisposedException(nameof(PcrRecordPrefix));
 
-    private ReadOnlySpan<int> Partials(int image)
+    private ReadOnlySpan<int> Partials(int image, int scan)
     {
         int[] p = _partials ?? throw new ObjectDisposedException(nameof(PcrRecordPrefix));
         ArgumentOutOfRangeException.ThrowIfNegative(image);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(image, ImageCount);
-        return p.AsSpan(image * Scan * 2, Scan * 2);
+        // A whole record (fewer scan groups than the dataset) gives its images whole at any higher scan group, as a read does.
+        if (scan > Scan && Scan == Record.ScanGroupCount) scan = Scan;
+        if (scan < 1 || scan > Scan)
+            throw new ArgumentOutOfRangeException(nameof(scan), scan, $"The scan group must be between 1 and {Scan}, the scan group this prefix was read at.");
+        return p.AsSpan(image * Scan * 2, scan * 2);
     }
 
     private bool EndsWithEoi(ReadOnlySpan<int> parts)

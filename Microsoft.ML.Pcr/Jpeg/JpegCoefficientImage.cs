@@ -146,10 +146,10 @@ internal sealed class JpegCoefficientImage : IDisposable
     public JpegColorSpace ColorSpace { get; set; }
 
     /// <summary>Whether the frame is progressive (SOF2, SOF10).</summary>
-    public bool IsProgressive => FrameMarker is 0xC2 or 0xCA;
+    public bool IsProgressive => FrameMarker is JpegMarkers.SOF2 or JpegMarkers.SOF10;
 
     /// <summary>Whether the frame is arithmetic coded (SOF9, SOF10).</summary>
-    public bool IsArithmetic => FrameMarker is 0xC9 or 0xCA;
+    public bool IsArithmetic => FrameMarker is JpegMarkers.SOF9 or JpegMarkers.SOF10;
 
     /// <summary>Warnings met while reading (for example a premature end of entropy data, filled with zeros as libjpeg does).</summary>
     public List<string> Warnings { get; } = [];

@@ -11,9 +11,17 @@ internal static class JpegMarkers
     public const byte SOF2 = 0xC2;
     public const byte SOF3 = 0xC3;
     public const byte DHT = 0xC4;
-    public const byte DAC = 0xCC;
+    public const byte SOF5 = 0xC5;
+    public const byte SOF6 = 0xC6;
+    public const byte SOF7 = 0xC7;
+    public const byte JPG = 0xC8;
     public const byte SOF9 = 0xC9;
     public const byte SOF10 = 0xCA;
+    public const byte SOF11 = 0xCB;
+    public const byte DAC = 0xCC;
+    public const byte SOF13 = 0xCD;
+    public const byte SOF14 = 0xCE;
+    public const byte SOF15 = 0xCF;
     public const byte RST0 = 0xD0;
     public const byte RST7 = 0xD7;
     public const byte SOI = 0xD8;
@@ -23,7 +31,9 @@ internal static class JpegMarkers
     public const byte DNL = 0xDC;
     public const byte DRI = 0xDD;
     public const byte APP0 = 0xE0;
+    public const byte APP1 = 0xE1;
     public const byte APP14 = 0xEE;
+    public const byte APP15 = 0xEF;
     public const byte COM = 0xFE;
 
     /// <summary>Whether <paramref name="marker"/> is RST0..RST7, which may appear inside entropy-coded data.</summary>

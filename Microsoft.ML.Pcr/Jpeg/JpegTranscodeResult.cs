@@ -16,4 +16,27 @@ namespace Microsoft.ML.Pcr.Jpeg;
 /// Whether the input's entropy-coded data was truncated or corrupt, so that some coefficients were filled with zeros
 /// as libjpeg does (the output then equals jpegtran's, damage included); false for remarks about markers only.
 /// </param>
-public sealed record JpegTranscodeResult(int Length, int[] ScanEnds, int Width, int Height, int ComponentCount, IReadOnlyList<string> Warnings, bool DataLoss);
+/// <remarks>Two results are equal when every member is, the scan ends and warnings compared element by element.</remarks>
+public sealed record JpegTranscodeResult(int Length, ReadOnlyMemory<int> ScanEnds, int Width, int Height, int ComponentCount, IReadOnlyList<string> Warnings, bool DataLoss)
+{
+    /// <summary>Returns whether <paramref name="other"/> describes the same output: same members, same scan ends and warnings in the same order.</summary>
+    /// <param name="other">The result to compare with.</param>
+    public bool Equals(JpegTranscodeResult? other) =>
+        other is not null
+        && Length == other.Length && Width == other.Width && Height == other.Height && ComponentCount == other.ComponentCount && DataLoss == other.DataLoss
+        && ScanEnds.Span.SequenceEqual(other.ScanEnds.Span)
+        && Warnings.SequenceEqual(other.Warnings, StringComparer.Ordinal);
+
+    /// <inheritdoc/>
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Length);
+        hash.Add(Width);
+        hash.Add(Height);
+        hash.Add(ComponentCount);
+        hash.Add(DataLoss);
+        foreach (int end in ScanEnds.Span) hash.Add(end);
+        return hash.ToHashCode();
+    }
+}

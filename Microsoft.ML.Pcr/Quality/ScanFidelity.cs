@@ -1,6 +1,5 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Pcr.Format;
-using Microsoft.ML.Pcr.Jpeg;
 
 namespace Microsoft.ML.Pcr.Quality;
 
@@ -25,6 +24,9 @@ public sealed class ScanFidelityOptions
 
     /// <summary>Gets or sets how many images are decoded and compared at once (default: every core).</summary>
     public int MaxDegreeOfParallelism { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Gets or sets where progress is reported: the number of sampled images measured so far (null for none).</summary>
+    public IProgress<int>? Progress { get; set; }
 
     internal void Validate()
     {
@@ -83,12 +85,15 @@ public static class ScanFidelity
         // Sampled images are gathered record by record (each record read once, at full fidelity) and measured in
         // batches across records, so that a sample spread thinly over many records still keeps every core busy.
         int batchSize = 4 * options.MaxDegreeOfParallelism;
-        var pending = new List<(byte[] Jpeg, string Source, int Slot)>(batchSize);
+        var pending = new List<(byte[] Full, byte[]?[] AtScan, string Source, int Slot)>(batchSize);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism, CancellationToken = cancellationToken };
+        int measured = 0;
         void MeasurePending()
         {
-            Parallel.For(0, pending.Count, parallel, i => MeasureImage(pending[i].Jpeg, levels, pending[i].Source, psnr, msssim, pending[i].Slot, decodeSize));
+            Parallel.For(0, pending.Count, parallel, i => MeasureImage(pending[i].Full, pending[i].AtScan, pending[i].Source, psnr, msssim, pending[i].Slot, decodeSize));
+            measured += pending.Count;
             pending.Clear();
+            options.Progress?.Report(measured);
         }
 
         int next = 0;
@@ -103,7 +108,12 @@ public static class ScanFidelity
                 for (; next < rows.Length && RecordOf(dataset, rows[next]) == record; next++)
                 {
                     int image = (int)(rows[next] - firstRow);
-                    pending.Add((full.GetImage(image), $"{recordFile}, image {image}", next));
+                    // The images at every k come from the record's own partials (PcrRecordPrefix), as a read at k gives them;
+                    // null where the image has no scans beyond k (the read at k returns the whole file).
+                    int scans = full.GetScanCount(image);
+                    byte[]?[] atScan = new byte[levels][];
+                    for (int k = 1; k < Math.Min(scans, levels + 1); k++) atScan[k - 1] = full.GetImage(image, k);
+                    pending.Add((full.GetImage(image), atScan, $"{recordFile}, image {image}", next));
                     if (pending.Count == batchSize) MeasurePending();
                 }
             }
@@ -130,25 +140,18 @@ public static class ScanFidelity
         return result;
     }
 
-    private static void MeasureImage(byte[] full, int levels, string source, double[,] psnr, double[,] msssim, int s, int? size)
+    private static void MeasureImage(byte[] full, byte[]?[] atScan, string source, double[,] psnr, double[,] msssim, int s, int? size)
     {
-        int[] scanEnds = JpegScanCutter.FindScanEnds(full, source);
         using DecodedImage reference = DecodedImage.Decode(full, MLPixelFormat.Bgra32, source, size);
-        byte[] partial = new byte[full.Length];
-        for (int k = 1; k <= levels; k++)
+        for (int k = 1; k <= atScan.Length; k++)
         {
-            if (k >= scanEnds.Length)
+            if (atScan[k - 1] is not { } partial)
             {
-                // The image has no scans beyond k: the read at k returns the whole file.
                 psnr[s, k - 1] = double.PositiveInfinity;
                 msssim[s, k - 1] = 1;
                 continue;
             }
-            int length = scanEnds[k - 1];
-            full.AsSpan(0, length).CopyTo(partial);
-            partial[length] = 0xFF;
-            partial[length + 1] = 0xD9;
-            using DecodedImage distorted = DecodedImage.Decode(partial.AsSpan(0, length + 2), MLPixelFormat.Bgra32, $"{source} at scan group {k}", size);
+            using DecodedImage distorted = DecodedImage.Decode(partial, MLPixelFormat.Bgra32, $"{source} at scan group {k}", size);
             psnr[s, k - 1] = ImageFidelity.Psnr(reference, distorted);
             msssim[s, k - 1] = ImageFidelity.MultiScaleSsim(reference, distorted);
         }

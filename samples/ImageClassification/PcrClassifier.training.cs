@@ -25,13 +25,13 @@ public partial class PcrClassifier
     /// <summary>The trainer: multiclass logistic regression on the pixels; Label is already a key with the class names.</summary>
     public static IEstimator<ITransformer> BuildTrainer(MLContext mlContext) =>
         mlContext.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new LbfgsMaximumEntropyMulticlassTrainer.Options
-            {
-                LabelColumnName = "Label",
-                FeatureColumnName = "Features",
-                L2Regularization = 1f,
-                // 16,384 pixel features: a bounded number of passes keeps each fit to seconds on two cores.
-                MaximumNumberOfIterations = 40,
-            })
+        {
+            LabelColumnName = "Label",
+            FeatureColumnName = "Features",
+            L2Regularization = 1f,
+            // 16,384 pixel features: a bounded number of passes keeps each fit to seconds on two cores.
+            MaximumNumberOfIterations = 40,
+        })
             .Append(mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
 
     /// <summary>The whole pipeline, as Model Builder generates it: featurizer then trainer.</summary>

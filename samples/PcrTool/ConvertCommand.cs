@@ -11,7 +11,11 @@ internal sealed class ConvertCommand(ToolContext context)
 
     private readonly Argument<string> _imageFolder = new("imageFolder") { Description = "The ImageFolder: one sub-folder per class." };
     private readonly Argument<string> _outDir = new("outDir") { Description = "Where the PCR dataset is written (empty or absent, unless --force)." };
-    private readonly Option<int> _imagesPerRecord = new("--images-per-record") { HelpName = "N", Description = "Images per record.", DefaultValueFactory = _ => 1024 };
+    private readonly Option<int?> _imagesPerRecord = new("--images-per-record")
+    {
+        HelpName = "N",
+        Description = "Images per record (default: 1024, or fewer so that there are at least 16 records: ceil(images / 16)).",
+    };
     private readonly Option<int> _seed = new("--seed") { HelpName = "S", Description = "Seed of the shuffle before the images are cut into records.", DefaultValueFactory = _ => 0 };
     private readonly Option<bool> _noShuffle = new("--no-shuffle") { Description = "Keep the ImageFolder order (class by class) instead of shuffling." };
     private readonly Option<int> _jobs = new("--jobs") { HelpName = "N", Description = "Images transcoded at once.", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -48,6 +52,11 @@ internal sealed class ConvertCommand(ToolContext context)
             FailOnFirstError = parsed.GetValue(_failFast),
             Progress = latest,
         };
+
+        // Said here in the command line's own words (the library's message names the API property).
+        string fullOut = Path.GetFullPath(outDir);
+        if (!options.Overwrite && Directory.Exists(fullOut) && Directory.EnumerateFileSystemEntries(fullOut).Any())
+            throw new IOException($"the output directory '{fullOut}' is not empty; pass --force to replace a dataset in it.");
 
         IAnsiConsole console = context.Console;
         PcrConversionResult result = await console.Progress()
@@ -91,8 +100,8 @@ internal sealed class ConvertCommand(ToolContext context)
     private static void PrintSummary(IAnsiConsole console, PcrConversionResult r)
     {
         double seconds = Math.Max(r.Elapsed.TotalSeconds, 1e-9);
-        var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
-        void Row(string name, string value) => grid.AddRow(new Text(name), new Text(value));
+        var fields = new FieldList();
+        void Row(string name, string value) => fields.Add(name, value);
         Row("dataset", r.OutputDirectory);
         Row("images", Units.Count(r.ImageCount) + (r.ReencodedCount > 0 ? $" ({r.ReencodedCount} not JPEG, encoded at quality {r.Quality})" : ""));
         Row("classes", $"{r.ClassNames.Count}: {Units.List(r.ClassNames)}");
@@ -103,7 +112,7 @@ internal sealed class ConvertCommand(ToolContext context)
         Row("ignored", r.Ignored.Count == 0 ? "none" : $"{Units.Count(r.Ignored.Count)} hidden: {Units.List([.. r.Ignored.Select(i => i.RelativePath)])}");
         Row("empty classes", r.EmptyClasses.Count == 0 ? "none" : Units.List(r.EmptyClasses));
         Row("time", $"{Units.Fixed(r.Elapsed.TotalSeconds, "0.00")} s, {Units.Fixed(r.ImageCount / seconds, "0.0")} images/s");
-        console.Write(grid);
+        fields.WriteTo(console);
         if (r.Skipped.Count > 0)
         {
             foreach (SkippedFile s in r.Skipped.Take(SkippedShown))

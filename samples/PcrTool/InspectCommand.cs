@@ -22,19 +22,27 @@ internal sealed class InspectCommand(ToolContext context)
         return command;
     }
 
-    private Task<int> RunAsync(ParseResult parsed, CancellationToken cancellationToken)
+    private async Task<int> RunAsync(ParseResult parsed, CancellationToken cancellationToken)
     {
         PcrDataset dataset = PcrDataset.Open(parsed.GetValue(_pcrDir)!);
         IAnsiConsole console = context.Console;
         PrintSummary(console, dataset);
 
-        var options = new ScanFidelityOptions { SampleSize = parsed.GetValue(_sample), Seed = parsed.GetValue(_seed), DecodeSize = parsed.GetValue(_size) };
-        IReadOnlyList<ScanGroupFidelity> groups = ScanFidelity.Measure(dataset, options, cancellationToken);
+        int sampleSize = (int)Math.Min(parsed.GetValue(_sample), dataset.ImageCount);
+        int? decodeSize = parsed.GetValue(_size);
+        IReadOnlyList<ScanGroupFidelity> groups = await ToolProgress.RunAsync(console, "measuring sampled images at every scan group", sampleSize, report =>
+        {
+            var options = new ScanFidelityOptions
+            {
+                SampleSize = parsed.GetValue(_sample), Seed = parsed.GetValue(_seed), DecodeSize = decodeSize, Progress = new CallbackProgress<int>(n => report(n)),
+            };
+            return Task.Run(() => ScanFidelity.Measure(dataset, options, cancellationToken), cancellationToken);
+        }).ConfigureAwait(false);
         int sampled = groups.Count > 0 ? groups[0].SampledImages : 0;
-        string at = options.DecodeSize is { } size ? $", both decoded at the smallest DCT scale still at least {size}x{size}" : "";
-        console.WriteLine($"Scan groups against full fidelity (scan {dataset.ScanGroupCount}){at}, on {sampled} sampled images (seed {options.Seed}); PSNR over R, G, B; MS-SSIM on luma:");
+        string at = decodeSize is { } size ? $", both decoded at the smallest DCT scale still at least {size}x{size}" : "";
+        console.WriteLine($"Scan groups against full fidelity (scan group {dataset.ScanGroupCount}){at}, on {sampled} sampled images (seed {parsed.GetValue(_seed)}); PSNR over R, G, B; MS-SSIM on luma:");
         var table = new Table()
-            .AddColumn(new TableColumn("scan").RightAligned())
+            .AddColumn(new TableColumn("scan group").RightAligned())
             .AddColumn(new TableColumn("cumulative bytes").RightAligned())
             .AddColumn(new TableColumn("share of full").RightAligned())
             .AddColumn(new TableColumn("mean PSNR").RightAligned())
@@ -48,7 +56,7 @@ internal sealed class InspectCommand(ToolContext context)
         }
         console.Write(table);
         console.WriteLine("mean PSNR is over the sampled images that differ from full; identical ones (fewer scans than k) are counted in the last column.");
-        return Task.FromResult(PcrApp.Success);
+        return PcrApp.Success;
     }
 
     private static void PrintSummary(IAnsiConsole console, PcrDataset dataset)
@@ -65,8 +73,8 @@ internal sealed class InspectCommand(ToolContext context)
             }
         }
         bool crcs = dataset.Records.All(r => r.HasChecksums);
-        var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
-        void Row(string name, string value) => grid.AddRow(new Text(name), new Text(value));
+        var fields = new FieldList();
+        void Row(string name, string value) => fields.Add(name, value);
         Row("dataset", dataset.Source.Location);
         Row("records", Units.Count(dataset.Records.Count));
         Row("images", Units.Count(dataset.ImageCount) + (index.FormatVersion == 0 ? " (rows; the published converter repeats the previous record's images in its last record)" : ""));
@@ -78,7 +86,7 @@ internal sealed class InspectCommand(ToolContext context)
         Row("CRC-32C stored", crcs ? "yes, for every segment" : dataset.Records.Any(r => r.HasChecksums) ? "for some records only" : "no");
         Row("written by", index.Writer ?? (index.FormatVersion == 0 ? "not recorded (no extensions: the published converter or another tool)" : "not recorded"));
         Row("format version", index.FormatVersion == 0 ? "0 (published fields only)" : Units.Count(index.FormatVersion));
-        console.Write(grid);
+        fields.WriteTo(console);
         console.WriteLine();
     }
 }

@@ -12,6 +12,12 @@ internal static class Validate
             if (TryGet(r, out int v) && v < min) r.AddError($"{option.Name} must be at least {min}.");
         });
 
+    public static void AtLeast(Option<int?> option, int min) =>
+        option.Validators.Add(r =>
+        {
+            if (TryGet(r, out int v) && v < min) r.AddError($"{option.Name} must be at least {min}.");
+        });
+
     public static void Between(Option<int> option, int min, int max) =>
         option.Validators.Add(r =>
         {

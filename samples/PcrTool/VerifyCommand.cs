@@ -1,6 +1,6 @@
-using Microsoft.ML.Pcr;
 using System.Collections.Concurrent;
 using System.CommandLine;
+using Microsoft.ML.Pcr;
 using Microsoft.ML.Pcr.Format;
 using Microsoft.ML.Pcr.IO;
 using Microsoft.ML.Pcr.Jpeg;
@@ -49,50 +49,56 @@ internal sealed class VerifyCommand(ToolContext context)
             await Problem(damaged.Reason).ConfigureAwait(false);
         }
         long images = 0;
-        for (int r = 0; r < dataset.Records.Count; r++)
+        await ToolProgress.RunAsync(console, "reading and decoding every record", dataset.Records.Count, async report =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            PcrRecordInfo record = dataset.Records[r];
-            string file = dataset.Source.Describe(record.Name);
-            PcrRecordPrefix prefix;
-            try
+            for (int r = 0; r < dataset.Records.Count; r++)
             {
-                prefix = dataset.ReadRecord(r, dataset.ScanGroupCount, verifyChecksums: true);
-            }
-            catch (PcrFormatException e)
-            {
-                problems++;
-                await Problem(e.Message).ConfigureAwait(false);
-                if (!record.HasChecksums) continue; // the structure is broken: nothing more to read
+                cancellationToken.ThrowIfCancellationRequested();
+                report(r);
+                PcrRecordInfo record = dataset.Records[r];
+                string file = dataset.Source.Describe(record.Name);
+                PcrRecordPrefix prefix;
                 try
                 {
-                    prefix = dataset.ReadRecord(r, dataset.ScanGroupCount, verifyChecksums: false); // still check what the images look like
+                    prefix = dataset.ReadRecord(r, dataset.ScanGroupCount, verifyChecksums: true);
                 }
-                catch (PcrFormatException)
-                {
-                    continue;
-                }
-            }
-            using (prefix)
-            {
-                images += prefix.ImageCount;
-                var found = new ConcurrentBag<(int Image, string Message)>();
-                var parallel = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount };
-                Parallel.For(0, prefix.ImageCount, parallel, i =>
-                {
-                    if (CheckImage(prefix, i, dataset.ClassNames.Count) is { } message)
-                        found.Add((i, $"{file}: image {i}{Describe(prefix.GetRelativePath(i))}: {message}"));
-                });
-                foreach ((int _, string message) in found.OrderBy(f => f.Image))
+                catch (PcrFormatException e)
                 {
                     problems++;
-                    await Problem(message).ConfigureAwait(false);
+                    await Problem(e.Message).ConfigureAwait(false);
+                    if (!record.HasChecksums) continue; // the structure is broken: nothing more to read
+                    try
+                    {
+                        prefix = dataset.ReadRecord(r, dataset.ScanGroupCount, verifyChecksums: false); // still check what the images look like
+                    }
+                    catch (PcrFormatException)
+                    {
+                        continue;
+                    }
+                }
+                using (prefix)
+                {
+                    images += prefix.ImageCount;
+                    var found = new ConcurrentBag<(int Image, string Message)>();
+                    var parallel = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount };
+                    Parallel.For(0, prefix.ImageCount, parallel, i =>
+                    {
+                        if (CheckImage(prefix, i, dataset.ClassNames.Count) is { } message)
+                            found.Add((i, $"{file}: image {i}{Describe(prefix.GetRelativePath(i))}: {message}"));
+                    });
+                    foreach ((int _, string message) in found.OrderBy(f => f.Image))
+                    {
+                        problems++;
+                        await Problem(message).ConfigureAwait(false);
+                    }
                 }
             }
-        }
+            report(dataset.Records.Count);
+            return 0;
+        }).ConfigureAwait(false);
 
         string checkedWhat = crcs ? "CRC-32C of every segment checked" : "no CRCs stored (written by another tool): structure checked";
-        console.WriteLine($"{Units.Count(dataset.Records.Count)} records, {Units.Count(images)} images, {checkedWhat}; each image decoded at full fidelity (scan {dataset.ScanGroupCount}).");
+        console.WriteLine($"{Units.Count(dataset.Records.Count)} records, {Units.Count(images)} images, {checkedWhat}; each image decoded at full fidelity (scan group {dataset.ScanGroupCount}).");
         if (problems == 0)
         {
             console.WriteLine("OK: no problems.");
@@ -113,7 +119,7 @@ internal sealed class VerifyCommand(ToolContext context)
         try
         {
             int scans = JpegScanCutter.FindScanEnds(jpeg).Length;
-            int stored = prefix.GetStoredScanCount(image);
+            int stored = prefix.GetScanCount(image);
             if (scans != stored) return $"the JPEG has {scans} scans but the record stores {stored} partial scans";
             using DecodedImage decoded = DecodedImage.Decode(jpeg);
             return null;

@@ -121,17 +121,17 @@ internal ref struct ArithmeticDecoder
         else
         {
             data = NextByte();
-            if (data == 0xFF)
+            if (data == JpegMarkers.Prefix)
             {
                 do
                 {
                     data = NextByte();
                 }
-                while (data == 0xFF);
+                while (data == JpegMarkers.Prefix);
 
                 if (data == 0)
                 {
-                    data = 0xFF; // FF 00 is a stuffed data FF
+                    data = JpegMarkers.Prefix; // FF 00 is a stuffed data FF
                 }
                 else
                 {

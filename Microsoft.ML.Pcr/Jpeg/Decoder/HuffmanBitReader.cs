@@ -199,14 +199,14 @@ internal ref struct HuffmanBitReader
             }
 
             int c = NextByte(data);
-            if (c == 0xFF)
+            if (c == JpegMarkers.Prefix)
             {
                 // Skip fill FFs; FF 00 is a data FF, anything else is a marker that ends the data.
                 do
                 {
                     c = NextByte(data);
                 }
-                while (c == 0xFF);
+                while (c == JpegMarkers.Prefix);
 
                 if (c != 0)
                 {
@@ -214,7 +214,7 @@ internal ref struct HuffmanBitReader
                     continue;
                 }
 
-                c = 0xFF;
+                c = JpegMarkers.Prefix;
             }
 
             _acc = (_acc << 8) | (uint)c;

@@ -57,19 +57,19 @@ internal static class JpegCoefficientReader
                 int markerPos = m.Position - 2;
                 switch (marker)
                 {
-                    case 0xD8:
+                    case JpegMarkers.SOI:
                         throw m.Fail("a second SOI marker", markerPos);
-                    case 0xC0 or 0xC1 or 0xC2 or 0xC9 or 0xCA:
+                    case JpegMarkers.SOF0 or JpegMarkers.SOF1 or JpegMarkers.SOF2 or JpegMarkers.SOF9 or JpegMarkers.SOF10:
                         JpegHeaderParser.ReadSof(f, ref m, marker, maxPixels);
                         frameMarker = marker;
                         break;
-                    case 0xC3 or 0xC7 or 0xCB or 0xCF:
+                    case JpegMarkers.SOF3 or JpegMarkers.SOF7 or JpegMarkers.SOF11 or JpegMarkers.SOF15:
                         throw m.Fail($"lossless JPEG (SOF marker 0x{marker:X2}) is not supported", markerPos);
-                    case 0xC5 or 0xC6 or 0xCD or 0xCE:
+                    case JpegMarkers.SOF5 or JpegMarkers.SOF6 or JpegMarkers.SOF13 or JpegMarkers.SOF14:
                         throw m.Fail($"hierarchical (differential) JPEG (SOF marker 0x{marker:X2}) is not supported", markerPos);
-                    case 0xC8:
+                    case JpegMarkers.JPG:
                         throw m.Fail("reserved JPG marker 0xC8 is not supported", markerPos);
-                    case 0xDA:
+                    case JpegMarkers.SOS:
                         if (++scans > MaxScans)
                         {
                             throw m.Fail($"more than {MaxScans} scans", markerPos);
@@ -101,7 +101,7 @@ internal static class JpegCoefficientReader
                         }
 
                         break;
-                    case 0xD9:
+                    case JpegMarkers.EOI:
                         if (scans == 0)
                         {
                             throw m.Fail(m.HitEnd ? "the data ends before the first scan" : "no image: EOI before the first scan", markerPos);
@@ -113,26 +113,26 @@ internal static class JpegCoefficientReader
                         }
 
                         return BuildImage(f, frameMarker, warningList, ref m);
-                    case 0xCC:
+                    case JpegMarkers.DAC:
                         JpegHeaderParser.ReadDac(f, ref m);
                         break;
-                    case 0xC4:
+                    case JpegMarkers.DHT:
                         JpegHeaderParser.ReadDht(f, ref m);
                         break;
-                    case 0xDB:
+                    case JpegMarkers.DQT:
                         JpegHeaderParser.ReadDqt(f, ref m);
                         break;
-                    case 0xDD:
+                    case JpegMarkers.DRI:
                         JpegHeaderParser.ReadDri(f, ref m);
                         break;
-                    case 0xE0 or 0xEE:
+                    case JpegMarkers.APP0 or JpegMarkers.APP14:
                         JpegHeaderParser.ReadInterestingApp(f, ref m, marker, warnings);
                         break;
-                    case (>= 0xE1 and <= 0xEF) or 0xFE or 0xDC:
+                    case (>= JpegMarkers.APP1 and <= JpegMarkers.APP15) or JpegMarkers.COM or JpegMarkers.DNL:
                         // Other APPn, COM and DNL: skipped by length.
                         JpegHeaderParser.SkipSegment(ref m);
                         break;
-                    case (>= 0xD0 and <= 0xD7) or 0x01:
+                    case (>= JpegMarkers.RST0 and <= JpegMarkers.RST7) or JpegMarkers.TEM:
                         // Stray RSTn and TEM carry no parameters.
                         break;
                     default:

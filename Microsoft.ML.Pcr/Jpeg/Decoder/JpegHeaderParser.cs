@@ -85,8 +85,8 @@ internal static class JpegHeaderParser
         }
 
         f.ComponentCount = count;
-        f.Progressive = marker is 0xC2 or 0xCA;
-        f.Arithmetic = marker is 0xC9 or 0xCA;
+        f.Progressive = marker is JpegMarkers.SOF2 or JpegMarkers.SOF10;
+        f.Arithmetic = marker is JpegMarkers.SOF9 or JpegMarkers.SOF10;
 
         for (int i = 0; i < count; i++)
         {
@@ -345,7 +345,7 @@ internal static class JpegHeaderParser
             b[i] = (byte)m.ReadByte();
         }
 
-        if (marker == 0xE0)
+        if (marker == JpegMarkers.APP0)
         {
             if (toRead >= 14 && b[0] == 'J' && b[1] == 'F' && b[2] == 'I' && b[3] == 'F' && b[4] == 0)
             {

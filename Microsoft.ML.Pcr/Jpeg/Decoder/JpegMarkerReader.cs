@@ -16,10 +16,10 @@ namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 internal ref struct JpegMarkerReader
 {
     /// <summary>The marker code libjpeg uses for EOI; also what the end of the input reads as.</summary>
-    public const int Eoi = 0xD9;
+    public const int Eoi = JpegMarkers.EOI;
 
     /// <summary>The marker code of RST0 (RST1..RST7 follow).</summary>
-    public const int Rst0 = 0xD0;
+    public const int Rst0 = JpegMarkers.RST0;
 
     private readonly ReadOnlySpan<byte> _data;
     private readonly string? _source;
@@ -64,7 +64,7 @@ internal ref struct JpegMarkerReader
             throw Fail("empty input, not a JPEG", 0);
         }
 
-        if (_data.Length < 2 || _data[0] != 0xFF || _data[1] != 0xD8)
+        if (_data.Length < 2 || _data[0] != JpegMarkers.Prefix || _data[1] != JpegMarkers.SOI)
         {
             throw Fail("not a JPEG file: it does not start with an SOI marker (FF D8)", 0);
         }
@@ -84,14 +84,14 @@ internal ref struct JpegMarkerReader
         int pos = Position;
         while (true)
         {
-            while (pos < data.Length && data[pos] != 0xFF)
+            while (pos < data.Length && data[pos] != JpegMarkers.Prefix)
             {
                 pos++;
                 discarded++;
             }
 
             // Swallow the FF and any fill FFs after it.
-            while (pos < data.Length && data[pos] == 0xFF)
+            while (pos < data.Length && data[pos] == JpegMarkers.Prefix)
             {
                 pos++;
             }
@@ -135,7 +135,7 @@ internal ref struct JpegMarkerReader
     /// The byte libjpeg's stdio source supplies at <paramref name="pos"/> past the end of a
     /// <paramref name="length"/>-byte input: endless FF D9 pairs, aligned on the real end.
     /// </summary>
-    public static int ByteAfterEnd(int pos, int length) => ((pos - length) & 1) == 0 ? 0xFF : Eoi;
+    public static int ByteAfterEnd(int pos, int length) => ((pos - length) & 1) == 0 ? JpegMarkers.Prefix : Eoi;
 
     /// <summary>Reads a big-endian 16-bit value of marker parameters.</summary>
     public int ReadUInt16()
@@ -201,7 +201,7 @@ internal ref struct JpegMarkerReader
         while (true)
         {
             int action;
-            if (marker < 0xC0)
+            if (marker < JpegMarkers.SOF0)
             {
                 action = 2;
             }

@@ -59,7 +59,7 @@ internal sealed class JpegBitWriter : IDisposable
     public void WriteMarker(int code)
     {
         Ensure(2);
-        _buffer[_position++] = 0xFF;
+        _buffer[_position++] = JpegMarkers.Prefix;
         _buffer[_position++] = (byte)code;
     }
 
@@ -191,7 +191,7 @@ internal sealed class JpegBitWriter : IDisposable
         {
             byte b = (byte)(word >> shift);
             buffer[pos++] = b;
-            if (b == 0xFF)
+            if (b == JpegMarkers.Prefix)
             {
                 buffer[pos++] = 0;
             }
@@ -213,7 +213,7 @@ internal sealed class JpegBitWriter : IDisposable
             n -= 8;
             byte b = (byte)(acc >> n);
             buffer[pos++] = b;
-            if (b == 0xFF)
+            if (b == JpegMarkers.Prefix)
             {
                 buffer[pos++] = 0;
             }

@@ -7,7 +7,7 @@ namespace Microsoft.ML.Pcr.Jpeg.Encoder;
 /// </summary>
 internal static class JpegMarkerWriter
 {
-    private const int Soi = 0xD8, Eoi = 0xD9, Sof2 = 0xC2, Dht = 0xC4, Dqt = 0xDB, Sos = 0xDA, App0 = 0xE0, App14 = 0xEE;
+    private const int Soi = JpegMarkers.SOI, Eoi = JpegMarkers.EOI, Sof2 = JpegMarkers.SOF2, Dht = JpegMarkers.DHT, Dqt = JpegMarkers.DQT, Sos = JpegMarkers.SOS, App0 = JpegMarkers.APP0, App14 = JpegMarkers.APP14;
 
     /// <summary>SOI followed by the JFIF and Adobe markers the output colour space calls for.</summary>
     public static void WriteFileHeader(JpegBitWriter w, JpegOutputFrame frame)

@@ -123,7 +123,7 @@ internal sealed class ObjectStorageEpochs : IBenchmarkTable
         string output = Path.Combine(context.DataDirectory, $"blob-pcr-{photos.Length}-{perRecord}");
         if (File.Exists(Path.Combine(output, "PCR_index.pb"))) return output;
         var rows = photos.Select(p => new PhotoRow { ImagePath = p, Label = Path.GetFileName(Path.GetDirectoryName(p))! });
-        ImageFolderConverter.Convert(ml.Data.LoadFromEnumerable(rows), output,
+        ml.Data.SaveAsPcr(ml.Data.LoadFromEnumerable(rows), output,
             options: new ImageFolderConversionOptions { ImagesPerRecord = perRecord, Overwrite = true });
         return output;
     }

@@ -46,10 +46,11 @@ internal sealed class TranscoderThroughput : IBenchmarkTable
         };
         if (context.Jpegtran is { } jpegtran)
         {
-            contenders.Add(("jpegtran process per image", () =>
+            void RunJpegtran()
             {
                 foreach (string photo in photos) ExternalTools.JpegtranProgressive(jpegtran, photo, jpegtranOutput);
-            }));
+            }
+            contenders.Add(("jpegtran process per image", RunJpegtran));
         }
 
         double[] seconds = Timing.InterleavedMedians(repeats, [.. contenders.Select(c => c.Run)]);
