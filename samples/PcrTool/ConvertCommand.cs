@@ -53,11 +53,6 @@ internal sealed class ConvertCommand(ToolContext context)
             Progress = latest,
         };
 
-        // Said here in the command line's own words (the library's message names the API property).
-        string fullOut = Path.GetFullPath(outDir);
-        if (!options.Overwrite && Directory.Exists(fullOut) && Directory.EnumerateFileSystemEntries(fullOut).Any())
-            throw new IOException($"the output directory '{fullOut}' is not empty; pass --force to replace a dataset in it.");
-
         IAnsiConsole console = context.Console;
         PcrConversionResult result = await console.Progress()
             .AutoClear(false)

@@ -80,10 +80,10 @@ internal static class BlockSmoothing
     /// <summary>Loads the DC values of column <paramref name="col"/> of the five rows into window column <paramref name="slot"/>.</summary>
     public static void LoadColumn(JpegComponent c, ReadOnlySpan<int> rows, int col, int slot, Span<int> dc)
     {
-        var coefs = c.Coefficients;
         for (int i = 0; i < 5; i++)
         {
-            dc[(i * 5) + slot] = coefs[((rows[i] * c.BlocksPerRow) + col) * 64];
+            short[] coefs = c.RowArray(rows[i], out int rowStart);
+            dc[(i * 5) + slot] = coefs[rowStart + (col * 64)];
         }
     }
 

@@ -298,9 +298,10 @@ public sealed class JpegPixelDecoder
 
         int totalImcuRows = (image.Height + (image.MaxVSamp * 8) - 1) / (image.MaxVSamp * 8);
         int lastCol = c.WidthInBlocks - 1;
-        var coefs = c.Coefficients;
         for (int by = 0; by < c.HeightInBlocks; by++)
         {
+            // Rows no scan reached (a truncated or forged file) were never allocated: they read as a shared zero row.
+            short[] coefs = c.RowArray(by, out int rowStart);
             if (smooth)
             {
                 BlockSmoothing.NeighbourRows(by, c.VSamp, c.HeightInBlocks, totalImcuRows, rows);
@@ -317,7 +318,7 @@ public sealed class JpegPixelDecoder
                 int q0 = q[0];
                 for (int bx = 0; bx <= lastCol; bx++)
                 {
-                    outRow[bx] = InverseDct.DcOnly(coefs[((by * c.BlocksPerRow) + bx) * 64], q0);
+                    outRow[bx] = InverseDct.DcOnly(coefs[rowStart + (bx * 64)], q0);
                 }
 
                 continue;
@@ -325,7 +326,7 @@ public sealed class JpegPixelDecoder
 
             for (int bx = 0; bx <= lastCol; bx++)
             {
-                int offset = ((by * c.BlocksPerRow) + bx) * 64;
+                int offset = rowStart + (bx * 64);
                 for (int k = 0; k < 64; k++)
                 {
                     block[natural[k]] = coefs[offset + k];
