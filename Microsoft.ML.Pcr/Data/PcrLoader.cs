@@ -95,8 +95,8 @@ public sealed class PcrLoader : IDataLoader<string>
             return resolved;
 
             static string Source(int? option, string name, string variable) =>
-                option is not null ? $"PcrLoader.Options.{name}"
-                : Environment.GetEnvironmentVariable(variable) is not null ? $"the environment variable {variable}, as PcrLoader.Options.{name} is not set"
+                option is not null ? $"from PcrLoader.Options.{name}"
+                : Environment.GetEnvironmentVariable(variable) is not null ? $"from the environment variable {variable}, as PcrLoader.Options.{name} is not set"
                 : $"the default, as neither PcrLoader.Options.{name} nor {variable} is set";
         }
 
