@@ -286,6 +286,30 @@ public sealed class PcrWorkerEpochTests
     }
 
     [TestMethod]
+    public void TheReadmeEpochLoopResumesWhereItsLastSavedPositionSays()
+    {
+        using var dir = TestFiles.NewTempDirectory();
+        string checkpoint = dir.Combine("position.txt");
+        var uninterrupted = new List<(int Length, uint Label)>();
+        ReadmeSnippets.ManyTrainingProcesses.Train(s_dir.Path, checkpoint, epochs: 3, saveEvery: 7, (image, label) => uninterrupted.Add((image.Length, label)));
+        Assert.AreEqual(3 * Images, uninterrupted.Count);
+        File.Delete(checkpoint);
+
+        // The process dies at its 41st row (epoch 1, row 10); its last save was after 7 rows of epoch 1.
+        var crashed = new List<(int Length, uint Label)>();
+        Assert.ThrowsExactly<IOException>(() => ReadmeSnippets.ManyTrainingProcesses.Train(s_dir.Path, checkpoint, 3, 7, (image, label) =>
+        {
+            if (crashed.Count == 40) throw new IOException("the machine went away");
+            crashed.Add((image.Length, label));
+        }));
+        StringAssert.Contains(File.ReadAllText(checkpoint), " epoch=1 scan=3 worker=0/1 rows=7");
+        var restarted = new List<(int Length, uint Label)>();
+        ReadmeSnippets.ManyTrainingProcesses.Train(s_dir.Path, checkpoint, 3, 7, (image, label) => restarted.Add((image.Length, label)));
+        CollectionAssert.AreEqual(uninterrupted.Take(40).ToList(), crashed);
+        CollectionAssert.AreEqual(uninterrupted.Skip(Images + 7).ToList(), restarted);
+    }
+
+    [TestMethod]
     public void APositionFromAnotherDatasetSeedOrWorkerLayoutIsRefused()
     {
         PcrDataView view = Load(1, 3).ForEpoch(2);
