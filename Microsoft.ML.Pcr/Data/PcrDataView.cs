@@ -96,7 +96,7 @@ public sealed class PcrDataView : IDataView
     public int WorkerCount => _options.WorkerCount!.Value;
 
     /// <summary>
-    /// Gets a short text that identifies what the view reads: a hash of its records' names, lengths, image counts and checksums
+    /// Gets a short text that identifies what the view reads: a hash (XxHash64) of its records' names, lengths, image counts and segment lengths
     /// (so one side of a <see cref="SplitByRecords(double, int)"/> has its own). <see cref="ResumeFrom(PcrCursorPosition)"/>
     /// refuses a position taken on a view with another identity.
     /// </summary>
@@ -181,7 +181,9 @@ public sealed class PcrDataView : IDataView
     {
         ArgumentNullException.ThrowIfNull(cursor);
         if (cursor is not PcrLoaderCursor ours || !ReferenceEquals(ours.View, this))
-            throw new ArgumentException("The cursor is not one of this view's: pass a cursor from this view's GetRowCursor.", nameof(cursor));
+            throw new ArgumentException(
+                "The cursor is not one of this view's: pass a cursor from this view's GetRowCursor. For a cursor of transforms appended to the view, " +
+                "count the rows consumed and call GetPosition(rowsConsumed).", nameof(cursor));
         if (!ours.ReadsWholePlan)
             throw new InvalidOperationException("The cursor is one of a cursor set, which read the epoch's rows in parallel; a position needs a single cursor from GetRowCursor.");
         return new PcrCursorPosition(DatasetIdentity, ours.Seed, Epoch, Scan, WorkerIndex, WorkerCount, _resumedRows + ours.RowsPassed);

@@ -34,7 +34,10 @@ public sealed class PcrLoader : IDataLoader<string>
         /// <summary>Whether cursors that ML.NET does not shuffle are shuffled anyway, from <see cref="Seed"/>. Default false.</summary>
         public bool Shuffle { get; set; }
 
-        /// <summary>Seed of the shuffle used when <see cref="Shuffle"/> is set and ML.NET passes no random source. Default 0.</summary>
+        /// <summary>
+        /// Seed of the shuffle used when <see cref="Shuffle"/> is set and ML.NET passes no random source. Default 0. With the view's
+        /// epoch (<see cref="PcrDataView.ForEpoch(int)"/>) it fixes the order: the same in every process and for any number of workers.
+        /// </summary>
         public int Seed { get; set; }
 
         /// <summary>
