@@ -51,7 +51,7 @@ public static class PcrCatalog
         ArgumentNullException.ThrowIfNull(source);
         PcrLoader.Options effective = (options ?? new PcrLoader.Options()).Clone();
         if (scan is not null) effective.Scan = scan;
-        effective.Validate();
+        effective = effective.Resolved();
         return new PcrDataView(PcrDataset.Open(source, effective.SkipCorruptRecords), effective);
     }
 

@@ -34,14 +34,28 @@ public sealed class PcrLoader : IDataLoader<string>
         /// <summary>Whether cursors that ML.NET does not shuffle are shuffled anyway, from <see cref="Seed"/>. Default false.</summary>
         public bool Shuffle { get; set; }
 
-        /// <summary>Seed of the shuffle used when <see cref="Shuffle"/> is set and ML.NET passes no random source. Default 0.</summary>
+        /// <summary>
+        /// Seed of the shuffle used when <see cref="Shuffle"/> is set and ML.NET passes no random source. Default 0. With the view's
+        /// epoch (<see cref="PcrDataView.ForEpoch(int)"/>) it fixes the order: the same in every process and for any number of workers.
+        /// </summary>
         public int Seed { get; set; }
 
-        /// <summary>This process's worker index, 0..<see cref="WorkerCount"/>-1: the view holds only the records r with r mod WorkerCount = WorkerIndex. Default 0.</summary>
-        public int WorkerIndex { get; set; }
+        /// <summary>
+        /// This process's worker index, 0..<see cref="WorkerCount"/>-1, for training in several processes or on several machines;
+        /// null (the default) to take it from the environment variable <c>RANK</c> (set by <c>torchrun</c>, MPI launchers and most
+        /// cluster schedulers), or 0 when that is unset. In each epoch the worker reads the positions p of the epoch's global record
+        /// order with p mod WorkerCount = WorkerIndex (see <see cref="PcrDataView"/>). <c>LOCAL_RANK</c> and <c>LOCAL_WORLD_SIZE</c>
+        /// (a process's place among those on its own machine) are not read: the share depends on the global rank only, and the
+        /// cursors inside a process are ML.NET's to choose.
+        /// </summary>
+        public int? WorkerIndex { get; set; }
 
-        /// <summary>The number of workers the records are shared among (for several training processes or machines). Default 1.</summary>
-        public int WorkerCount { get; set; } = 1;
+        /// <summary>
+        /// The number of workers the records are shared among; null (the default) to take it from the environment variable
+        /// <c>WORLD_SIZE</c>, or 1 when that is unset. Every worker yields the same number of rows per epoch (see
+        /// <see cref="PcrDataView.GetRowCount"/>), so that workers training in lockstep run out of rows together.
+        /// </summary>
+        public int? WorkerCount { get; set; }
 
         /// <summary>How many records each cursor reads ahead while the current one is consumed (0 = none). Default 1.</summary>
         public int ReadAheadRecords { get; set; } = 1;
@@ -56,7 +70,49 @@ public sealed class PcrLoader : IDataLoader<string>
         /// </summary>
         public bool SkipCorruptRecords { get; set; }
 
+        /// <summary>The environment variable an unset <see cref="WorkerIndex"/> is read from.</summary>
+        internal const string RankVariable = "RANK";
+
+        /// <summary>The environment variable an unset <see cref="WorkerCount"/> is read from.</summary>
+        internal const string WorldSizeVariable = "WORLD_SIZE";
+
         internal Options Clone() => (Options)MemberwiseClone();
+
+        /// <summary>
+        /// Returns a validated copy whose <see cref="WorkerIndex"/> and <see cref="WorkerCount"/> are set: the options' own values, or
+        /// else the environment's (<c>RANK</c>, <c>WORLD_SIZE</c>), or else 0 of 1. Bad environment values fail naming the variable.
+        /// </summary>
+        internal Options Resolved()
+        {
+            Validate();
+            Options resolved = Clone();
+            resolved.WorkerCount ??= ReadEnvironment(WorldSizeVariable, 1, "a whole number, 1 or more") ?? 1;
+            resolved.WorkerIndex ??= ReadEnvironment(RankVariable, 0, "a whole number, 0 or more") ?? 0;
+            if (resolved.WorkerIndex >= resolved.WorkerCount)
+            {
+                string message = $"The worker index {resolved.WorkerIndex} ({Source(WorkerIndex, nameof(WorkerIndex), RankVariable)}) must be less than " +
+                    $"the worker count {resolved.WorkerCount} ({Source(WorkerCount, nameof(WorkerCount), WorldSizeVariable)}).";
+                if (WorkerIndex is null || WorkerCount is null) throw new InvalidOperationException(message);
+                throw new ArgumentOutOfRangeException(nameof(WorkerIndex), WorkerIndex, message);
+            }
+            return resolved;
+
+            static string Source(int? option, string name, string variable) =>
+                option is not null ? $"from PcrLoader.Options.{name}"
+                : Environment.GetEnvironmentVariable(variable) is not null ? $"from the environment variable {variable}, as PcrLoader.Options.{name} is not set"
+                : $"the default, as neither PcrLoader.Options.{name} nor {variable} is set";
+        }
+
+        private static int? ReadEnvironment(string variable, int minimum, string expected)
+        {
+            string? text = Environment.GetEnvironmentVariable(variable);
+            if (text is null) return null;
+            if (!int.TryParse(text.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value) || value < minimum)
+                throw new InvalidOperationException(
+                    $"The environment variable {variable} is '{text}', but it must be {expected}: it gives the PCR loader's " +
+                    $"{(variable == RankVariable ? nameof(WorkerIndex) : nameof(WorkerCount))} because PcrLoader.Options leaves that unset. Fix or unset {variable}, or set the option.");
+            return value;
+        }
 
         internal void Validate()
         {
@@ -69,7 +125,8 @@ public sealed class PcrLoader : IDataLoader<string>
             if (WorkerCount < 1)
                 throw new ArgumentOutOfRangeException(nameof(WorkerCount), WorkerCount, "The worker count must be at least 1.");
             if (WorkerIndex < 0 || WorkerIndex >= WorkerCount)
-                throw new ArgumentOutOfRangeException(nameof(WorkerIndex), WorkerIndex, $"The worker index must be between 0 and {WorkerCount - 1}.");
+                throw new ArgumentOutOfRangeException(nameof(WorkerIndex), WorkerIndex,
+                    WorkerCount is null ? "The worker index must be 0 or more." : $"The worker index must be between 0 and {WorkerCount - 1}.");
             if (ReadAheadRecords < 0)
                 throw new ArgumentOutOfRangeException(nameof(ReadAheadRecords), ReadAheadRecords, "Read-ahead must be 0 or more records.");
         }
@@ -82,8 +139,7 @@ public sealed class PcrLoader : IDataLoader<string>
 
     internal PcrLoader(PcrDataset dataset, Options? options, string? convertedFrom = null)
     {
-        _options = (options ?? new Options()).Clone();
-        _options.Validate();
+        _options = (options ?? new Options()).Resolved();
         _schemaView = new PcrDataView(dataset, _options);
         _convertedFrom = convertedFrom is null ? null : Path.GetFullPath(convertedFrom);
         _opensDirectories = dataset.Source is FileByteSource;

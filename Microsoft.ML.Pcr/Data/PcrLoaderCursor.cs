@@ -4,8 +4,8 @@ using Microsoft.ML.Pcr.Format;
 namespace Microsoft.ML.Pcr.Data;
 
 /// <summary>
-/// A cursor over some records of a <see cref="PcrDataView"/>: reads each record's prefix in one read
-/// (only the metadata when no image column is active), keeps up to
+/// A cursor over some record reads of a worker's epoch (<see cref="PcrEpochPlan"/>) of a <see cref="PcrDataView"/>: reads each
+/// record's prefix in one read (only the metadata when no image column is active), keeps up to
 /// <see cref="PcrLoader.Options.ReadAheadRecords"/> further reads in flight, and hands out typed getters.
 /// Image bytes are copied once, from the record's read buffer into the getter's destination.
 /// </summary>
@@ -13,32 +13,44 @@ internal sealed class PcrLoaderCursor : DataViewRowCursor
 {
     private readonly PcrDataView _view;
     private readonly bool[] _active;
-    private readonly int[] _order;       // all records of the view in (shuffled) order
-    private readonly int[] _positions;   // the positions in _order this cursor reads
-    private readonly int? _seed;
+    private readonly PcrEpochPlan _plan;
+    private readonly int[] _steps;   // the positions in _plan.Steps this cursor reads
     private readonly int _readScan;
-    private readonly Queue<(int Position, Task<PcrRecordPrefix> Read)> _inFlight = new();
+    private readonly Queue<(int Step, Task<PcrRecordPrefix> Read)> _inFlight = new();
     private readonly CancellationTokenSource _cancelReads = new();
     private int _nextToStart;
 
     private PcrRecordPrefix? _current;
-    private int _currentRecord = -1;
+    private PcrEpochPlan.Step _step;
     private int[] _permutation = [];
-    private int _indexInRecord;
+    private int _indexInStep;
     private long _position = -1;
+    private long _rowsPassed;
     private long _batch;
     private bool _disposed;
 
-    public PcrLoaderCursor(PcrDataView view, bool[] active, int[] order, int[] positions, int? seed)
+    public PcrLoaderCursor(PcrDataView view, bool[] active, PcrEpochPlan plan, int[] steps, bool readsWholePlan)
     {
         _view = view;
         _active = active;
-        _order = order;
-        _positions = positions;
-        _seed = seed;
+        _plan = plan;
+        _steps = steps;
+        ReadsWholePlan = readsWholePlan;
         // Labels and paths live in the metadata segment: without an image column, read only that.
         _readScan = active[1] ? view.Scan : 0;
     }
+
+    /// <summary>Gets the view the cursor was made by.</summary>
+    internal PcrDataView View => _view;
+
+    /// <summary>Gets the shuffle seed of the cursor's order (the options' seed, or one drawn from the Random ML.NET passed), or null.</summary>
+    internal int? Seed => _plan.Seed;
+
+    /// <summary>Gets whether this cursor reads every row of the view (it is not one of a cursor set), so that its rows passed are a position.</summary>
+    internal bool ReadsWholePlan { get; }
+
+    /// <summary>Gets the rows of the plan passed so far: rows yielded (the current one included) and rows of records skipped as corrupt.</summary>
+    internal long RowsPassed => _rowsPassed;
 
     public override DataViewSchema Schema => _view.Schema;
 
@@ -53,15 +65,16 @@ internal sealed class PcrLoaderCursor : DataViewRowCursor
         ObjectDisposedException.ThrowIf(_disposed, this);
         while (true)
         {
-            if (_current is not null && ++_indexInRecord < _current.ImageCount)
+            if (_current is not null && ++_indexInStep < _step.Count)
             {
                 _position++;
+                _rowsPassed++;
                 return true;
             }
             _current?.Dispose();
             _current = null;
             if (!TryTakeNextRecord()) return false;
-            _indexInRecord = -1;
+            _indexInStep = -1;
         }
     }
 
@@ -70,34 +83,37 @@ internal sealed class PcrLoaderCursor : DataViewRowCursor
         while (true)
         {
             if (_inFlight.Count == 0 && !TryStartNextRead()) return false;
-            var (position, read) = _inFlight.Dequeue();
+            var (index, read) = _inFlight.Dequeue();
             // Keep ReadAheadRecords further reads in flight while this record is consumed.
             while (_inFlight.Count < _view.Options.ReadAheadRecords && TryStartNextRead()) { }
+            PcrEpochPlan.Step step = _plan.Steps[index];
             try
             {
                 _current = read.GetAwaiter().GetResult();
             }
             catch (PcrFormatException e) when (_view.Options.SkipCorruptRecords && !e.DatasetReplaced) // a replaced dataset is not a damaged record
             {
-                _view.AddSkippedRecord(_order[position]);
+                _view.AddSkippedRecord(step.Record);
+                _rowsPassed += step.Count;
                 continue;
             }
             _view.AddBytesRead(_current.BytesRead);
-            _currentRecord = _order[position];
-            _batch = position;
-            SetPermutation(_current.ImageCount, _currentRecord);
+            _step = step;
+            _batch = _plan.FirstStep + index;
+            if (_permutation.Length < _current.ImageCount) _permutation = new int[_current.ImageCount];
+            _plan.Permute(step.Record, _permutation.AsSpan(0, _current.ImageCount));
             return true;
         }
     }
 
     private bool TryStartNextRead()
     {
-        if (_nextToStart >= _positions.Length) return false;
-        int position = _positions[_nextToStart++];
-        int record = _order[position];
+        if (_nextToStart >= _steps.Length) return false;
+        int index = _steps[_nextToStart++];
+        int record = _plan.Steps[index].Record;
         // Read-ahead uses the byte source's asynchronous reads (no thread blocks on the I/O); without read-ahead the
         // cursor's own thread reads synchronously.
-        _inFlight.Enqueue((position, _view.Options.ReadAheadRecords == 0
+        _inFlight.Enqueue((index, _view.Options.ReadAheadRecords == 0
             ? RunNow(() => _view.Dataset.ReadRecordPrefix(record, _readScan, _view.Options.VerifyChecksums))
             : _view.Dataset.ReadRecordPrefixAsync(record, _readScan, _view.Options.VerifyChecksums, _cancelReads.Token)));
         return true;
@@ -116,31 +132,12 @@ internal sealed class PcrLoaderCursor : DataViewRowCursor
         }
     }
 
-    private void SetPermutation(int count, int record)
-    {
-        if (_permutation.Length < count) _permutation = new int[count];
-        for (int i = 0; i < count; i++) _permutation[i] = i;
-        // Seeded per record, so the order does not depend on how records are spread over cursors; the seed mix is
-        // fixed arithmetic (not HashCode, which is randomised per process), so a seed gives the same order in every run.
-        if (_seed is int seed) new Random(MixSeed(seed, record)).Shuffle(_permutation.AsSpan(0, count));
-    }
-
-    /// <summary>SplitMix64's finaliser over the seed and the record number, folded to an int seed.</summary>
-    internal static int MixSeed(int seed, int record)
-    {
-        ulong z = ((ulong)(uint)seed << 32 | (uint)record) + 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        z ^= z >> 31;
-        return (int)(z ^ (z >> 32)) & int.MaxValue;
-    }
-
     private int CurrentImage
     {
         get
         {
             if (_current is null) throw new InvalidOperationException("The cursor is not on a row; call MoveNext first.");
-            return _permutation[_indexInRecord];
+            return _permutation[_step.First + _indexInStep];
         }
     }
 
@@ -175,7 +172,8 @@ internal sealed class PcrLoaderCursor : DataViewRowCursor
     public override ValueGetter<DataViewRowId> GetIdGetter() => (ref DataViewRowId id) =>
     {
         int image = CurrentImage;
-        id = new DataViewRowId((ulong)(_view.Dataset.GetFirstRow(_currentRecord) + image), 0);
+        // Padding repeats rows: the repeat round keeps their ids unique.
+        id = new DataViewRowId((ulong)(_view.Dataset.GetFirstRow(_step.Record) + image), (ulong)_step.Round);
     };
 
     protected override void Dispose(bool disposing)
