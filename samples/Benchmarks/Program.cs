@@ -4,7 +4,7 @@
 //   dotnet run -c Release --project samples/Benchmarks -- [--quick] [--only name[,name...]] [--data-dir DIR] [--out FILE]
 //   dotnet run -c Release --project samples/Benchmarks -- bdn [BenchmarkDotNet arguments]     (micro-benchmarks)
 //
-// Tables: transcoder, scaling, allocation, conversion, loader, epochs, fidelity. --quick (what CI runs) takes a few
+// Tables: transcoder, scaling, allocation, conversion, loader, epochs, fidelity, cnn. --quick (what CI runs) takes a few
 // minutes. Inputs are made once under --data-dir (default: <temp>/pcr-bench) and reused.
 using BenchmarkDotNet.Running;
 using Pcr.Benchmarks.Harness;
@@ -37,7 +37,7 @@ for (int i = 0; i < args.Length; i++)
 IBenchmarkTable[] tables =
 [
     new TranscoderThroughput(), new TranscoderScaling(), new TranscoderAllocation(), new ConversionThroughput(),
-    new LoaderThroughput(), new ThrottledEpochs(), new FidelityPerScanGroup(),
+    new LoaderThroughput(), new ThrottledEpochs(), new FidelityPerScanGroup(), new CnnTraining(),
 ];
 if (only is not null)
 {
