@@ -11,6 +11,8 @@ public sealed class SampleOptions
     public string OutputDirectory { get; private set; } = Path.GetFullPath("pcr-sample");
     public int ImagesPerClass { get; private set; } = 250;
     public bool Help { get; private set; }
+    public string Trainer { get; private set; } = "linear";
+    public int Epochs { get; private set; } = 8;
 
     public static void PrintUsage() => Console.WriteLine("""
         Trains an ML.NET image classifier on Progressive Compressed Records at several scan groups.
@@ -22,6 +24,8 @@ public sealed class SampleOptions
           --scan <k>[,<k>...]      scan groups to train at (default: 1,2,3,5 and full fidelity)
           --out <folder>           where the generated dataset, PCRs and model go (default: ./pcr-sample)
           --images-per-class <n>   size of the generated default dataset (default: 250)
+          --trainer linear|cnn     linear model on raw pixels (default) or the TorchSharp CNN, trained end to end
+          --epochs <n>             CNN epochs (default: 8)
           --help                   this text
 
         With neither --data nor --pcr, a default dataset is generated (9 classes of 128x128 JPEGs).
@@ -52,6 +56,14 @@ public sealed class SampleOptions
                 case "--scan":
                     o.Scans = Value()?.Split(',').Select(s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int k) ? k : -1).ToArray();
                     if (o.Scans is null || o.Scans.Length == 0 || o.Scans.Any(k => k < 1)) return Fail("--scan takes scan groups 1 or more, e.g. --scan 3 or --scan 1,3,10");
+                    break;
+                case "--trainer":
+                    o.Trainer = Value() ?? "";
+                    if (o.Trainer is not ("linear" or "cnn")) return Fail("--trainer takes linear or cnn");
+                    break;
+                case "--epochs":
+                    if (!int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out int e) || e < 1) return Fail("--epochs takes a number of 1 or more");
+                    o.Epochs = e;
                     break;
                 case "--images-per-class":
                     if (!int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 10) return Fail("--images-per-class takes a number of 10 or more");
