@@ -9,4 +9,5 @@ namespace Microsoft.ML.Pcr.Training.Onnx;
 /// <param name="Pads">The padding as ONNX gives it: top, left, bottom, right.</param>
 /// <param name="Dilations">The vertical and horizontal dilations.</param>
 /// <param name="Groups">The number of groups.</param>
-internal sealed record OnnxConvolution(string Node, long InputChannels, long OutputChannels, long[] Kernel, long[] Strides, long[] Pads, long[] Dilations, long Groups);
+/// <param name="PadsFollowInputSize">Whether <paramref name="Pads"/> are SAME_LOWER at the graph's declared input size, so that the segment re-derives them for each input size.</param>
+internal sealed record OnnxConvolution(string Node, long InputChannels, long OutputChannels, long[] Kernel, long[] Strides, long[] Pads, long[] Dilations, long Groups, bool PadsFollowInputSize);

@@ -9,10 +9,18 @@ namespace Microsoft.ML.Pcr.Training.Onnx;
 /// A contiguous run of an ONNX graph's nodes as a TorchSharp module: one tensor in (the value the run starts from),
 /// one tensor out. It evaluates the nodes in graph order, so shortcuts and projection convolutions are wired exactly as
 /// the graph wires them. Convolutions and batch normalizations are TorchSharp modules holding the graph's weights
-/// (registered under the ONNX node names); ReLU, Add and MaxPool are functional. Padding is taken from each node's
-/// <c>pads</c> attribute as given, including the asymmetric padding CNTK exports (begin and end sides applied
-/// separately by an explicit pad).
+/// (registered under the ONNX node names); ReLU, Add and MaxPool are functional.
 /// </summary>
+/// <remarks>
+/// Padding comes from each node's <c>pads</c> attribute, including the asymmetric padding CNTK exports (begin and end
+/// applied separately: the symmetric part by the operator, the rest by an explicit pad). CNTK exports its "same"
+/// padding frozen for the graph's declared input size (224 x 224 for ResNet18.onnx), with the odd pixel at the
+/// beginning: for example 1 before and 0 after a stride-2 3 x 3 convolution of a 56-pixel map. Frozen, those pads
+/// make the shortcut and the main path disagree on odd-sized maps (a 112 x 112 input gives 7 x 7 before layer4). So
+/// where a node's pads are exactly ONNX's SAME_LOWER padding at the declared size, the segment re-derives them from
+/// the size of each input it runs on: identical at the declared size, and CNTK's own "same" rule at any other.
+/// Pads that are not SAME_LOWER at the declared size are applied as given.
+/// </remarks>
 internal sealed class OnnxGraphSegment : nn.Module<Tensor, Tensor>
 {
     private readonly Step[] _steps;
@@ -21,8 +29,12 @@ internal sealed class OnnxGraphSegment : nn.Module<Tensor, Tensor>
     private readonly List<BatchNorm2d> _batchNorms = new();
     private readonly List<OnnxConvolution> _convolutions = new();
 
-    /// <summary>Builds the segment of <paramref name="nodes"/> reading <paramref name="input"/> and producing <paramref name="output"/>.</summary>
-    public OnnxGraphSegment(string name, OnnxModelFile model, IReadOnlyList<NodeProto> nodes, string input, string output)
+    /// <summary>
+    /// Builds the segment of <paramref name="nodes"/> reading <paramref name="input"/> and producing <paramref name="output"/>.
+    /// <paramref name="sizes"/> holds the spatial size (height, width) of each value at the graph's declared input size,
+    /// as far as known; the segment adds the sizes of the values it computes.
+    /// </summary>
+    public OnnxGraphSegment(string name, OnnxModelFile model, IReadOnlyList<NodeProto> nodes, string input, string output, Dictionary<string, (long H, long W)> sizes)
         : base(name)
     {
         _input = input;
@@ -37,15 +49,21 @@ internal sealed class OnnxGraphSegment : nn.Module<Tensor, Tensor>
                 throw model.Fail(node, $"reads '{node.Input[0]}', which is not computed before it in the segment '{name}' starting at '{input}'");
             Step step = node.OpType switch
             {
-                "Conv" => Convolution(model, node),
+                "Conv" => Convolution(model, node, sizes),
                 "BatchNormalization" => BatchNormalization(model, node),
                 "Relu" => new Step(OpKind.Relu, node),
                 "Add" => Add(model, node, available),
-                "MaxPool" => MaxPool(model, node),
+                "MaxPool" => MaxPool(model, node, sizes),
                 _ => throw model.Fail(node, "this operator is not one the ResNet backbone reads (Conv, BatchNormalization, Relu, Add, MaxPool)"),
             };
             steps.Add(step);
             available.Add(node.Output[0]);
+            if (sizes.TryGetValue(node.Input[0], out (long H, long W) size))
+            {
+                sizes[node.Output[0]] = step.Kernel is null ? size : (
+                    OutputSize(size.H, step.Pads![0] + step.Pads[2], step.Kernel[0], step.Strides![0], step.Dilations![0]),
+                    OutputSize(size.W, step.Pads[1] + step.Pads[3], step.Kernel[1], step.Strides[1], step.Dilations[1]));
+            }
         }
         if (!available.Contains(output))
             throw model.Fail($"the segment '{name}' does not compute '{output}'");
@@ -63,6 +81,9 @@ internal sealed class OnnxGraphSegment : nn.Module<Tensor, Tensor>
     /// <summary>Gets the segment's batch normalization modules.</summary>
     public IReadOnlyList<BatchNorm2d> BatchNorms => _batchNorms;
 
+    /// <summary>Gets whether the segment's MaxPool (if any) has SAME_LOWER pads at the declared input size, re-derived per input size.</summary>
+    public bool MaxPoolPadsFollowInputSize { get; private set; }
+
     /// <summary>Gets the number of channels the segment outputs (that of its last convolution).</summary>
     public long OutputChannels { get; private set; }
 
@@ -75,21 +96,64 @@ internal sealed class OnnxGraphSegment : nn.Module<Tensor, Tensor>
             Tensor x = values[step.Inputs[0]];
             values[step.Output] = step.Kind switch
             {
-                OpKind.Convolution => step.Module!.call(step.Pad is null ? x : nn.functional.pad(x, step.Pad)),
+                OpKind.Convolution => Convolve(step, x),
                 OpKind.BatchNorm => step.Module!.call(x),
                 OpKind.Relu => nn.functional.relu(x),
                 OpKind.Add => x.add(values[step.Inputs[1]]),
-                // ONNX MaxPool pads never win the max: pad with -inf, then pool without padding.
-                OpKind.MaxPool => nn.functional.max_pool2d(
-                    step.Pad is null ? x : nn.functional.pad(x, step.Pad, PaddingModes.Constant, double.NegativeInfinity),
-                    step.Kernel!, step.Strides!, dilation: step.Dilations!),
+                OpKind.MaxPool => MaxPool(step, x),
                 _ => throw new InvalidOperationException($"Unknown step kind {step.Kind}."),
             };
         }
         return values[_output];
     }
 
-    private Step Convolution(OnnxModelFile model, NodeProto node)
+    private static Tensor Convolve(Step step, Tensor x)
+    {
+        var conv = (Conv2d)step.Module!;
+        (long[] symmetric, Tensor padded) = Pad(step, x, 0);
+        return nn.functional.conv2d(padded, conv.weight!, conv.bias, step.Strides!, symmetric, step.Dilations!, step.Groups);
+    }
+
+    // ONNX MaxPool pads never win the max: the operator's own padding is -inf, and so is the explicit remainder.
+    private static Tensor MaxPool(Step step, Tensor x)
+    {
+        (long[] symmetric, Tensor padded) = Pad(step, x, double.NegativeInfinity);
+        return nn.functional.max_pool2d(padded, step.Kernel!, step.Strides!, symmetric, step.Dilations!);
+    }
+
+    // Splits the node's pads (re-derived for this input's size where they are SAME_LOWER) into the symmetric part the
+    // operator applies and an explicit pad of the rest.
+    private static (long[] Symmetric, Tensor Padded) Pad(Step step, Tensor x, double value)
+    {
+        long[] pads = step.SameLower
+            ? [.. SameLower(x.shape[2], step.Kernel![0], step.Strides![0], step.Dilations![0]), .. SameLower(x.shape[3], step.Kernel[1], step.Strides[1], step.Dilations[1])]
+            : [step.Pads![0], step.Pads[2], step.Pads[1], step.Pads[3]];
+        // pads: top, bottom, left, right
+        long h = Math.Min(pads[0], pads[1]), w = Math.Min(pads[2], pads[3]);
+        long[] symmetric = [h, w];
+        if (pads[0] == pads[1] && pads[2] == pads[3]) return (symmetric, x);
+        // torch's pad takes the last dimension first: left, right, top, bottom.
+        return (symmetric, nn.functional.pad(x, [pads[2] - w, pads[3] - w, pads[0] - h, pads[1] - h], PaddingModes.Constant, value));
+    }
+
+    /// <summary>ONNX's SAME_LOWER padding of one axis (begin, end): output ceil(n / stride), the odd pixel at the beginning.</summary>
+    internal static long[] SameLower(long size, long kernel, long stride, long dilation)
+    {
+        long output = (size + stride - 1) / stride;
+        long total = Math.Max(0, (output - 1) * stride + (kernel - 1) * dilation + 1 - size);
+        return [total - total / 2, total / 2];
+    }
+
+    private static long OutputSize(long size, long pad, long kernel, long stride, long dilation) =>
+        (size + pad - ((kernel - 1) * dilation + 1)) / stride + 1;
+
+    // Whether the node's pads (top, left, bottom, right) are SAME_LOWER at the declared size of its input.
+    private static bool IsSameLower(Dictionary<string, (long H, long W)> sizes, NodeProto node, long[] kernel, long[] strides, long[] dilations, long[] pads) =>
+        sizes.TryGetValue(node.Input[0], out (long H, long W) size)
+        && SameLower(size.H, kernel[0], strides[0], dilations[0]).SequenceEqual([pads[0], pads[2]])
+        && SameLower(size.W, kernel[1], strides[1], dilations[1]).SequenceEqual([pads[1], pads[3]]);
+
+    private Step Convolution(OnnxModelFile model, NodeProto node, Dictionary<string, (long H, long W)> sizes)
     {
         if (node.Input.Count < 2 || !model.HasInitializer(node.Input[1]))
             throw model.Fail(node, "the weight input is not an initializer");
@@ -112,21 +176,22 @@ internal sealed class OnnxGraphSegment : nn.Module<Tensor, Tensor>
             throw model.Fail(node, $"kernel_shape [{kernel[0]}, {kernel[1]}] differs from the weight's [{dims[2]}, {dims[3]}]");
 
         bool hasBias = node.Input.Count > 2 && node.Input[2].Length > 0;
-        bool symmetric = pads[0] == pads[2] && pads[1] == pads[3];
+        // The module holds the weights; forward convolves functionally with the node's padding.
         Conv2d conv = nn.Conv2d(dims[1] * groups, dims[0], (dims[2], dims[3]),
-            stride: (strides[0], strides[1]),
-            padding: symmetric ? (pads[0], pads[1]) : (0, 0),
-            dilation: (dilations[0], dilations[1]),
-            groups: groups, bias: hasBias);
+            stride: (strides[0], strides[1]), dilation: (dilations[0], dilations[1]), groups: groups, bias: hasBias);
         using (no_grad())
         {
             conv.weight!.copy_(torch.tensor(weight, dims));
             if (hasBias) conv.bias!.copy_(torch.tensor(model.ReadFloats(node.Input[2], out _, [dims[0]]), [dims[0]]));
         }
         register_module(ModuleName(node), conv);
-        _convolutions.Add(new OnnxConvolution(OnnxModelFile.NodeName(node), dims[1] * groups, dims[0], kernel, strides, pads, dilations, groups));
+        bool sameLower = IsSameLower(sizes, node, kernel, strides, dilations, pads);
+        _convolutions.Add(new OnnxConvolution(OnnxModelFile.NodeName(node), dims[1] * groups, dims[0], kernel, strides, pads, dilations, groups, sameLower));
         OutputChannels = dims[0];
-        return new Step(OpKind.Convolution, node) { Module = conv, Pad = symmetric ? null : TorchPad(pads) };
+        return new Step(OpKind.Convolution, node)
+        {
+            Module = conv, Pads = pads, Kernel = kernel, Strides = strides, Dilations = dilations, Groups = groups, SameLower = sameLower,
+        };
     }
 
     private Step BatchNormalization(OnnxModelFile model, NodeProto node)
@@ -164,7 +229,7 @@ internal sealed class OnnxGraphSegment : nn.Module<Tensor, Tensor>
         return new Step(OpKind.Add, node);
     }
 
-    private static Step MaxPool(OnnxModelFile model, NodeProto node)
+    private Step MaxPool(OnnxModelFile model, NodeProto node, Dictionary<string, (long H, long W)> sizes)
     {
         string autoPad = model.String(node, "auto_pad", "NOTSET");
         if (autoPad is not ("NOTSET" or "")) throw model.Fail(node, $"auto_pad '{autoPad}' is not read; expected explicit pads (NOTSET)");
@@ -177,8 +242,9 @@ internal sealed class OnnxGraphSegment : nn.Module<Tensor, Tensor>
         CheckPair(model, node, "strides", strides);
         CheckPair(model, node, "dilations", dilations);
         CheckPads(model, node, pads);
-        bool none = pads.All(p => p == 0);
-        return new Step(OpKind.MaxPool, node) { Pad = none ? null : TorchPad(pads), Kernel = kernel, Strides = strides, Dilations = dilations };
+        bool sameLower = IsSameLower(sizes, node, kernel, strides, dilations, pads);
+        MaxPoolPadsFollowInputSize = sameLower;
+        return new Step(OpKind.MaxPool, node) { Pads = pads, Kernel = kernel, Strides = strides, Dilations = dilations, SameLower = sameLower };
     }
 
     private static void CheckPair(OnnxModelFile model, NodeProto node, string attribute, long[] values)
@@ -193,9 +259,6 @@ internal sealed class OnnxGraphSegment : nn.Module<Tensor, Tensor>
             throw model.Fail(node, $"pads is [{string.Join(", ", pads)}], expected four non-negative values (top, left, bottom, right)");
     }
 
-    // ONNX pads are [top, left, bottom, right]; torch's pad takes the last dimension first: [left, right, top, bottom].
-    private static long[] TorchPad(long[] pads) => [pads[1], pads[3], pads[0], pads[2]];
-
     private static string ModuleName(NodeProto node) => OnnxModelFile.NodeName(node).Replace('.', '_');
 
     private enum OpKind { Convolution, BatchNorm, Relu, Add, MaxPool }
@@ -206,7 +269,9 @@ internal sealed class OnnxGraphSegment : nn.Module<Tensor, Tensor>
         public string[] Inputs { get; } = node.Input.ToArray();
         public string Output { get; } = node.Output[0];
         public nn.Module<Tensor, Tensor>? Module { get; init; }
-        public long[]? Pad { get; init; }
+        public long[]? Pads { get; init; }
+        public long Groups { get; init; } = 1;
+        public bool SameLower { get; init; }
         public long[]? Kernel { get; init; }
         public long[]? Strides { get; init; }
         public long[]? Dilations { get; init; }

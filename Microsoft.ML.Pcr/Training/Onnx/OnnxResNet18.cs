@@ -103,9 +103,14 @@ internal static class OnnxResNet18
         string input = graph.Input.Select(i => i.Name).FirstOrDefault(n => !model.HasInitializer(n))
             ?? throw model.Fail("the graph has no input besides its initializers");
 
+        var sizes = new Dictionary<string, (long H, long W)>(StringComparer.Ordinal);
+        TensorShapeProto? shape = graph.Input.First(i => i.Name == input).Type?.TensorType?.Shape;
+        if (shape is { Dim.Count: 4 } && shape.Dim[2].HasDimValue && shape.Dim[3].HasDimValue)
+            sizes[input] = (shape.Dim[2].DimValue, shape.Dim[3].DimValue);
+
         int stemEnd = IndexOf(nodes, "MaxPool", 0);
         if (stemEnd < 0) throw model.Fail("the graph has no MaxPool ending a ResNet stem");
-        var stem = new OnnxGraphSegment("stem", model, Slice(nodes, 0, stemEnd + 1), input, nodes[stemEnd].Output[0]);
+        var stem = new OnnxGraphSegment("stem", model, Slice(nodes, 0, stemEnd + 1), input, nodes[stemEnd].Output[0], sizes);
 
         // Residual blocks: runs of nodes closed by Relu(Add(...)).
         var blocks = new List<(int Start, int End)>();
@@ -135,7 +140,7 @@ internal static class OnnxResNet18
         for (int k = 0; k < 4; k++)
         {
             (int s, int e) = stageRanges[k];
-            stages.Add(new OnnxGraphSegment($"layer{k + 1}", model, Slice(nodes, s, e + 1), value, nodes[e].Output[0]));
+            stages.Add(new OnnxGraphSegment($"layer{k + 1}", model, Slice(nodes, s, e + 1), value, nodes[e].Output[0], sizes));
             value = nodes[e].Output[0];
         }
 
