@@ -157,21 +157,11 @@ internal sealed class OnnxGraphSegment : nn.Module<Tensor, Tensor>
     {
         if (node.Input.Count < 2 || !model.HasInitializer(node.Input[1]))
             throw model.Fail(node, "the weight input is not an initializer");
-        string autoPad = model.String(node, "auto_pad", "NOTSET");
-        if (autoPad is not ("NOTSET" or ""))
-            throw model.Fail(node, $"auto_pad '{autoPad}' is not read; expected explicit pads (NOTSET)");
         float[] weight = model.ReadFloats(node.Input[1], out long[] dims);
         if (dims.Length != 4) throw model.Fail(node, $"the weight has {dims.Length} dimensions, expected 4 (out, in/group, kh, kw)");
         long groups = model.Int(node, "group", 1);
-        long[] kernel = model.Ints(node, "kernel_shape", [dims[2], dims[3]]);
-        long[] strides = model.Ints(node, "strides", [1, 1]);
-        long[] dilations = model.Ints(node, "dilations", [1, 1]);
-        long[] pads = model.Ints(node, "pads", [0, 0, 0, 0]);
+        (long[] kernel, long[] strides, long[] dilations, long[] pads) = ReadWindow(model, node, [dims[2], dims[3]]);
         if (groups < 1 || dims[0] % groups != 0) throw model.Fail(node, $"group {groups} does not divide the {dims[0]} output channels");
-        CheckPair(model, node, "kernel_shape", kernel);
-        CheckPair(model, node, "strides", strides);
-        CheckPair(model, node, "dilations", dilations);
-        CheckPads(model, node, pads);
         if (kernel[0] != dims[2] || kernel[1] != dims[3])
             throw model.Fail(node, $"kernel_shape [{kernel[0]}, {kernel[1]}] differs from the weight's [{dims[2]}, {dims[3]}]");
 
@@ -231,10 +221,20 @@ internal sealed class OnnxGraphSegment : nn.Module<Tensor, Tensor>
 
     private Step MaxPool(OnnxModelFile model, NodeProto node, Dictionary<string, (long H, long W)> sizes)
     {
-        string autoPad = model.String(node, "auto_pad", "NOTSET");
-        if (autoPad is not ("NOTSET" or "")) throw model.Fail(node, $"auto_pad '{autoPad}' is not read; expected explicit pads (NOTSET)");
         if (model.Int(node, "ceil_mode", 0) != 0) throw model.Fail(node, "ceil_mode = 1 is not read");
-        long[] kernel = model.Ints(node, "kernel_shape", []);
+        (long[] kernel, long[] strides, long[] dilations, long[] pads) = ReadWindow(model, node, []);
+        bool sameLower = IsSameLower(sizes, node, kernel, strides, dilations, pads);
+        MaxPoolPadsFollowInputSize = sameLower;
+        return new Step(OpKind.MaxPool, node) { Pads = pads, Kernel = kernel, Strides = strides, Dilations = dilations, SameLower = sameLower };
+    }
+
+    // The sliding-window attributes of a Conv or MaxPool, checked: 2-D, explicit pads (top, left, bottom, right).
+    private static (long[] Kernel, long[] Strides, long[] Dilations, long[] Pads) ReadWindow(OnnxModelFile model, NodeProto node, long[] defaultKernel)
+    {
+        string autoPad = model.String(node, "auto_pad", "NOTSET");
+        if (autoPad is not ("NOTSET" or ""))
+            throw model.Fail(node, $"auto_pad '{autoPad}' is not read; expected explicit pads (NOTSET)");
+        long[] kernel = model.Ints(node, "kernel_shape", defaultKernel);
         long[] strides = model.Ints(node, "strides", [1, 1]);
         long[] dilations = model.Ints(node, "dilations", [1, 1]);
         long[] pads = model.Ints(node, "pads", [0, 0, 0, 0]);
@@ -242,9 +242,7 @@ internal sealed class OnnxGraphSegment : nn.Module<Tensor, Tensor>
         CheckPair(model, node, "strides", strides);
         CheckPair(model, node, "dilations", dilations);
         CheckPads(model, node, pads);
-        bool sameLower = IsSameLower(sizes, node, kernel, strides, dilations, pads);
-        MaxPoolPadsFollowInputSize = sameLower;
-        return new Step(OpKind.MaxPool, node) { Pads = pads, Kernel = kernel, Strides = strides, Dilations = dilations, SameLower = sameLower };
+        return (kernel, strides, dilations, pads);
     }
 
     private static void CheckPair(OnnxModelFile model, NodeProto node, string attribute, long[] values)

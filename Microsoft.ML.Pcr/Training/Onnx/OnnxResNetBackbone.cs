@@ -26,7 +26,6 @@ internal sealed class OnnxResNetBackbone : nn.Module<Tensor, Tensor>
     private readonly OnnxGraphSegment _layer2;
     private readonly OnnxGraphSegment _layer3;
     private readonly OnnxGraphSegment _layer4;
-    private readonly Tensor _meanImage;
     private bool _batchNormEval;
 
     /// <summary>Builds the backbone from the segments and the preprocessing mean image (1 x 3 x h x w, BGR, 0-255).</summary>
@@ -36,7 +35,6 @@ internal sealed class OnnxResNetBackbone : nn.Module<Tensor, Tensor>
         if (stages.Count != 4) throw new ArgumentException($"Expected 4 stages, got {stages.Count}.", nameof(stages));
         _stem = stem;
         (_layer1, _layer2, _layer3, _layer4) = (stages[0], stages[1], stages[2], stages[3]);
-        _meanImage = meanImage;
         GraphPoolKernel = graphPoolKernel;
         FeatureCount = (int)_layer4.OutputChannels;
         register_module("stem", _stem);
@@ -44,7 +42,7 @@ internal sealed class OnnxResNetBackbone : nn.Module<Tensor, Tensor>
         register_module("layer2", _layer2);
         register_module("layer3", _layer3);
         register_module("layer4", _layer4);
-        register_buffer("mean_image", _meanImage);
+        register_buffer("mean_image", meanImage);
     }
 
     /// <summary>Gets the number of features per image (512 for ResNet-18).</summary>
@@ -87,7 +85,8 @@ internal sealed class OnnxResNetBackbone : nn.Module<Tensor, Tensor>
             throw new ArgumentException($"Expected an N x 3 x H x W RGB tensor, got [{string.Join(", ", rgb01.shape)}].", nameof(rgb01));
         long h = rgb01.shape[2], w = rgb01.shape[3];
         using var scope = NewDisposeScope();
-        Tensor mean = _meanImage.to(rgb01.dtype);
+        // The registered buffer, not the constructor's tensor: Module.to(device) replaces buffers.
+        Tensor mean = get_buffer("mean_image")!.to(rgb01.dtype, rgb01.device);
         if (mean.shape[2] != h || mean.shape[3] != w)
         {
             mean = h <= mean.shape[2] && w <= mean.shape[3]
