@@ -28,7 +28,7 @@ internal sealed class ConvertCommand(ToolContext context)
         Validate.AtLeast(c._jobs, 1);
         Validate.Between(c._quality, 1, 100);
         Validate.AtLeast(c._worker, 0);
-        Validate.AtLeast(c._workers, 1);
+        Validate.AtLeast(c._workers, 0);
         var command = new Command("convert", "Convert an ImageFolder to a PCR dataset (JPEGs losslessly, other formats at --quality).")
         {
             c._imageFolder, c._outDir, c._imagesPerRecord, c._seed, c._noShuffle, c._jobs, c._quality, c._force, c._failFast, c._worker, c._workers,
