@@ -99,9 +99,8 @@ public sealed class AzureBlobByteSink : IPcrByteSink
     private AzureBlobByteSink(string _, string prefix, BlobContainerClient container)
     {
         _container = container;
-        string trimmed = prefix.Trim('/');
-        _prefix = trimmed.Length == 0 ? "" : trimmed + "/";
-        Source = new AzureBlobByteSource(container, _prefix);
+        Source = new AzureBlobByteSource(container, prefix);
+        _prefix = Source.Prefix;
     }
 
     /// <inheritdoc/>
