@@ -45,19 +45,22 @@ internal static class ConversionReport
         IReadOnlyList<SkippedFile> Skipped,
         IReadOnlyList<SkippedFile>? Ignored);
 
-    public static void Write(PcrConversionResult result, ImageFolderListing listing, ImageFolderConversionOptions options, string fingerprint)
+    /// <summary>The report of worker <paramref name="worker"/>'s slice of a sliced conversion.</summary>
+    public static string SliceFileName(int worker, int workers) => $"conversion-report.slice_{worker}_of_{workers}.json";
+
+    public static void Write(PcrConversionResult result, ImageFolderListing listing, ImageFolderConversionOptions options, string fingerprint, IO.IPcrByteSink sink, string fileName)
     {
         var document = new Document(
             "Pcr.MLNet", fingerprint, listing.Root, result.ImageCount, result.RecordCount, result.ClassNames.Count,
             result.ClassNames, result.EmptyClasses, result.BytesIn, result.BytesOut, result.Quality, result.ReencodedCount,
             options.GetImagesPerRecord(listing.Images.Count), options.Shuffle, options.Seed, Math.Round(result.Elapsed.TotalSeconds, 3), result.Skipped, result.Ignored);
-        string path = Path.Combine(result.OutputDirectory, FileName);
-        File.WriteAllText(path + ".partial", JsonSerializer.Serialize(document, Json));
-        File.Move(path + ".partial", path, overwrite: true);
+        using (Stream stream = sink.Create(fileName))
+            JsonSerializer.Serialize(stream, document, Json);
+        sink.Commit(fileName);
     }
 
     /// <summary>Removes the report of a previous conversion, so that no report describes another dataset than the one in place.</summary>
-    public static void Delete(string outputDirectory) => File.Delete(Path.Combine(outputDirectory, FileName));
+    public static void Delete(IO.IPcrByteSink sink) => sink.Delete(FileName);
 
     /// <summary>
     /// Reads back what the conversion with <paramref name="fingerprint"/> reported, as a result marked <see cref="PcrConversionResult.Reused"/>;

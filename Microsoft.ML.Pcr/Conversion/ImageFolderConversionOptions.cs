@@ -49,6 +49,18 @@ public sealed class ImageFolderConversionOptions
     /// <summary>Gets or sets where progress is reported (images done, bytes in and out, skipped files); null for none.</summary>
     public IProgress<PcrConversionProgress>? Progress { get; set; }
 
+    /// <summary>
+    /// Gets or sets how many workers share a conversion too big for one machine (default 0: this conversion converts everything and
+    /// writes the index). With 1 or more, this conversion converts only the slice <see cref="WorkerIndex"/> (the records whose number
+    /// modulo <see cref="WorkerCount"/> is <see cref="WorkerIndex"/>, in the order a whole conversion with the same seed would give) into
+    /// record files of their own names beside the other workers', and <see cref="ImageFolderConverter.Merge(string)"/> writes the one index
+    /// over all of them once every slice is there.
+    /// </summary>
+    public int WorkerCount { get; set; }
+
+    /// <summary>Gets or sets which slice this conversion converts, 0 to <see cref="WorkerCount"/> - 1 (default 0); see <see cref="WorkerCount"/>.</summary>
+    public int WorkerIndex { get; set; }
+
     internal ImageFolderConversionOptions Clone() => (ImageFolderConversionOptions)MemberwiseClone();
 
     /// <summary>The record size for <paramref name="imageCount"/> images: <see cref="ImagesPerRecord"/>, or the default described there.</summary>
@@ -63,6 +75,10 @@ public sealed class ImageFolderConversionOptions
             throw new ArgumentOutOfRangeException(nameof(MaxDegreeOfParallelism), MaxDegreeOfParallelism, "The degree of parallelism must be at least 1.");
         if (Quality is < 1 or > 100)
             throw new ArgumentOutOfRangeException(nameof(Quality), Quality, "The JPEG quality must be between 1 and 100.");
+        if (WorkerCount < 0)
+            throw new ArgumentOutOfRangeException(nameof(WorkerCount), WorkerCount, "The worker count must be 0 (no slicing) or more.");
+        if (WorkerIndex < 0 || WorkerIndex >= Math.Max(WorkerCount, 1))
+            throw new ArgumentOutOfRangeException(nameof(WorkerIndex), WorkerIndex, $"The worker index must be in [0, {Math.Max(WorkerCount, 1)}) for a worker count of {WorkerCount}.");
         if (MaxPixels < 1)
             throw new ArgumentOutOfRangeException(nameof(MaxPixels), MaxPixels, "The pixel limit must be at least 1.");
     }

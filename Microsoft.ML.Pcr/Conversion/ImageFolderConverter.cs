@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using Microsoft.ML.Pcr.Format;
+using Microsoft.ML.Pcr.IO;
 using Microsoft.ML.Pcr.Jpeg;
 
 namespace Microsoft.ML.Pcr.Conversion;
@@ -34,7 +35,49 @@ public static class ImageFolderConverter
     public static PcrConversionResult Convert(string imageFolder, string outputDirectory, ImageFolderConversionOptions? options = null, CancellationToken cancellationToken = default)
     {
         ImageFolderListing listing = ImageFolderListing.Read(imageFolder);
-        return Run(listing, outputDirectory, Checked(options), cancellationToken);
+        return Run(listing, new DirectoryByteSink(OutputPath(outputDirectory)), Checked(options), cancellationToken);
+    }
+
+    /// <summary>
+    /// Converts the ImageFolder <paramref name="imageFolder"/> into a PCR dataset written into <paramref name="sink"/>: a directory
+    /// (<see cref="DirectoryByteSink"/>) or a container of object storage (<c>AzureBlobByteSink</c> in Microsoft.ML.Pcr.Azure). Records
+    /// are committed first and the index last, so a conversion that fails or is cancelled leaves nothing that opens as a dataset.
+    /// </summary>
+    /// <param name="imageFolder">A folder with one sub-folder per class; nested folders belong to their class.</param>
+    /// <param name="sink">Where the PCR dataset is written; must be empty unless <see cref="ImageFolderConversionOptions.Overwrite"/> is set.</param>
+    /// <param name="options">Conversion options; null for defaults. With <see cref="ImageFolderConversionOptions.WorkerCount"/> set, one slice is converted.</param>
+    /// <param name="cancellationToken">Cancels the conversion; a cancelled conversion leaves no dataset that looks complete.</param>
+    /// <returns>What was converted and skipped.</returns>
+    /// <exception cref="DirectoryNotFoundException">The image folder does not exist.</exception>
+    /// <exception cref="IOException">Another conversion is writing into the sink; or the sink is not empty and <see cref="ImageFolderConversionOptions.Overwrite"/> is not set.</exception>
+    /// <exception cref="InvalidDataException">No input could be converted.</exception>
+    public static PcrConversionResult Convert(string imageFolder, IPcrByteSink sink, ImageFolderConversionOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        ImageFolderListing listing = ImageFolderListing.Read(imageFolder);
+        return Run(listing, sink, Checked(options), cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes the one index over the slices that the workers of a sliced conversion (<see cref="ImageFolderConversionOptions.WorkerCount"/>)
+    /// wrote into <paramref name="outputDirectory"/>. The dataset then reads like a single conversion with the same seed: the same images,
+    /// labels, class names and row order, and the same fingerprint (<see cref="IsUpToDate"/> holds); record boundaries differ only after
+    /// skipped inputs (a whole conversion fills every record, a slice's record holds its batch less the skipped inputs).
+    /// </summary>
+    /// <param name="outputDirectory">The directory the workers wrote into.</param>
+    /// <returns>The index written.</returns>
+    /// <exception cref="InvalidDataException">A slice is missing, or the slices come from different inputs, options or worker counts (the message names them).</exception>
+    public static PcrIndex Merge(string outputDirectory) => Merge(new DirectoryByteSink(outputDirectory));
+
+    /// <summary>Writes the one index over the slices of a sliced conversion in <paramref name="sink"/>; see <see cref="Merge(string)"/>.</summary>
+    /// <param name="sink">The directory or container the workers wrote into.</param>
+    /// <returns>The index written.</returns>
+    /// <exception cref="InvalidDataException">A slice is missing, or the slices come from different inputs, options or worker counts (the message names them).</exception>
+    public static PcrIndex Merge(IPcrByteSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        using IDisposable writerLock = sink.AcquireLock(PcrWriterLock.FileName);
+        return SliceMerger.Merge(sink);
     }
 
     /// <summary>
@@ -97,26 +140,37 @@ public static class ImageFolderConverter
         return effective;
     }
 
-    internal static PcrConversionResult Run(ImageFolderListing listing, string outputDirectory, ImageFolderConversionOptions options, CancellationToken cancellationToken)
+    private static string OutputPath(string outputDirectory)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(outputDirectory);
-        string output = Path.GetFullPath(outputDirectory);
-        CheckNotInside(listing.Root, output);
+        return outputDirectory;
+    }
+
+    internal static PcrConversionResult Run(ImageFolderListing listing, string outputDirectory, ImageFolderConversionOptions options, CancellationToken cancellationToken) =>
+        Run(listing, new DirectoryByteSink(OutputPath(outputDirectory)), options, cancellationToken);
+
+    internal static PcrConversionResult Run(ImageFolderListing listing, IPcrByteSink sink, ImageFolderConversionOptions options, CancellationToken cancellationToken)
+    {
+        if (sink is DirectoryByteSink directory) CheckNotInside(listing.Root, directory.Directory);
+        string output = sink.Location;
+        bool sliced = options.WorkerCount > 0;
+        int worker = options.WorkerIndex, workers = Math.Max(options.WorkerCount, 1);
         string fingerprint = ConversionReport.Fingerprint(listing, options);
         var writerOptions = new PcrWriterOptions { Overwrite = options.Overwrite, StoreRelativePaths = options.StoreRelativePaths, ConversionFingerprint = fingerprint };
-        Directory.CreateDirectory(output);
-        // Taken before anything is looked at or removed: a second conversion into the same folder is refused here, before it touches anything.
-        PcrWriterLock directoryLock = PcrWriterLock.Acquire(output);
+        // Taken before anything is looked at or removed: a second conversion into the same place is refused here, before it touches anything.
+        // The workers of a sliced conversion write beside each other, each under a lock of its own slice.
+        IDisposable writerLock = sink.AcquireLock(sliced ? SliceManifest.LockName(worker, workers) : PcrWriterLock.FileName);
         PcrWriter writer;
         try
         {
-            CheckOutput(output, options.Overwrite, directoryLock);
-            if (options.Overwrite) TryDelete(Path.Combine(output, ConversionReport.PartialFileName));
-            writer = new PcrWriter(output, listing.ClassNames, writerOptions, directoryLock); // owns the lock from here
+            if (sliced) CheckSliceOutput(sink, options.Overwrite, worker, workers);
+            else CheckOutput(sink, options.Overwrite, writerLock as PcrWriterLock);
+            if (options.Overwrite && !sliced) TryDelete(sink, ConversionReport.PartialFileName);
+            writer = new PcrWriter(sink, listing.ClassNames, writerOptions, writerLock, sliced); // owns the lock from here
         }
         catch
         {
-            directoryLock.Dispose();
+            writerLock.Dispose();
             throw;
         }
 
@@ -135,6 +189,7 @@ public static class ImageFolderConverter
 
         PcrConversionResult result;
         PcrIndex index;
+        string reportName = sliced ? ConversionReport.SliceFileName(worker, workers) : ConversionReport.FileName;
         using (writer)
         {
             // Converted images queue up and leave in records of exactly ImagesPerRecord (skips do not shrink records).
@@ -143,28 +198,33 @@ public static class ImageFolderConverter
             Task pendingWrite = Task.CompletedTask;
             Slot[]? writing = null;
             int record = 0;
-            void StartWrite(int count)
+            void StartWrite(int count, int number)
             {
                 pendingWrite.GetAwaiter().GetResult();
                 Release(writing);
                 writing = [.. queue.GetRange(0, count)];
                 queue.RemoveRange(0, count);
                 PcrImageEntry[] entries = [.. writing.Select(s => s.Entry)];
-                int number = record++;
+                record++;
                 pendingWrite = Task.Run(() => writer.WriteRecord(number, entries), cancellationToken);
             }
             try
             {
-                for (int start = 0; start < order.Length; start += imagesPerRecord)
+                // A slice converts batch b (images [b * B, (b + 1) * B) of the shuffled order) when b mod n is its worker index, into
+                // record b, which holds the batch less its skipped inputs: a slice cannot know what the other slices skipped.
+                int batch = 0;
+                for (int start = 0; start < order.Length; start += imagesPerRecord, batch++)
                 {
+                    if (sliced && batch % workers != worker) continue;
                     int count = Math.Min(imagesPerRecord, order.Length - start);
                     queue.AddRange(EncodeBatch(order.AsMemory(start, count), encoder, new ImageArena(chunks), scratch, options, state, cancellationToken));
-                    while (queue.Count >= imagesPerRecord) StartWrite(imagesPerRecord);
+                    if (sliced && queue.Count > 0) StartWrite(queue.Count, batch);
+                    while (!sliced && queue.Count >= imagesPerRecord) StartWrite(imagesPerRecord, record);
                 }
-                if (queue.Count > 0) StartWrite(queue.Count);
+                if (queue.Count > 0) StartWrite(queue.Count, record);
                 pendingWrite.GetAwaiter().GetResult();
                 cancellationToken.ThrowIfCancellationRequested();
-                if (record == 0)
+                if (record == 0 && !sliced)
                 {
                     SkippedFile? first = state.Skipped.MinBy(f => f.RelativePath, StringComparer.Ordinal);
                     throw new InvalidDataException(first is null
@@ -172,9 +232,16 @@ public static class ImageFolderConverter
                         : $"None of the inputs could be converted: {state.Skipped.Count} skipped, the first being {first.RelativePath}: {first.Reason}");
                 }
                 // The previous conversion's report goes before the new dataset is committed, so that no report describes another dataset.
-                ConversionReport.Delete(output);
-                index = writer.Complete();
-                result = Summarize(index, output, listing, options.Quality, state, stopwatch.Elapsed, reportError: null);
+                if (sliced)
+                {
+                    index = writer.CompleteSlice(SliceManifest.FileName(worker, workers));
+                }
+                else
+                {
+                    ConversionReport.Delete(sink);
+                    index = writer.Complete();
+                }
+                result = Summarize(index, sink, reportName, listing, options.Quality, state, stopwatch.Elapsed, reportError: null);
             }
             finally
             {
@@ -187,21 +254,21 @@ public static class ImageFolderConverter
             // The dataset is complete and identifies itself; the report is for people, and failing to write it does not undo the dataset.
             try
             {
-                ConversionReport.Write(result, listing, options, fingerprint);
+                ConversionReport.Write(result, listing, options, fingerprint, sink, reportName);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                TryDelete(Path.Combine(output, ConversionReport.PartialFileName));
-                result = Summarize(index, output, listing, options.Quality, state, result.Elapsed, e.Message);
+                TryDelete(sink, reportName + DirectoryByteSink.PartialSuffix);
+                result = Summarize(index, sink, reportName, listing, options.Quality, state, result.Elapsed, e.Message);
             }
         }
         return result;
     }
 
-    private static PcrConversionResult Summarize(PcrIndex index, string output, ImageFolderListing listing, int quality, RunState state, TimeSpan elapsed, string? reportError) =>
+    private static PcrConversionResult Summarize(PcrIndex index, IPcrByteSink sink, string reportName, ImageFolderListing listing, int quality, RunState state, TimeSpan elapsed, string? reportError) =>
         new()
         {
-            OutputDirectory = output,
+            OutputDirectory = sink.Location,
             ClassNames = listing.ClassNames,
             ImageCount = index.Records.Sum(r => r.ImageCount),
             RecordCount = index.Records.Count,
@@ -213,24 +280,46 @@ public static class ImageFolderConverter
             Ignored = listing.Ignored,
             EmptyClasses = listing.EmptyClasses,
             Elapsed = elapsed,
-            ReportPath = Path.Combine(output, ConversionReport.FileName),
+            ReportPath = sink.Describe(reportName),
             ReportError = reportError,
         };
 
     /// <summary>Refuses a non-empty output unless <paramref name="overwrite"/>, saying when what is there is the leftover of an interrupted conversion.</summary>
-    private static void CheckOutput(string output, bool overwrite, PcrWriterLock directoryLock)
+    private static void CheckOutput(IPcrByteSink sink, bool overwrite, PcrWriterLock? directoryLock)
     {
         if (overwrite) return;
-        bool empty = !Directory.EnumerateFileSystemEntries(output).Any(e => Path.GetFileName(e) != PcrWriterLock.FileName);
-        if (empty) return;
-        string[] temporary = [.. PcrWriter.FindTemporaryFiles(output), .. File.Exists(Path.Combine(output, ConversionReport.PartialFileName)) ? [Path.Combine(output, ConversionReport.PartialFileName)] : Array.Empty<string>()];
+        string[] files = [.. sink.List().Where(f => !f.StartsWith(".pcr-writer", StringComparison.Ordinal))];
+        if (files.Length == 0) return;
+        string[] temporary = [.. PcrWriter.FindTemporaryFiles(files), .. files.Where(f => f == ConversionReport.PartialFileName)];
         if (temporary.Length > 0)
         {
-            string who = directoryLock.InterruptedWriter is { } w ? $" ({w})" : "";
+            string who = directoryLock?.InterruptedWriter is { } w ? $" ({w})" : "";
             throw new IOException(
-                $"An earlier conversion into '{output}' was interrupted{who}: it left {PcrWriter.DescribeFiles(temporary)}; set ImageFolderConversionOptions.Overwrite to remove them and convert again.");
+                $"An earlier conversion into '{sink.Location}' was interrupted{who}: it left {PcrWriter.DescribeFiles(temporary)}; set ImageFolderConversionOptions.Overwrite to remove them and convert again.");
         }
-        throw new IOException($"The output directory '{output}' is not empty; set ImageFolderConversionOptions.Overwrite to replace a dataset in it.");
+        throw new IOException(sink is DirectoryByteSink
+            ? $"The output directory '{sink.Location}' is not empty; set ImageFolderConversionOptions.Overwrite to replace a dataset in it."
+            : $"The output location '{sink.Location}' is not empty; set ImageFolderConversionOptions.Overwrite to replace a dataset in it.");
+    }
+
+    /// <summary>
+    /// A slice is written beside the other workers' slices, so only a complete dataset (its index) and this slice's own manifest count as
+    /// something already there; with <paramref name="overwrite"/> both go first, so that nothing looks complete while slices are replaced.
+    /// </summary>
+    private static void CheckSliceOutput(IPcrByteSink sink, bool overwrite, int worker, int workers)
+    {
+        string manifest = SliceManifest.FileName(worker, workers);
+        IReadOnlyList<string> files = sink.List();
+        if (overwrite)
+        {
+            sink.Delete(PcrIndex.FileName);
+            sink.Delete(manifest);
+            return;
+        }
+        if (files.Contains(PcrIndex.FileName, StringComparer.Ordinal))
+            throw new IOException($"'{sink.Location}' already holds a PCR dataset; set ImageFolderConversionOptions.Overwrite to replace it slice by slice.");
+        if (files.Contains(manifest, StringComparer.Ordinal))
+            throw new IOException($"'{sink.Location}' already holds slice {worker} of {workers} ({manifest}); set ImageFolderConversionOptions.Overwrite to convert it again.");
     }
 
     private static void CheckNotInside(string root, string output)
@@ -243,9 +332,9 @@ public static class ImageFolderConverter
             throw new ArgumentException($"The output directory '{output}' is inside the image folder '{root}'; choose a directory outside it.", "outputDirectory");
     }
 
-    private static void TryDelete(string path)
+    private static void TryDelete(IPcrByteSink sink, string fileName)
     {
-        try { File.Delete(path); }
+        try { sink.Delete(fileName); }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
     }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using Google.Protobuf;
 using Microsoft.ML.Pcr.Format.Proto;
+using Microsoft.ML.Pcr.IO;
 using Microsoft.ML.Pcr.Jpeg;
 
 namespace Microsoft.ML.Pcr.Format;
@@ -8,24 +9,26 @@ namespace Microsoft.ML.Pcr.Format;
 /// <summary>
 /// Writes a PCR dataset: record files <c>PCR_&lt;n&gt;.pcr</c> and the index <c>PCR_index.pb</c>,
 /// readable by the published tooling, with this project's extensions (class names, image counts,
-/// relative paths, CRC-32C of every segment, a checksum of the index). Records are written under temporary names and
-/// renamed into place by <see cref="Complete"/>, index last, so an interrupted write never leaves something that looks
-/// like a complete dataset. A writer holds a lock file (<c>.pcr-writer.lock</c>) in its directory from construction to
-/// <see cref="Dispose"/>, so a second writer into the same directory is refused at once; the lock of a writer that was
-/// killed is taken over. <see cref="WriteRecord"/> may be called from several threads.
+/// relative paths, CRC-32C of every segment, a checksum of the index), into a directory or any <see cref="IPcrByteSink"/>
+/// (for example a container of Azure Blob Storage). Records are written invisibly (under temporary names in a directory,
+/// as uncommitted blocks in a blob container) and committed by <see cref="Complete"/>, records first and index last, so an
+/// interrupted write never leaves something that looks like a complete dataset. A writer holds the sink's writer lock
+/// (<c>.pcr-writer.lock</c>) from construction to <see cref="Dispose"/>, so a second writer into the same place is refused at
+/// once; the lock of a writer that was killed is taken over. <see cref="WriteRecord"/> may be called from several threads.
 /// </summary>
 public sealed class PcrWriter : IDisposable
 {
-    internal const string PartialSuffix = ".partial";
+    internal const string PartialSuffix = DirectoryByteSink.PartialSuffix;
     private const string WriterName = "Pcr.MLNet";
 
-    private readonly string _directory;
+    private readonly IPcrByteSink _sink;
     private readonly string[] _classNames;
     private readonly PcrWriterOptions _options;
     private readonly SortedDictionary<int, PcrRecordInfo> _records = [];
     private readonly List<PcrImageEntry> _pending = [];
     private readonly Lock _lock = new();
-    private readonly PcrWriterLock _directoryLock;
+    private readonly IDisposable _writerLock;
+    private readonly bool _slice;
     private bool _completed;
     private bool _disposed;
 
@@ -38,55 +41,76 @@ public sealed class PcrWriter : IDisposable
     /// holds a PCR dataset or the temporary files of an interrupted write.
     /// </exception>
     public PcrWriter(string directory, IReadOnlyList<string> classNames, PcrWriterOptions? options = null)
-        : this(directory, classNames, options, heldLock: null)
+        : this(new DirectoryByteSink(directory), classNames, options, heldLock: null, slice: false)
     {
     }
 
-    /// <summary>Creates a writer; with <paramref name="heldLock"/>, on a directory its caller has locked and checked already.</summary>
-    internal PcrWriter(string directory, IReadOnlyList<string> classNames, PcrWriterOptions? options, PcrWriterLock? heldLock)
+    /// <summary>Creates a writer into <paramref name="sink"/>: a directory, a container of object storage, or another sink.</summary>
+    /// <param name="sink">Where the files go.</param>
+    /// <param name="classNames">The class name of every label, label i at position i.</param>
+    /// <param name="options">Writer options; null for defaults.</param>
+    /// <exception cref="IOException">
+    /// Another writer is writing into the sink; or <see cref="PcrWriterOptions.Overwrite"/> is false and the sink already
+    /// holds a PCR dataset or the temporary files of an interrupted write.
+    /// </exception>
+    public PcrWriter(IPcrByteSink sink, IReadOnlyList<string> classNames, PcrWriterOptions? options = null)
+        : this(sink, classNames, options, heldLock: null, slice: false)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+    }
+
+    /// <summary>
+    /// Creates a writer; with <paramref name="heldLock"/>, on a sink its caller has locked and checked already. With
+    /// <paramref name="slice"/>, the writer writes one worker's slice of a conversion (<see cref="CompleteSlice"/>) beside the
+    /// other workers': it touches only its own files.
+    /// </summary>
+    internal PcrWriter(IPcrByteSink sink, IReadOnlyList<string> classNames, PcrWriterOptions? options, IDisposable? heldLock, bool slice)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
         ArgumentNullException.ThrowIfNull(classNames);
         _options = options ?? new PcrWriterOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.ImagesPerRecord, 1, "options.ImagesPerRecord");
-        _directory = Path.GetFullPath(directory);
+        _sink = sink;
+        _slice = slice;
         _classNames = [.. classNames];
         if (_classNames.Length > PcrDataset.MaxClassCount)
             throw new ArgumentOutOfRangeException(nameof(classNames), _classNames.Length, $"A dataset may have at most {PcrDataset.MaxClassCount} classes.");
-        if (heldLock is null) System.IO.Directory.CreateDirectory(_directory);
-        _directoryLock = heldLock ?? PcrWriterLock.Acquire(_directory);
+        _writerLock = heldLock ?? sink.AcquireLock(PcrWriterLock.FileName);
         try
         {
             if (heldLock is null && !_options.Overwrite)
             {
-                if (File.Exists(Path.Combine(_directory, PcrIndex.FileName)))
-                    throw new IOException($"'{_directory}' already holds a PCR dataset; set PcrWriterOptions.Overwrite to replace it.");
-                string[] leftovers = FindTemporaryFiles(_directory);
+                IReadOnlyList<string> files = sink.List();
+                if (files.Contains(PcrIndex.FileName, StringComparer.Ordinal))
+                    throw new IOException($"'{sink.Location}' already holds a PCR dataset; set PcrWriterOptions.Overwrite to replace it.");
+                string[] leftovers = FindTemporaryFiles(files);
                 if (leftovers.Length > 0)
-                    throw new IOException($"An earlier write into '{_directory}' was interrupted: it left {DescribeFiles(leftovers)}; set PcrWriterOptions.Overwrite to remove them and write.");
+                    throw new IOException($"An earlier write into '{sink.Location}' was interrupted: it left {DescribeFiles(leftovers)}; set PcrWriterOptions.Overwrite to remove them and write.");
             }
             // Nothing else writes here while the lock is held: every temporary file is a leftover of an interrupted write.
-            if (_options.Overwrite) RemoveTemporaryFiles(_directory);
+            if (_options.Overwrite && !slice) RemoveTemporaryFiles(sink);
         }
         catch
         {
-            _directoryLock.Dispose();
+            _writerLock.Dispose();
             throw;
         }
     }
 
-    /// <summary>Gets the output directory.</summary>
-    public string OutputDirectory => _directory;
+    /// <summary>Gets where the dataset is written: the sink's <see cref="IPcrByteSink.Location"/> (for a directory, its full path).</summary>
+    public string OutputDirectory => _sink.Location;
+
+    /// <summary>Gets the sink the dataset is written into.</summary>
+    public IPcrByteSink Sink => _sink;
 
     /// <summary>
     /// Writes the record with sequence number <paramref name="recordNumber"/> holding <paramref name="images"/>
-    /// in the given order. Thread-safe; each number may be written once. Records are named <c>PCR_0.pcr</c>,
-    /// <c>PCR_1.pcr</c>, ... by ascending sequence number when the dataset completes, so numbers may have gaps
-    /// (for example a batch whose every image was skipped).
+    /// in the given order, as the record file <c>PCR_&lt;recordNumber&gt;.pcr</c>, which becomes visible when the dataset completes.
+    /// Thread-safe; each number may be written once. Numbers may have gaps (for example a batch whose every image was skipped):
+    /// the index lists the records by ascending number, and readers take record names from the index.
     /// </summary>
     /// <param name="recordNumber">The record's sequence number, 0 or more.</param>
     /// <param name="images">The record's images, at least one.</param>
-    /// <returns>The record's layout (its final name is given by <see cref="Complete"/>).</returns>
+    /// <returns>The record's layout.</returns>
     /// <exception cref="PcrFormatException">An image is not a valid progressive JPEG.</exception>
     public PcrRecordInfo WriteRecord(int recordNumber, IReadOnlyList<PcrImageEntry> images)
     {
@@ -95,7 +119,7 @@ public sealed class PcrWriter : IDisposable
         if (images.Count == 0) throw new ArgumentException("A record needs at least one image.", nameof(images));
         ThrowIfDone();
 
-        string name = TemporaryName(recordNumber);
+        string name = PcrIndex.GetRecordFileName(recordNumber);
         lock (_lock)
         {
             if (_records.ContainsKey(recordNumber))
@@ -104,7 +128,9 @@ public sealed class PcrWriter : IDisposable
         }
         try
         {
-            PcrRecordInfo info = RecordSerializer.Write(Path.Combine(_directory, name), name, images, _classNames.Length, _options.StoreRelativePaths);
+            PcrRecordInfo info;
+            using (Stream stream = _sink.Create(name))
+                info = RecordSerializer.Write(stream, name, images, _classNames.Length, _options.StoreRelativePaths);
             lock (_lock) _records[recordNumber] = info;
             return info;
         }
@@ -128,8 +154,9 @@ public sealed class PcrWriter : IDisposable
     }
 
     /// <summary>
-    /// Writes the remaining images, the index, and renames everything into place, replacing a
-    /// previous dataset when <see cref="PcrWriterOptions.Overwrite"/> is set.
+    /// Writes the remaining images and the index, and commits everything, records first and index last, replacing a
+    /// previous dataset when <see cref="PcrWriterOptions.Overwrite"/> is set: the previous index goes first, so from then
+    /// until the new index is committed the sink holds no dataset that opens.
     /// </summary>
     /// <returns>The index of the dataset written.</returns>
     /// <exception cref="InvalidOperationException">No image was written.</exception>
@@ -138,31 +165,29 @@ public sealed class PcrWriter : IDisposable
         ThrowIfDone();
         if (_pending.Count > 0) FlushPending();
         if (_records.Count == 0) throw new InvalidOperationException("No image was written; a PCR dataset needs at least one.");
-
-        // Final names PCR_0, PCR_1, ... by ascending sequence number.
-        var temporary = new List<string>(_records.Count);
-        var records = new List<PcrRecordInfo>(_records.Count);
-        foreach (PcrRecordInfo r in _records.Values)
-        {
-            temporary.Add(r.Name);
-            records.Add(r.WithName(PcrIndex.GetRecordFileName(records.Count)));
-        }
-        var index = new PcrIndex(records, _classNames, PcrIndex.CurrentFormatVersion, WriterName, _options.StoreRelativePaths,
-            _options.ConversionFingerprint, isChecksummed: true);
-        string indexPath = Path.Combine(_directory, PcrIndex.FileName);
-        File.WriteAllBytes(indexPath + PartialSuffix, index.ToBytes());
-
-        RemovePreviousDataset(indexPath);
-        for (int i = 0; i < records.Count; i++)
-            File.Move(Path.Combine(_directory, temporary[i]), Path.Combine(_directory, records[i].Name), overwrite: true);
-        File.Move(indexPath + PartialSuffix, indexPath, overwrite: true);
-        _completed = true;
+        PcrIndex index = BuildIndex();
+        CommitIndexed(index, PcrIndex.FileName, replacePrevious: true);
         return index;
     }
 
     /// <summary>
-    /// Deletes every temporary file of this project's naming in the directory (this write's, when it did not complete, and those an
-    /// interrupted earlier write left), and releases the directory's lock. A completed dataset is left as it is.
+    /// Completes one worker's slice of a conversion: commits its records and then <paramref name="manifestName"/>, an index
+    /// over this slice's records only (possibly none), which <see cref="Conversion.ImageFolderConverter.Merge(IPcrByteSink)"/>
+    /// reads. Nothing of the other slices, and no dataset index, is touched.
+    /// </summary>
+    internal PcrIndex CompleteSlice(string manifestName)
+    {
+        ThrowIfDone();
+        if (_pending.Count > 0) FlushPending();
+        PcrIndex index = BuildIndex();
+        CommitIndexed(index, manifestName, replacePrevious: false);
+        return index;
+    }
+
+    /// <summary>
+    /// Deletes the temporary files of this project's naming in the directory (this write's, when it did not complete, and, unless the
+    /// writer writes a slice beside other workers, those an interrupted earlier write left), and releases the writer lock. A completed
+    /// dataset is left as it is. In a blob container, blocks that were never committed are invisible and the service discards them.
     /// </summary>
     public void Dispose()
     {
@@ -170,17 +195,19 @@ public sealed class PcrWriter : IDisposable
         _disposed = true;
         try
         {
-            RemoveTemporaryFiles(_directory);
+            if (!_slice) RemoveTemporaryFiles(_sink);
+            else if (_sink is DirectoryByteSink && !_completed)
+                foreach (int number in _records.Keys) TryDelete(_sink, PcrIndex.GetRecordFileName(number) + PartialSuffix);
         }
         finally
         {
-            _directoryLock.Dispose();
+            _writerLock.Dispose();
         }
     }
 
-    /// <summary>Lists the temporary files of this project's naming (<c>PCR_*.partial</c>: records and index being written) in <paramref name="directory"/>.</summary>
-    internal static string[] FindTemporaryFiles(string directory) =>
-        System.IO.Directory.Exists(directory) ? [.. System.IO.Directory.EnumerateFiles(directory, "PCR_*" + PartialSuffix).Order(StringComparer.Ordinal)] : [];
+    /// <summary>Lists the temporary files of this project's naming (<c>PCR_*.partial</c>: records and index being written) among <paramref name="files"/>.</summary>
+    internal static string[] FindTemporaryFiles(IEnumerable<string> files) =>
+        [.. files.Where(f => f.StartsWith("PCR_", StringComparison.Ordinal) && f.EndsWith(PartialSuffix, StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
 
     /// <summary>Says which files <paramref name="paths"/> are, for messages: their count and the first few names.</summary>
     internal static string DescribeFiles(IReadOnlyList<string> paths)
@@ -190,9 +217,45 @@ public sealed class PcrWriter : IDisposable
         return paths.Count == 1 ? $"1 temporary file ({names})" : $"{paths.Count} temporary files ({names}{(paths.Count > Shown ? ", ..." : "")})";
     }
 
-    private static void RemoveTemporaryFiles(string directory)
+    /// <summary>Whether <paramref name="fileName"/> is a record file of this project's naming (<c>PCR_*.pcr</c>).</summary>
+    internal static bool IsRecordFile(string fileName) =>
+        fileName.StartsWith("PCR_", StringComparison.Ordinal) && fileName.EndsWith(".pcr", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Commits <paramref name="recordNames"/> and then the staged <paramref name="indexName"/>. With <paramref name="replacePrevious"/>, the
+    /// previous index goes first, and record files the new index does not name (of a previous, longer dataset) go before the new index lands.
+    /// </summary>
+    internal static void CommitDataset(IPcrByteSink sink, IReadOnlyCollection<string> recordNames, string indexName, bool replacePrevious, Action<string>? commitRecord = null)
     {
-        foreach (string partial in FindTemporaryFiles(directory)) TryDelete(partial);
+        if (replacePrevious)
+        {
+            sink.Delete(PcrIndex.FileName);
+            var kept = new HashSet<string>(recordNames, StringComparer.Ordinal);
+            foreach (string file in sink.List())
+                if (IsRecordFile(file) && !kept.Contains(file)) sink.Delete(file);
+        }
+        foreach (string name in recordNames) (commitRecord ?? sink.Commit)(name);
+        sink.Commit(indexName);
+        // Slices of an earlier sliced conversion (or the ones just merged) describe no other dataset once the index is in place.
+        if (replacePrevious)
+            foreach (string file in sink.List())
+                if (file.StartsWith(SliceManifest.Prefix, StringComparison.Ordinal)) sink.Delete(file);
+    }
+
+    private PcrIndex BuildIndex() =>
+        new([.. _records.Values], _classNames, PcrIndex.CurrentFormatVersion, WriterName, _options.StoreRelativePaths, _options.ConversionFingerprint, isChecksummed: true);
+
+    private void CommitIndexed(PcrIndex index, string indexName, bool replacePrevious)
+    {
+        using (Stream stream = _sink.Create(indexName))
+            stream.Write(index.ToBytes());
+        CommitDataset(_sink, [.. index.Records.Select(r => r.Name)], indexName, replacePrevious);
+        _completed = true;
+    }
+
+    private static void RemoveTemporaryFiles(IPcrByteSink sink)
+    {
+        foreach (string partial in FindTemporaryFiles(sink.List())) TryDelete(sink, partial);
     }
 
     private void FlushPending()
@@ -201,31 +264,15 @@ public sealed class PcrWriter : IDisposable
         _pending.Clear();
     }
 
-    private static string TemporaryName(int recordNumber) => $"PCR_{recordNumber}.pcr{PartialSuffix}";
-
-    // The old index goes first, so that from here until the new index lands nothing looks complete. With Overwrite, records an
-    // interrupted write renamed into place without an index go too.
-    private void RemovePreviousDataset(string indexPath)
-    {
-        if (!File.Exists(indexPath) && !_options.Overwrite) return;
-        File.Delete(indexPath);
-        foreach (string file in System.IO.Directory.EnumerateFiles(_directory, "PCR_*"))
-        {
-            string name = Path.GetFileName(file);
-            if (!name.EndsWith(PartialSuffix, StringComparison.Ordinal) && name.EndsWith(".pcr", StringComparison.Ordinal))
-                File.Delete(file);
-        }
-    }
-
     private void ThrowIfDone()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_completed) throw new InvalidOperationException("The dataset is already complete.");
     }
 
-    private static void TryDelete(string path)
+    private static void TryDelete(IPcrByteSink sink, string fileName)
     {
-        try { File.Delete(path); }
+        try { sink.Delete(fileName); }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
     }
@@ -233,7 +280,7 @@ public sealed class PcrWriter : IDisposable
     /// <summary>Lays out and writes one record file: metadata, then scan groups 1..L.</summary>
     private static class RecordSerializer
     {
-        public static PcrRecordInfo Write(string path, string name, IReadOnlyList<PcrImageEntry> images, int classCount, bool storePaths)
+        public static PcrRecordInfo Write(Stream file, string name, IReadOnlyList<PcrImageEntry> images, int classCount, bool storePaths)
         {
             int count = images.Count;
             var ends = new int[count][];
@@ -282,7 +329,6 @@ public sealed class PcrWriter : IDisposable
             crc[0] = Crc32C.Compute(metaBytes);
             var segmentCrc = new Crc32C();
             Span<byte> header = stackalloc byte[1 + 10];
-            using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 20))
             {
                 file.Write(metaBytes);
                 for (int s = 1; s <= levels; s++)
@@ -302,7 +348,7 @@ public sealed class PcrWriter : IDisposable
                     }
                     crc[s] = segmentCrc.Value;
                 }
-                file.Flush(flushToDisk: false);
+                file.Flush();
             }
             return new PcrRecordInfo(name, lengths, crc, count);
         }

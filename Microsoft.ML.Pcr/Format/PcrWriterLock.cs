@@ -31,9 +31,13 @@ internal sealed class PcrWriterLock : IDisposable
 
     /// <summary>Takes the lock on <paramref name="directory"/> (which must exist).</summary>
     /// <exception cref="IOException">Another writer, alive or on another host, holds the lock; the message names the directory and the writer.</exception>
-    public static PcrWriterLock Acquire(string directory)
+    public static PcrWriterLock Acquire(string directory) => Acquire(directory, FileName);
+
+    /// <summary>Takes the lock file <paramref name="lockName"/> in <paramref name="directory"/> (which must exist).</summary>
+    /// <exception cref="IOException">Another writer, alive or on another host, holds the lock; the message names the directory and the writer.</exception>
+    public static PcrWriterLock Acquire(string directory, string lockName)
     {
-        string path = Path.Combine(directory, FileName);
+        string path = Path.Combine(directory, lockName);
         byte[] content = Encoding.UTF8.GetBytes(Describe(Environment.ProcessId, Environment.MachineName, DateTime.UtcNow));
         string? interrupted = null;
         for (int attempt = 0; attempt < 5; attempt++)

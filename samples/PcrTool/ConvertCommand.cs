@@ -10,7 +10,7 @@ internal sealed class ConvertCommand(ToolContext context)
     private const int SkippedShown = 5;
 
     private readonly Argument<string> _imageFolder = new("imageFolder") { Description = "The ImageFolder: one sub-folder per class." };
-    private readonly Argument<string> _outDir = new("outDir") { Description = "Where the PCR dataset is written (empty or absent, unless --force)." };
+    private readonly Argument<string> _outDir = new("outDir") { Description = "Where the PCR dataset is written: a directory or https://account.blob.core.windows.net/container/prefix (empty or absent, unless --force)." };
     private readonly Option<int?> _imagesPerRecord = new("--images-per-record")
     {
         HelpName = "N",
@@ -21,6 +21,8 @@ internal sealed class ConvertCommand(ToolContext context)
     private readonly Option<int> _jobs = new("--jobs") { HelpName = "N", Description = "Images transcoded at once.", DefaultValueFactory = _ => Environment.ProcessorCount };
     private readonly Option<int> _quality = new("--quality") { HelpName = "Q", Description = "JPEG quality (1-100) for inputs that are not JPEG (PNG, BMP, GIF, WebP).", DefaultValueFactory = _ => 90 };
     private readonly Option<bool> _force = new("--force") { Description = "Accept a non-empty outDir; a PCR dataset in it is replaced." };
+    private readonly Option<int> _worker = new("--worker") { HelpName = "i", Description = "With --workers: convert slice i (0..n-1) only; pcr merge writes the index once every slice is there.", DefaultValueFactory = _ => 0 };
+    private readonly Option<int> _workers = new("--workers") { HelpName = "n", Description = "Split the conversion into n slices, one per worker (machine), with the same seed and options.", DefaultValueFactory = _ => 0 };
     private readonly Option<bool> _failFast = new("--fail-fast") { Description = "Stop at the first unreadable input instead of skipping and reporting it." };
 
     public static Command Create(ToolContext context)
@@ -29,9 +31,11 @@ internal sealed class ConvertCommand(ToolContext context)
         Validate.AtLeast(c._imagesPerRecord, 1);
         Validate.AtLeast(c._jobs, 1);
         Validate.Between(c._quality, 1, 100);
+        Validate.AtLeast(c._worker, 0);
+        Validate.AtLeast(c._workers, 0);
         var command = new Command("convert", "Convert an ImageFolder to a PCR dataset (JPEGs losslessly, other formats at --quality).")
         {
-            c._imageFolder, c._outDir, c._imagesPerRecord, c._seed, c._noShuffle, c._jobs, c._quality, c._force, c._failFast,
+            c._imageFolder, c._outDir, c._imagesPerRecord, c._seed, c._noShuffle, c._jobs, c._quality, c._force, c._failFast, c._worker, c._workers,
         };
         command.SetAction((parsed, ct) => context.RunAsync("convert", () => c.RunAsync(parsed, ct)));
         return command;
@@ -51,7 +55,11 @@ internal sealed class ConvertCommand(ToolContext context)
             Overwrite = parsed.GetValue(_force),
             FailOnFirstError = parsed.GetValue(_failFast),
             Progress = latest,
+            WorkerIndex = parsed.GetValue(_worker),
+            WorkerCount = parsed.GetValue(_workers),
         };
+        if (options.WorkerIndex >= Math.Max(options.WorkerCount, 1))
+            throw new ArgumentException(options.WorkerCount == 0 ? "--worker needs --workers." : $"--worker {options.WorkerIndex} is not below --workers {options.WorkerCount}.");
 
         IAnsiConsole console = context.Console;
         PcrConversionResult result = await console.Progress()
@@ -61,7 +69,7 @@ internal sealed class ConvertCommand(ToolContext context)
             .StartAsync(async progress =>
             {
                 ProgressTask task = progress.AddTask("listing the ImageFolder", maxValue: 1);
-                Task<PcrConversionResult> conversion = Task.Run(() => ImageFolderConverter.Convert(imageFolder, outDir, options, cancellationToken), cancellationToken);
+                Task<PcrConversionResult> conversion = Task.Run(() => ImageFolderConverter.Convert(imageFolder, Locations.OpenSink(outDir), options, cancellationToken), cancellationToken);
                 while (!conversion.IsCompleted)
                 {
                     Show(task, latest.Value);

@@ -13,7 +13,7 @@ internal sealed class ExtractCommand(ToolContext context)
 {
     private const int ShownNotes = 5;
 
-    private readonly Argument<string> _pcrDir = new("pcrDir") { Description = "The PCR dataset directory (holds PCR_index.pb)." };
+    private readonly Argument<string> _pcrDir = new("pcrDir") { Description = "The PCR dataset: a directory, or https://account.blob.core.windows.net/container/prefix." };
     private readonly Option<int> _scan = new("--scan") { HelpName = "k", Description = "The scan group k to extract at, 1..L (L: full fidelity, the lossless transcode of each input).", Required = true };
     private readonly Option<string> _out = new("--out") { HelpName = "dir", Description = "The ImageFolder to write; must be empty or absent unless --force.", Required = true };
     private readonly Option<bool> _force = new("--force") { Description = "Write into a non-empty --out, replacing files of the same name (other files are left alone)." };
@@ -29,7 +29,7 @@ internal sealed class ExtractCommand(ToolContext context)
 
     private Task<int> RunAsync(ParseResult parsed, CancellationToken cancellationToken)
     {
-        PcrDataset dataset = PcrDataset.Open(parsed.GetValue(_pcrDir)!);
+        PcrDataset dataset = PcrDataset.Open(Locations.OpenSource(parsed.GetValue(_pcrDir)!));
         int scan = parsed.GetValue(_scan);
         if (scan > dataset.ScanGroupCount)
             throw new ArgumentException($"--scan {scan} is beyond this dataset's {dataset.ScanGroupCount} scan groups ({dataset.Source.Location}).");

@@ -8,7 +8,7 @@ namespace PcrTool;
 /// <summary><c>pcr inspect &lt;pcrDir&gt;</c>: what a dataset holds, and what each scan group costs and gives.</summary>
 internal sealed class InspectCommand(ToolContext context)
 {
-    private readonly Argument<string> _pcrDir = new("pcrDir") { Description = "The PCR dataset directory (holds PCR_index.pb)." };
+    private readonly Argument<string> _pcrDir = new("pcrDir") { Description = "The PCR dataset: a directory, or https://account.blob.core.windows.net/container/prefix." };
     private readonly Option<int> _sample = new("--sample") { HelpName = "N", Description = "Images compared per scan group for PSNR and MS-SSIM.", DefaultValueFactory = _ => 64 };
     private readonly Option<int> _seed = new("--seed") { HelpName = "S", Description = "Seed of the sample.", DefaultValueFactory = _ => 0 };
     private readonly Option<int?> _size = new("--size") { HelpName = "PIXELS", Description = "Compare at the size the model sees: decode at the smallest DCT scale still at least PIXELS x PIXELS (default: full size)." };
@@ -24,7 +24,7 @@ internal sealed class InspectCommand(ToolContext context)
 
     private async Task<int> RunAsync(ParseResult parsed, CancellationToken cancellationToken)
     {
-        PcrDataset dataset = PcrDataset.Open(parsed.GetValue(_pcrDir)!);
+        PcrDataset dataset = PcrDataset.Open(Locations.OpenSource(parsed.GetValue(_pcrDir)!));
         IAnsiConsole console = context.Console;
         PrintSummary(console, dataset);
 

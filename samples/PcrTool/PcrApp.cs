@@ -34,6 +34,7 @@ internal static class PcrApp
             InspectCommand.Create(context),
             VerifyCommand.Create(context),
             ExtractCommand.Create(context),
+            MergeCommand.Create(context),
         };
         ParseResult parsed = root.Parse(args);
         var invocation = new InvocationConfiguration

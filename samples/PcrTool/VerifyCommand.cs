@@ -15,7 +15,7 @@ namespace PcrTool;
 /// </summary>
 internal sealed class VerifyCommand(ToolContext context)
 {
-    private readonly Argument<string> _pcrDir = new("pcrDir") { Description = "The PCR dataset directory (holds PCR_index.pb)." };
+    private readonly Argument<string> _pcrDir = new("pcrDir") { Description = "The PCR dataset: a directory, or https://account.blob.core.windows.net/container/prefix." };
 
     public static Command Create(ToolContext context)
     {
@@ -33,7 +33,7 @@ internal sealed class VerifyCommand(ToolContext context)
         try
         {
             // Missing or short records are listed and the others still checked.
-            dataset = PcrDataset.Open(new FileByteSource(directory), skipDamagedRecords: true);
+            dataset = PcrDataset.Open(Locations.OpenSource(directory), skipDamagedRecords: true);
         }
         catch (PcrFormatException e)
         {

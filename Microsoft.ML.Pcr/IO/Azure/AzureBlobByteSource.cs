@@ -365,13 +365,13 @@ public sealed class AzureBlobByteSource : IVersionedByteSource
     private IOException ShortRead(string fileName, long offset, int count, int total) =>
         new($"Azure blob '{Describe(fileName)}' sent {total} of the {count} bytes asked at offset {offset}.");
 
-    private static string FirstLine(string message)
+    internal static string FirstLine(string message)
     {
         int end = message.IndexOfAny(['\r', '\n']);
         return end < 0 ? message : message[..end];
     }
 
-    private static string Split(Uri location, out string prefix, out Uri container)
+    internal static string Split(Uri location, out string prefix, out Uri container)
     {
         ArgumentNullException.ThrowIfNull(location);
         if (!location.IsAbsoluteUri)
@@ -385,13 +385,13 @@ public sealed class AzureBlobByteSource : IVersionedByteSource
         return builder.BlobContainerName;
     }
 
-    private static string NotEmpty(string value, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(value))] string? name = null)
+    internal static string NotEmpty(string value, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(value))] string? name = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(value, name);
         return value;
     }
 
-    private static BlobClientOptions ClientOptions(AzureBlobByteSourceOptions? options) => (options ?? new AzureBlobByteSourceOptions()).ClientOptions;
+    internal static BlobClientOptions ClientOptions(AzureBlobByteSourceOptions? options) => (options ?? new AzureBlobByteSourceOptions()).ClientOptions;
 
     private sealed record BlobState(BlobClient Client, long Length, ETag ETag);
 }
