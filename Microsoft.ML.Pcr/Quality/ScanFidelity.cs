@@ -1,5 +1,5 @@
-using Microsoft.ML.Data;
 using Microsoft.ML.Pcr.Format;
+using Microsoft.ML.Pcr.Imaging;
 
 namespace Microsoft.ML.Pcr.Quality;
 
@@ -142,7 +142,7 @@ public static class ScanFidelity
 
     private static void MeasureImage(byte[] full, byte[]?[] atScan, string source, double[,] psnr, double[,] msssim, int s, int? size)
     {
-        using DecodedImage reference = DecodedImage.Decode(full, MLPixelFormat.Bgra32, source, size);
+        using DecodedImage reference = DecodedImage.Decode(full, ImagePixelFormat.Bgra32, source, size);
         for (int k = 1; k <= atScan.Length; k++)
         {
             if (atScan[k - 1] is not { } partial)
@@ -151,7 +151,7 @@ public static class ScanFidelity
                 msssim[s, k - 1] = 1;
                 continue;
             }
-            using DecodedImage distorted = DecodedImage.Decode(partial, MLPixelFormat.Bgra32, $"{source} at scan group {k}", size);
+            using DecodedImage distorted = DecodedImage.Decode(partial, ImagePixelFormat.Bgra32, $"{source} at scan group {k}", size);
             psnr[s, k - 1] = ImageFidelity.Psnr(reference, distorted);
             msssim[s, k - 1] = ImageFidelity.MultiScaleSsim(reference, distorted);
         }
