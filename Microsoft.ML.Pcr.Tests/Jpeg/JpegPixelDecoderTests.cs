@@ -269,10 +269,17 @@ public sealed class JpegPixelDecoderTests
             foreach (int? size in (int?[])[null, 4, 16, 100])
             {
                 using var ours = Microsoft.ML.Pcr.Data.ImageDecodingTransformer.Decode(jpeg, size, size, Microsoft.ML.Pcr.Data.UndecodableImageHandling.Throw, "row 0")!;
-                using var skia = Microsoft.ML.Pcr.Data.SkiaImageDecoder.Decode(jpeg, size, size);
-                Assert.AreEqual(skia.Width, ours.Width, name);
-                Assert.AreEqual(skia.Height, ours.Height, name);
-                CollectionAssert.AreEqual(skia.Pixels.ToArray(), ours.Pixels.ToArray(), $"{name} at {size}");
+                byte[] skia = Microsoft.ML.Pcr.Imaging.SkiaImageDecoder.DecodePixels(jpeg, SKColorType.Bgra8888, SKAlphaType.Premul, size, size, out SKSizeI skiaSize);
+                try
+                {
+                    Assert.AreEqual(skiaSize.Width, ours.Width, name);
+                    Assert.AreEqual(skiaSize.Height, ours.Height, name);
+                    CollectionAssert.AreEqual(skia.AsSpan(0, skiaSize.Width * skiaSize.Height * 4).ToArray(), ours.Pixels.ToArray(), $"{name} at {size}");
+                }
+                finally
+                {
+                    System.Buffers.ArrayPool<byte>.Shared.Return(skia);
+                }
             }
         }
 

@@ -1,4 +1,4 @@
-using Microsoft.ML.Data;
+using Microsoft.ML.Pcr.Imaging;
 using Microsoft.ML.Pcr.Quality;
 using SkiaSharp;
 
@@ -19,9 +19,9 @@ public sealed class ImageFidelityTests
     }
 
     [TestMethod]
-    [DataRow(MLPixelFormat.Bgra32)]
-    [DataRow(MLPixelFormat.Rgba32)]
-    public void NoiseOfKnownPowerGivesTheHandComputedPsnr(MLPixelFormat format)
+    [DataRow(ImagePixelFormat.Bgra32)]
+    [DataRow(ImagePixelFormat.Rgba32)]
+    public void NoiseOfKnownPowerGivesTheHandComputedPsnr(ImagePixelFormat format)
     {
         const int width = 37, height = 23;
         var random = new Random(7);
@@ -67,8 +67,8 @@ public sealed class ImageFidelityTests
                 reference[p + 3] = distorted[p + 3] = 255;
             }
         }
-        Assert.AreEqual(21.067311376500033, ImageFidelity.Psnr(reference, distorted, width, height, MLPixelFormat.Rgba32), 1e-9);
-        Assert.AreEqual(0.9890609875447354, ImageFidelity.MultiScaleSsim(reference, distorted, width, height, MLPixelFormat.Rgba32), 1e-6);
+        Assert.AreEqual(21.067311376500033, ImageFidelity.Psnr(reference, distorted, width, height, ImagePixelFormat.Rgba32), 1e-9);
+        Assert.AreEqual(0.9890609875447354, ImageFidelity.MultiScaleSsim(reference, distorted, width, height, ImagePixelFormat.Rgba32), 1e-6);
     }
 
     [TestMethod]

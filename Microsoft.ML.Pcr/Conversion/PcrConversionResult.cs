@@ -1,10 +1,5 @@
 namespace Microsoft.ML.Pcr.Conversion;
 
-/// <summary>An input that was not converted, and why.</summary>
-/// <param name="RelativePath">The input's path relative to the ImageFolder root ('/'-separated).</param>
-/// <param name="Reason">What is wrong with it.</param>
-public sealed record SkippedFile(string RelativePath, string Reason);
-
 /// <summary>What <see cref="ImageFolderConverter"/> did.</summary>
 public sealed class PcrConversionResult
 {

@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.Pcr.Imaging;
 using Microsoft.ML.Transforms.Image;
 
 namespace Microsoft.ML.Pcr.Data;
@@ -150,7 +151,8 @@ public sealed class ImageDecodingTransformer : ITransformer
     {
         try
         {
-            return JpegImageDecoder.TryDecode(encoded, width, height) ?? SkiaImageDecoder.Decode(encoded, width, height);
+            using BgraPixels pixels = ImageDecoder.DecodeBgra(encoded, width, height);
+            return MLImage.CreateFromPixels(pixels.Width, pixels.Height, MLPixelFormat.Bgra32, pixels.Span);
         }
         catch (ImageDecodeFailure failure)
         {

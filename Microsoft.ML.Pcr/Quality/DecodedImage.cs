@@ -1,7 +1,5 @@
 using System.Buffers;
-using Microsoft.ML.Data;
-using Microsoft.ML.Pcr.Data;
-using SkiaSharp;
+using Microsoft.ML.Pcr.Imaging;
 
 namespace Microsoft.ML.Pcr.Quality;
 
@@ -13,7 +11,7 @@ public sealed class DecodedImage : IDisposable
 {
     private byte[]? _pixels;
 
-    private DecodedImage(byte[] pixels, int width, int height, MLPixelFormat pixelFormat)
+    private DecodedImage(byte[] pixels, int width, int height, ImagePixelFormat pixelFormat)
     {
         _pixels = pixels;
         Width = width;
@@ -27,8 +25,8 @@ public sealed class DecodedImage : IDisposable
     /// <summary>Gets the height in pixels.</summary>
     public int Height { get; }
 
-    /// <summary>Gets the byte order of a pixel: <see cref="MLPixelFormat.Bgra32"/> or <see cref="MLPixelFormat.Rgba32"/>.</summary>
-    public MLPixelFormat PixelFormat { get; }
+    /// <summary>Gets the byte order of a pixel: <see cref="ImagePixelFormat.Bgra32"/> or <see cref="ImagePixelFormat.Rgba32"/>.</summary>
+    public ImagePixelFormat PixelFormat { get; }
 
     /// <summary>Gets the pixels: <see cref="Height"/> rows of <see cref="Width"/> x 4 bytes.</summary>
     public ReadOnlySpan<byte> Pixels => (_pixels ?? throw new ObjectDisposedException(nameof(DecodedImage))).AsSpan(0, Width * Height * 4);
@@ -38,7 +36,7 @@ public sealed class DecodedImage : IDisposable
     /// closed with an EOI marker, or any other format SkiaSharp reads) to opaque 32-bit pixels.
     /// </summary>
     /// <param name="encoded">The encoded image.</param>
-    /// <param name="pixelFormat">The byte order of the decoded pixels: <see cref="MLPixelFormat.Bgra32"/> (default) or <see cref="MLPixelFormat.Rgba32"/>.</param>
+    /// <param name="pixelFormat">The byte order of the decoded pixels: <see cref="ImagePixelFormat.Bgra32"/> (default) or <see cref="ImagePixelFormat.Rgba32"/>.</param>
     /// <param name="sourceName">Where the bytes came from, for error messages.</param>
     /// <param name="minSize">
     /// Null (default) for full size; otherwise a JPEG is decoded at the smallest DCT scale (1/2, 1/4, 1/8) that is still
@@ -46,18 +44,14 @@ public sealed class DecodedImage : IDisposable
     /// </param>
     /// <returns>The decoded image; dispose it.</returns>
     /// <exception cref="PcrFormatException">The bytes are not an image SkiaSharp can decode completely.</exception>
-    public static DecodedImage Decode(ReadOnlySpan<byte> encoded, MLPixelFormat pixelFormat = MLPixelFormat.Bgra32, string? sourceName = null, int? minSize = null)
+    public static DecodedImage Decode(ReadOnlySpan<byte> encoded, ImagePixelFormat pixelFormat = ImagePixelFormat.Bgra32, string? sourceName = null, int? minSize = null)
     {
-        SKColorType colorType = pixelFormat switch
-        {
-            MLPixelFormat.Bgra32 => SKColorType.Bgra8888,
-            MLPixelFormat.Rgba32 => SKColorType.Rgba8888,
-            _ => throw new ArgumentOutOfRangeException(nameof(pixelFormat), pixelFormat, "The pixel format must be Bgra32 or Rgba32."),
-        };
+        if (pixelFormat is not (ImagePixelFormat.Bgra32 or ImagePixelFormat.Rgba32))
+            throw new ArgumentOutOfRangeException(nameof(pixelFormat), pixelFormat, "The pixel format must be Bgra32 or Rgba32.");
         try
         {
-            byte[] pixels = SkiaImageDecoder.DecodePixels(encoded, colorType, SKAlphaType.Unpremul, minWidth: minSize, minHeight: minSize, out SKSizeI size);
-            return new DecodedImage(pixels, size.Width, size.Height, pixelFormat);
+            byte[] pixels = SkiaImageDecoder.DecodeUnpremultiplied(encoded, pixelFormat, minWidth: minSize, minHeight: minSize, out int width, out int height);
+            return new DecodedImage(pixels, width, height, pixelFormat);
         }
         catch (ImageDecodeFailure failure)
         {

@@ -1,11 +1,11 @@
-using Microsoft.ML.Data;
+using Microsoft.ML.Pcr.Imaging;
 
 namespace Microsoft.ML.Pcr.Quality;
 
 /// <summary>
 /// Full-reference fidelity measures between two images of the same size: PSNR over the colour channels and
-/// MS-SSIM (Wang, Simoncelli, Bovik 2003) on luma. Both take 32-bit pixels (<see cref="MLPixelFormat.Bgra32"/>
-/// or <see cref="MLPixelFormat.Rgba32"/>, rows packed) and ignore alpha.
+/// MS-SSIM (Wang, Simoncelli, Bovik 2003) on luma. Both take 32-bit pixels (<see cref="ImagePixelFormat.Bgra32"/>
+/// or <see cref="ImagePixelFormat.Rgba32"/>, rows packed) and ignore alpha.
 /// </summary>
 public static class ImageFidelity
 {
@@ -23,7 +23,7 @@ public static class ImageFidelity
     /// <param name="height">The height in pixels.</param>
     /// <param name="pixelFormat">The byte order of both images (PSNR does not depend on it beyond where alpha is).</param>
     /// <returns>The PSNR in dB; <see cref="double.PositiveInfinity"/> when the images are identical.</returns>
-    public static double Psnr(ReadOnlySpan<byte> reference, ReadOnlySpan<byte> distorted, int width, int height, MLPixelFormat pixelFormat = MLPixelFormat.Bgra32)
+    public static double Psnr(ReadOnlySpan<byte> reference, ReadOnlySpan<byte> distorted, int width, int height, ImagePixelFormat pixelFormat = ImagePixelFormat.Bgra32)
     {
         int length = CheckImages(reference, distorted, width, height, pixelFormat);
         long sum = 0;
@@ -35,7 +35,7 @@ public static class ImageFidelity
         return PsnrFromSquaredError(sum, 3L * width * height);
     }
 
-    /// <summary>Computes the PSNR of <paramref name="distorted"/> against <paramref name="reference"/>, as <see cref="Psnr(ReadOnlySpan{byte}, ReadOnlySpan{byte}, int, int, MLPixelFormat)"/>.</summary>
+    /// <summary>Computes the PSNR of <paramref name="distorted"/> against <paramref name="reference"/>, as <see cref="Psnr(ReadOnlySpan{byte}, ReadOnlySpan{byte}, int, int, ImagePixelFormat)"/>.</summary>
     /// <param name="reference">The reference image.</param>
     /// <param name="distorted">The compared image, same size and pixel format.</param>
     /// <returns>The PSNR in dB; <see cref="double.PositiveInfinity"/> when the images are identical.</returns>
@@ -57,15 +57,15 @@ public static class ImageFidelity
     /// <param name="distorted">The compared pixels, same size and byte order.</param>
     /// <param name="width">The width in pixels.</param>
     /// <param name="height">The height in pixels.</param>
-    /// <param name="pixelFormat">The byte order of both images: <see cref="MLPixelFormat.Bgra32"/> or <see cref="MLPixelFormat.Rgba32"/>.</param>
+    /// <param name="pixelFormat">The byte order of both images: <see cref="ImagePixelFormat.Bgra32"/> or <see cref="ImagePixelFormat.Rgba32"/>.</param>
     /// <returns>The MS-SSIM, at most 1; exactly 1 when the images are identical.</returns>
-    public static double MultiScaleSsim(ReadOnlySpan<byte> reference, ReadOnlySpan<byte> distorted, int width, int height, MLPixelFormat pixelFormat = MLPixelFormat.Bgra32)
+    public static double MultiScaleSsim(ReadOnlySpan<byte> reference, ReadOnlySpan<byte> distorted, int width, int height, ImagePixelFormat pixelFormat = ImagePixelFormat.Bgra32)
     {
         CheckImages(reference, distorted, width, height, pixelFormat);
-        return MultiScaleSsimCalculator.Compute(reference, distorted, width, height, pixelFormat == MLPixelFormat.Bgra32);
+        return MultiScaleSsimCalculator.Compute(reference, distorted, width, height, pixelFormat == ImagePixelFormat.Bgra32);
     }
 
-    /// <summary>Computes the MS-SSIM of <paramref name="distorted"/> against <paramref name="reference"/>, as <see cref="MultiScaleSsim(ReadOnlySpan{byte}, ReadOnlySpan{byte}, int, int, MLPixelFormat)"/>.</summary>
+    /// <summary>Computes the MS-SSIM of <paramref name="distorted"/> against <paramref name="reference"/>, as <see cref="MultiScaleSsim(ReadOnlySpan{byte}, ReadOnlySpan{byte}, int, int, ImagePixelFormat)"/>.</summary>
     /// <param name="reference">The reference image.</param>
     /// <param name="distorted">The compared image, same size and pixel format.</param>
     /// <returns>The MS-SSIM, at most 1; exactly 1 when the images are identical.</returns>
@@ -79,11 +79,11 @@ public static class ImageFidelity
     internal static double PsnrFromSquaredError(long squaredError, long samples) =>
         squaredError == 0 ? double.PositiveInfinity : 10 * Math.Log10(PeakValue * PeakValue * samples / squaredError);
 
-    private static int CheckImages(ReadOnlySpan<byte> reference, ReadOnlySpan<byte> distorted, int width, int height, MLPixelFormat pixelFormat)
+    private static int CheckImages(ReadOnlySpan<byte> reference, ReadOnlySpan<byte> distorted, int width, int height, ImagePixelFormat pixelFormat)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
-        if (pixelFormat is not (MLPixelFormat.Bgra32 or MLPixelFormat.Rgba32))
+        if (pixelFormat is not (ImagePixelFormat.Bgra32 or ImagePixelFormat.Rgba32))
             throw new ArgumentOutOfRangeException(nameof(pixelFormat), pixelFormat, "The pixel format must be Bgra32 or Rgba32.");
         long length = 4L * width * height;
         if (reference.Length < length)

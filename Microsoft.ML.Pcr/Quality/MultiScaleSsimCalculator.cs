@@ -4,7 +4,7 @@ namespace Microsoft.ML.Pcr.Quality;
 
 /// <summary>
 /// MS-SSIM on luma (Wang, Simoncelli, Bovik 2003), in pooled float buffers: a separable Gaussian filter without
-/// padding ("valid"), 2x2 averaging between scales. See <see cref="ImageFidelity.MultiScaleSsim(ReadOnlySpan{byte}, ReadOnlySpan{byte}, int, int, Microsoft.ML.Data.MLPixelFormat)"/>.
+/// padding ("valid"), 2x2 averaging between scales. See <see cref="ImageFidelity.MultiScaleSsim(ReadOnlySpan{byte}, ReadOnlySpan{byte}, int, int, Imaging.ImagePixelFormat)"/>.
 /// </summary>
 internal static class MultiScaleSsimCalculator
 {

@@ -1,56 +1,7 @@
-using Microsoft.ML.Data;
 using Microsoft.ML.Pcr.Format;
+using Microsoft.ML.Pcr.Imaging;
 
 namespace Microsoft.ML.Pcr.Quality;
-
-/// <summary>Options of <see cref="ScanFidelity.Measure(PcrDataset, ScanFidelityOptions?, CancellationToken)"/>.</summary>
-public sealed class ScanFidelityOptions
-{
-    /// <summary>The largest sample accepted.</summary>
-    public const int MaxSampleSize = 100_000;
-
-    /// <summary>Gets or sets how many images are compared (default 64; at most the dataset's image count and <see cref="MaxSampleSize"/>).</summary>
-    public int SampleSize { get; set; } = 64;
-
-    /// <summary>Gets or sets the seed of the sample (default 0): the same seed and dataset give the same sample and the same numbers.</summary>
-    public int Seed { get; set; }
-
-    /// <summary>
-    /// Gets or sets the size the model sees, or null (default) for full size: when set, both the image at each scan group
-    /// and the full-fidelity reference are decoded at the smallest DCT scale (1/2, 1/4, 1/8) that is still at least
-    /// DecodeSize x DecodeSize, as <c>DecodeImages</c> decodes for that size, and compared there.
-    /// </summary>
-    public int? DecodeSize { get; set; }
-
-    /// <summary>Gets or sets how many images are decoded and compared at once (default: every core).</summary>
-    public int MaxDegreeOfParallelism { get; set; } = Environment.ProcessorCount;
-
-    /// <summary>Gets or sets where progress is reported: the number of sampled images measured so far (null for none).</summary>
-    public IProgress<int>? Progress { get; set; }
-
-    internal void Validate()
-    {
-        if (SampleSize is < 1 or > MaxSampleSize)
-            throw new ArgumentOutOfRangeException(nameof(SampleSize), SampleSize, $"The sample size must be between 1 and {MaxSampleSize}.");
-        if (DecodeSize is < 1)
-            throw new ArgumentOutOfRangeException(nameof(DecodeSize), DecodeSize, "The decode size must be at least 1, or null for full size.");
-        if (MaxDegreeOfParallelism < 1)
-            throw new ArgumentOutOfRangeException(nameof(MaxDegreeOfParallelism), MaxDegreeOfParallelism, "The degree of parallelism must be at least 1.");
-    }
-}
-
-/// <summary>What reading a PCR dataset at one scan group costs and gives, as <see cref="ScanFidelity"/> measures it.</summary>
-/// <param name="Scan">The scan group k, 1..L.</param>
-/// <param name="CumulativeBytes">The bytes a full pass at k reads: the sum of every record's prefix at k (metadata included).</param>
-/// <param name="ShareOfFull">CumulativeBytes divided by the bytes of the whole dataset (the prefixes at L).</param>
-/// <param name="MeanPsnr">
-/// The mean PSNR (dB) of the sampled images at k against the same images at full fidelity, over the images that differ;
-/// <see cref="double.PositiveInfinity"/> when every sampled image is identical at k (always so at k = L).
-/// </param>
-/// <param name="MeanMultiScaleSsim">The mean MS-SSIM (on luma) of the sampled images at k against full fidelity, over all of them (identical ones count 1).</param>
-/// <param name="SampledImages">How many images were compared.</param>
-/// <param name="IdenticalImages">How many of them decode at k to exactly the pixels of full fidelity (for example images with fewer scans than k).</param>
-public sealed record ScanGroupFidelity(int Scan, long CumulativeBytes, double ShareOfFull, double MeanPsnr, double MeanMultiScaleSsim, int SampledImages, int IdenticalImages);
 
 /// <summary>
 /// Measures what each scan group of a PCR dataset costs (bytes read) and gives (fidelity of the images against full
@@ -142,7 +93,7 @@ public static class ScanFidelity
 
     private static void MeasureImage(byte[] full, byte[]?[] atScan, string source, double[,] psnr, double[,] msssim, int s, int? size)
     {
-        using DecodedImage reference = DecodedImage.Decode(full, MLPixelFormat.Bgra32, source, size);
+        using DecodedImage reference = DecodedImage.Decode(full, ImagePixelFormat.Bgra32, source, size);
         for (int k = 1; k <= atScan.Length; k++)
         {
             if (atScan[k - 1] is not { } partial)
@@ -151,7 +102,7 @@ public static class ScanFidelity
                 msssim[s, k - 1] = 1;
                 continue;
             }
-            using DecodedImage distorted = DecodedImage.Decode(partial, MLPixelFormat.Bgra32, $"{source} at scan group {k}", size);
+            using DecodedImage distorted = DecodedImage.Decode(partial, ImagePixelFormat.Bgra32, $"{source} at scan group {k}", size);
             psnr[s, k - 1] = ImageFidelity.Psnr(reference, distorted);
             msssim[s, k - 1] = ImageFidelity.MultiScaleSsim(reference, distorted);
         }

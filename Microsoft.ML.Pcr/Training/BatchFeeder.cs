@@ -1,3 +1,4 @@
+using Microsoft.ML.Pcr.Imaging;
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;

@@ -23,6 +23,6 @@ internal readonly record struct ImageCrop(float X, float Y, float Width, float H
 internal interface IImageTensorDecoder
 {
     /// <summary>Decodes <paramref name="encoded"/>, crops it to <paramref name="crop"/>, resizes it to <paramref name="size"/> x <paramref name="size"/> and writes R, G, B planes, normalized, into <paramref name="chw"/> (3 x size x size floats).</summary>
-    /// <exception cref="Data.ImageDecodeFailure">The bytes are not a decodable image.</exception>
+    /// <exception cref="Imaging.ImageDecodeFailure">The bytes are not a decodable image.</exception>
     void Decode(ReadOnlySpan<byte> encoded, int size, ImageCrop crop, Span<float> chw);
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML.Pcr.Imaging;
 using System.Text.Json;
 using Microsoft.ML.Data;
 using Microsoft.ML.Pcr.Data;

@@ -1,3 +1,4 @@
+using Microsoft.ML.Pcr.Imaging;
 using Microsoft.ML.Pcr.Data;
 using SkiaSharp;
 using System.Buffers;

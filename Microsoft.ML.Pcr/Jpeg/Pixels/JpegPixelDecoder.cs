@@ -105,7 +105,7 @@ public sealed class JpegPixelDecoder
                 if (sw < (minWidth ?? 1) || sh < (minHeight ?? 1))
                     break;
 
-                // A scale that does not shrink the image (tiny images) is not taken, as SkiaImageDecoder.ChooseSize does not.
+                // A scale that does not shrink the image (tiny images) is not taken, as Imaging.SkiaImageDecoder.ChooseSize does not.
                 if ((long)sw * sh < best)
                 {
                     best = (long)sw * sh;

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using SkiaSharp;
 
-namespace Microsoft.ML.Pcr.Conversion;
+namespace Microsoft.ML.Pcr.Imaging;
 
 /// <summary>
 /// Says, from the header alone, whether an image file's bytes can possibly hold the pixels its header declares, so
