@@ -141,6 +141,35 @@ public sealed class AzureBlobByteSourceTests
     }
 
     [TestMethod]
+    [DataRow(2)]
+    [DataRow(3)]
+    public async Task WorkersReadingOneContainerCoverEveryImageOnceAnEpochWithEqualRows(int workers)
+    {
+        AzuriteServer server = AzuriteFixture.Require();
+        string container = await SharedContainer(server);
+        string[] all = [.. Rows(new MLContext(seed: 1).Data.LoadFromPcr(AzuriteFixture.LocalDataset)).Select(r => r.ImagePath).Order(StringComparer.Ordinal)];
+        for (int epoch = 0; epoch < 2; epoch++)
+        {
+            var seen = new List<string>();
+            int? rowsPerWorker = null;
+            for (int worker = 0; worker < workers; worker++)
+            {
+                // Each worker is its own client, as each training process would be.
+                var source = new AzureBlobByteSource(server.ConnectionString, container, Prefix, FastRetries());
+                PcrDataView view = new MLContext(seed: 1).Data.LoadFromPcr(source, scan: 2,
+                    options: new() { WorkerIndex = worker, WorkerCount = workers, Shuffle = true, Seed = 5 }).ForEpoch(epoch);
+                long before = source.BytesDownloaded;
+                List<Row> rows = Rows(view);
+                rowsPerWorker ??= rows.Count;
+                Assert.AreEqual(rowsPerWorker, rows.Count, $"epoch {epoch}: worker {worker} of {workers} yields as many rows as worker 0");
+                Assert.AreEqual(view.BytesPerPass, source.BytesDownloaded - before, $"epoch {epoch}, worker {worker}: exactly the prefixes of its share came over the wire");
+                seen.AddRange(rows.Select(r => r.ImagePath));
+            }
+            CollectionAssert.AreEqual(all, seen.Distinct().Order(StringComparer.Ordinal).ToArray(), $"epoch {epoch}: together the {workers} workers cover every image");
+        }
+    }
+
+    [TestMethod]
     public async Task TheCatalogTakesAContainerAddressWithASharedAccessSignature()
     {
         AzuriteServer server = AzuriteFixture.Require();
