@@ -122,6 +122,34 @@ public sealed class PcrImageClassificationTrainerTests
     }
 
     [TestMethod]
+    public void ASavedModelPredictsIdenticallyInAFreshProcess()
+    {
+        var mlContext = new MLContext(seed: 1);
+        using var dir = TestFiles.NewTempDirectory();
+        string path = dir.Combine("shapes.pcrcnn");
+        using var model = mlContext.MulticlassClassification.Trainers.PcrImageClassification(Small(2)).Fit(mlContext.Data.LoadFromPcr(TrainerTestData.TrainPcr));
+        model.Save(path);
+
+        foreach (string image in Directory.GetFiles(TrainerTestData.TestImages, "*.jpg", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Take(3))
+        {
+            float[] here = model.Score(File.ReadAllBytes(image));
+            // The sample's consumption mode loads the file in a process of its own and prints the scores round-trippably.
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "PcrImageClassification.dll"), "--predict", path, image }) start.ArgumentList.Add(a);
+            // The same thread count as here (the trainer set one): libtorch sums in another order with another count.
+            start.Environment["OMP_NUM_THREADS"] = "1";
+            using var process = System.Diagnostics.Process.Start(start)!;
+            Task<string> output = process.StandardOutput.ReadToEndAsync(), error = process.StandardError.ReadToEndAsync();
+            Assert.IsTrue(process.WaitForExit(TimeSpan.FromMinutes(2)), "the fresh process did not finish");
+            Assert.AreEqual(0, process.ExitCode, $"{output.Result}\n{error.Result}");
+            string line = output.Result.Trim();
+            float[] there = [.. line[(line.IndexOf(": ", StringComparison.Ordinal) + 2)..].Split(' ').Select(v => float.Parse(v, System.Globalization.CultureInfo.InvariantCulture))];
+            CollectionAssert.AreEqual(here, there, $"{image}: scores in a fresh process");
+            StringAssert.StartsWith(line, model.ClassNames[Array.IndexOf(here, here.Max())] + ":");
+        }
+    }
+
+    [TestMethod]
     public void BadSchemasGetMlNetStyleErrors()
     {
         var mlContext = new MLContext(seed: 1);

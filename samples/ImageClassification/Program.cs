@@ -22,6 +22,15 @@ if (options.Help)
 }
 
 var mlContext = new MLContext(seed: 1);
+if (options.PredictModel is { } savedModel)
+{
+    // Consumption only, as Model Builder's consume step: the saved CNN in a fresh process, one line of scores ("R" round-trips).
+    using var model = PcrImageClassificationTransformer.Load(mlContext, savedModel);
+    float[] scores = model.Score(File.ReadAllBytes(options.PredictImage!));
+    int best = Array.IndexOf(scores, scores.Max());
+    Console.WriteLine($"{model.ClassNames[best]}: {string.Join(' ', scores.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))}");
+    return 0;
+}
 Directory.CreateDirectory(options.OutputDirectory);
 
 // 1-2. Get a PCR dataset: convert the default dataset or the user's ImageFolder (reusing an up-to-date conversion), or take --pcr.
@@ -57,7 +66,7 @@ Console.WriteLine($"Dataset: {full.GetRowCount()} images, {full.Dataset.ClassNam
 Console.WriteLine();
 
 if (options.Trainer == "cnn")
-    return TrainCnn(mlContext, full, scans, testData, options);
+    return TrainCnn(mlContext, split.TrainSet, scans, testData, options);
 
 var rows = new List<string[]>();
 ITransformer? lastModel = null;
@@ -111,15 +120,16 @@ Console.WriteLine($"Saved the model trained at scan group {scans[^1]} to {modelP
 Console.WriteLine($"Predicted '{prediction.PredictedLabel}' for {imagePath} (true class '{trueLabel}', score {prediction.Score.Max():F3}).");
 return 0;
 
-// --trainer cnn: the CNN trained end to end at each scan group; it reads the training split anew every epoch.
-static int TrainCnn(MLContext mlContext, PcrDataView full, int[] scans, IDataView testData, SampleOptions options)
+// --trainer cnn: the CNN trained end to end at each scan group; it reads the training split (the records SplitByRecords
+// kept for training, never the test split's) anew every epoch.
+static int TrainCnn(MLContext mlContext, PcrDataView trainSplit, int[] scans, IDataView testData, SampleOptions options)
 {
     var rows = new List<string[]>();
     PcrImageClassificationTransformer? last = null;
     foreach (int scan in scans)
     {
-        PcrDataView view = full.WithScan(scan);
-        IDataView trainData = mlContext.Data.TrainTestSplit(view, testFraction: 0.2, seed: 7).TrainSet;
+        PcrDataView view = trainSplit.WithScan(scan);
+        IDataView trainData = view;
         var trainer = mlContext.MulticlassClassification.Trainers.PcrImageClassification(new PcrImageClassificationTrainer.Options
         {
             Epoch = options.Epochs,
@@ -134,8 +144,8 @@ static int TrainCnn(MLContext mlContext, PcrDataView full, int[] scans, IDataVie
         long perEpoch = (view.BytesRead - bytesBefore) / options.Epochs;
         MulticlassClassificationMetrics metrics = mlContext.MulticlassClassification.Evaluate(last.Transform(testData));
         rows.Add([
-            scan == full.ScanGroupCount ? $"{scan} (full)" : scan.ToString(CultureInfo.InvariantCulture),
-            $"{perEpoch / 1e6:F2} MB", $"{100.0 * perEpoch / full.BytesPerPass:F1}%",
+            scan == trainSplit.ScanGroupCount ? $"{scan} (full)" : scan.ToString(CultureInfo.InvariantCulture),
+            $"{perEpoch / 1e6:F2} MB", $"{100.0 * perEpoch / trainSplit.WithScan(trainSplit.ScanGroupCount).BytesPerPass:F1}%",
             $"{train.TotalSeconds / options.Epochs:F2} s",
             $"{metrics.MicroAccuracy:P1}", $"{metrics.MacroAccuracy:P1}", $"{metrics.LogLoss:F3}",
         ]);

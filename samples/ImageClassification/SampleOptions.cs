@@ -13,6 +13,8 @@ public sealed class SampleOptions
     public bool Help { get; private set; }
     public string Trainer { get; private set; } = "linear";
     public int Epochs { get; private set; } = 8;
+    public string? PredictModel { get; private set; }
+    public string? PredictImage { get; private set; }
 
     public static void PrintUsage() => Console.WriteLine("""
         Trains an ML.NET image classifier on Progressive Compressed Records at several scan groups.
@@ -26,6 +28,7 @@ public sealed class SampleOptions
           --images-per-class <n>   size of the generated default dataset (default: 250)
           --trainer linear|cnn     linear model on raw pixels (default) or the TorchSharp CNN, trained end to end
           --epochs <n>             CNN epochs (default: 8)
+          --predict <model> <image>  load a saved CNN (.pcrcnn) and print its scores for one image, nothing else
           --help                   this text
 
         With neither --data nor --pcr, a default dataset is generated (9 classes of 128x128 JPEGs).
@@ -64,6 +67,11 @@ public sealed class SampleOptions
                 case "--epochs":
                     if (!int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out int e) || e < 1) return Fail("--epochs takes a number of 1 or more");
                     o.Epochs = e;
+                    break;
+                case "--predict":
+                    o.PredictModel = Value();
+                    o.PredictImage = Value();
+                    if (o.PredictModel is null || o.PredictImage is null) return Fail("--predict takes a model file and an image file");
                     break;
                 case "--images-per-class":
                     if (!int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 10) return Fail("--images-per-class takes a number of 10 or more");
