@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Pcr.Data;
 using Microsoft.ML.Runtime;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Pcr.Training;
@@ -20,7 +21,7 @@ namespace Microsoft.ML.Pcr.Training;
 /// </remarks>
 public sealed class PcrImageClassificationTrainer : IEstimator<PcrImageClassificationTransformer>
 {
-    /// <summary>The network architectures, trained from random initialization.</summary>
+    /// <summary>The network architectures: trained from random initialization, or fine-tuned from ImageNet weights.</summary>
     public enum Architecture
     {
         /// <summary>A small residual network (three basic blocks, about 0.2 M parameters) suited to CPU training at 32-96 pixels. The default.</summary>
@@ -28,6 +29,27 @@ public sealed class PcrImageClassificationTrainer : IEstimator<PcrImageClassific
 
         /// <summary>TorchVision's ResNet-18 (11 M parameters).</summary>
         ResNet18,
+
+        /// <summary>
+        /// ResNet-18 with ImageNet weights from the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 (its
+        /// <c>ResNet18.onnx</c>, read from <see cref="Options.PretrainedModelPath"/>) and a new classification head,
+        /// fine-tuned as <see cref="Options.FineTune"/> says. Any <see cref="Options.InputSize"/> of 32 or more works
+        /// (112 or 160 cost a quarter or a half of 224's time).
+        /// </summary>
+        ResNet18Pretrained,
+    }
+
+    /// <summary>What <see cref="Architecture.ResNet18Pretrained"/> trains; the rest of the backbone stays frozen (requires_grad false).</summary>
+    public enum FineTuneMode
+    {
+        /// <summary>Only the new classification head (the backbone is a fixed feature extractor). The default.</summary>
+        HeadOnly,
+
+        /// <summary>The head and the backbone's last stage (layer4).</summary>
+        HeadAndLastStage,
+
+        /// <summary>The whole network.</summary>
+        All,
     }
 
     /// <summary>How the learning rate changes over the epochs.</summary>
@@ -57,6 +79,28 @@ public sealed class PcrImageClassificationTrainer : IEstimator<PcrImageClassific
 
         /// <summary>The network.</summary>
         public Architecture Arch = Architecture.SmallResNet;
+
+        /// <summary>
+        /// The pretrained model for <see cref="Architecture.ResNet18Pretrained"/>; null for <c>DnnImageModels/ResNet18Onnx/ResNet18.onnx</c>
+        /// beside the application, where the package Microsoft.ML.DnnImageFeaturizer.ResNet18 puts it (its preprocessing
+        /// model, <c>ResNetPreprocess.onnx</c>, is read from <c>../ResNetPrepOnnx/</c> beside the model, as the package lays them out).
+        /// </summary>
+        public string? PretrainedModelPath;
+
+        /// <summary>What <see cref="Architecture.ResNet18Pretrained"/> trains.</summary>
+        public FineTuneMode FineTune = FineTuneMode.HeadOnly;
+
+        /// <summary>The backbone's learning rate as a share of <see cref="LearningRate"/> (the head's), for the backbone parameters <see cref="FineTune"/> trains; in (0, 1].</summary>
+        public float BackboneLearningRateFactor = 0.1f;
+
+        /// <summary>
+        /// Keep the pretrained backbone's batch-norm statistics (running mean and variance) fixed, using them also while
+        /// training; their scale and shift still train where <see cref="FineTune"/> trains them. Null (the default)
+        /// keeps them fixed unless <see cref="FineTune"/> is <see cref="FineTuneMode.All"/> and <see cref="BatchSize"/>
+        /// is 16 or more: smaller batches estimate them poorly, and a frozen backbone should compute the features it
+        /// was trained to compute.
+        /// </summary>
+        public bool? FreezeBatchNormStatistics;
 
         /// <summary>The number of epochs (ML.NET's image trainer defaults to 200 because it trains only a final layer; a network trained end to end on CPU needs far fewer).</summary>
         public int Epoch = 10;
@@ -154,6 +198,10 @@ public sealed class PcrImageClassificationTrainer : IEstimator<PcrImageClassific
         if (o.NumberOfThreads is < 1) throw new ArgumentOutOfRangeException(nameof(Options.NumberOfThreads), o.NumberOfThreads, "The thread count must be 1 or more.");
         if (o.BatchesInFlight is < 1) throw new ArgumentOutOfRangeException(nameof(Options.BatchesInFlight), o.BatchesInFlight, "At least one batch must be in flight.");
         ArgumentNullException.ThrowIfNull(o.ScanPolicy, nameof(Options.ScanPolicy));
+        if (!(o.BackboneLearningRateFactor is > 0 and <= 1))
+            throw new ArgumentOutOfRangeException(nameof(Options.BackboneLearningRateFactor), o.BackboneLearningRateFactor, "The backbone's learning-rate factor must be in (0, 1].");
+        if (o.Arch == Architecture.ResNet18Pretrained && o.InputSize < 32)
+            throw new ArgumentOutOfRangeException(nameof(Options.InputSize), o.InputSize, "The pretrained ResNet-18 needs an input size of 32 or more.");
         return o;
     }
 
@@ -223,10 +271,12 @@ public sealed class PcrImageClassificationTrainer : IEstimator<PcrImageClassific
         {
             // TorchSharp's generator is process-wide: seed and initialize under one lock so that trainers on other threads do not interleave.
             torch.manual_seed(seed);
-            model = CnnNetworks.Create(o.Arch, classNames.Length);
+            model = o.Arch == Architecture.ResNet18Pretrained
+                ? new PretrainedResNet(Onnx.OnnxResNet18.LoadBackbone(o.PretrainedModelPath), classNames.Length)
+                : CnnNetworks.Create(o.Arch, classNames.Length);
         }
         model.to(device);
-        var optimizer = optim.AdamW(model.parameters(), o.LearningRate, weight_decay: o.WeightDecay);
+        (AdamW optimizer, float[] groupFactors) = CreateOptimizer(model, o);
         long? rows = input.GetRowCount();
         long? stepsPerEpoch = rows is long r && trainRows is null ? (r + o.BatchSize - 1) / o.BatchSize : null;
         long step = 0;
@@ -267,12 +317,12 @@ public sealed class PcrImageClassificationTrainer : IEstimator<PcrImageClassific
                             {
                                 double progress = Math.Min(1, (double)step / (spe * o.Epoch));
                                 lr = (float)(o.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * progress)));
-                                foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+                                SetLearningRate(optimizer, lr, groupFactors);
                             }
                             else if (o.LearningRateScheduler == LearningRateSchedule.Cosine)
                             {
                                 lr = (float)(o.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * epoch / o.Epoch)));
-                                foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+                                SetLearningRate(optimizer, lr, groupFactors);
                             }
                             Tensor x = batch.Images.to(device), y = batch.Labels.to(device);
                             optimizer.zero_grad();
@@ -334,6 +384,23 @@ public sealed class PcrImageClassificationTrainer : IEstimator<PcrImageClassific
             o.FeatureColumnName, o.ScoreColumnName, o.PredictedLabelColumnName, Decoder);
         transformer.History = history;
         return transformer;
+    }
+
+    /// <summary>AdamW over the trained parameters: one group for a network trained whole, the head and the backbone (at its factor) for a pretrained one.</summary>
+    private static (AdamW, float[]) CreateOptimizer(nn.Module<Tensor, Tensor> model, Options o)
+    {
+        if (model is not PretrainedResNet pretrained)
+            return (optim.AdamW(model.parameters(), o.LearningRate, weight_decay: o.WeightDecay), [1f]);
+        bool freeze = o.FreezeBatchNormStatistics ?? !(o.FineTune == FineTuneMode.All && o.BatchSize >= 16);
+        var groups = pretrained.Configure(o.FineTune, o.BackboneLearningRateFactor, freeze);
+        var paramGroups = groups.Select(g => new AdamW.ParamGroup(g.Parameters, lr: o.LearningRate * g.Factor, weight_decay: o.WeightDecay));
+        return (optim.AdamW(paramGroups, o.LearningRate, weight_decay: o.WeightDecay), groups.Select(g => g.Factor).ToArray());
+    }
+
+    private static void SetLearningRate(AdamW optimizer, float lr, float[] factors)
+    {
+        int i = 0;
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = lr * factors[Math.Min(i++, factors.Length - 1)];
     }
 
     private FeedSettings Settings(int labelColumn, int imageColumn, bool augment, int seed, int threads, Func<ulong, bool>? rows) =>

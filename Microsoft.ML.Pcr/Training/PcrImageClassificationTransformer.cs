@@ -39,6 +39,9 @@ public sealed class PcrImageClassificationTransformer : ITransformer, IDisposabl
         _model.eval();
     }
 
+    /// <summary>Gets the network (for tests that inspect its weights).</summary>
+    internal nn.Module<Tensor, Tensor> Network => _model;
+
     /// <summary>Gets the network architecture.</summary>
     public PcrImageClassificationTrainer.Architecture Arch { get; }
 
@@ -94,7 +97,8 @@ public sealed class PcrImageClassificationTransformer : ITransformer, IDisposabl
 
     /// <summary>
     /// Writes the model to one file: a versioned header (architecture, input size, preprocessing, class names, column
-    /// names) and the network's weights. The file is written beside <paramref name="path"/> and renamed over it.
+    /// names; for the pretrained ResNet-18 also its ONNX graph without weights) and the network's weights, fine-tuned
+    /// backbone included, so that <see cref="Load(MLContext, string)"/> needs neither the package nor its model file. The file is written beside <paramref name="path"/> and renamed over it.
     /// </summary>
     /// <param name="path">The file to write.</param>
     public void Save(string path)
@@ -103,7 +107,12 @@ public sealed class PcrImageClassificationTransformer : ITransformer, IDisposabl
         string full = Path.GetFullPath(path);
         string temporary = full + ".tmp-" + Environment.ProcessId;
         var header = new ModelHeader(Arch.ToString(), InputSize, "whole image, bilinear resize, RGB, ImageNet mean and std",
-            SkiaImageTensorDecoder.Mean, SkiaImageTensorDecoder.Std, _classNames, FeatureColumnName, ScoreColumnName, PredictedLabelColumnName);
+            SkiaImageTensorDecoder.Mean, SkiaImageTensorDecoder.Std, _classNames, FeatureColumnName, ScoreColumnName, PredictedLabelColumnName)
+        {
+            // The pretrained backbone's graph without its weights (those are in the weights below): loading needs no package.
+            BackboneGraph = _model is PretrainedResNet pretrained ? Convert.ToBase64String(pretrained.Backbone.GraphStructure) : null,
+            BackboneMeanImageShape = (_model as PretrainedResNet)?.Backbone.MeanImageShape,
+        };
         try
         {
             using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
@@ -150,7 +159,9 @@ public sealed class PcrImageClassificationTransformer : ITransformer, IDisposabl
         if (!Enum.TryParse(header.Arch, out PcrImageClassificationTrainer.Architecture arch) || header.InputSize < 16 || header.ClassNames is not { Length: >= 2 })
             throw new PcrFormatException($"its header names architecture '{header.Arch}', input size {header.InputSize} and {header.ClassNames?.Length ?? 0} classes, which this library cannot build", path);
         Device device = PcrImageClassificationTrainer.ChooseDevice(mlContext.GpuDeviceId, mlContext.FallbackToCpu);
-        nn.Module<Tensor, Tensor> model = CnnNetworks.Create(arch, header.ClassNames.Length);
+        nn.Module<Tensor, Tensor> model = arch == PcrImageClassificationTrainer.Architecture.ResNet18Pretrained
+            ? new PretrainedResNet(RebuildBackbone(header, path), header.ClassNames.Length)
+            : CnnNetworks.Create(arch, header.ClassNames.Length);
         try
         {
             model.load(reader);
@@ -163,6 +174,22 @@ public sealed class PcrImageClassificationTransformer : ITransformer, IDisposabl
         model.to(device);
         return new PcrImageClassificationTransformer(model, device, arch, header.InputSize, header.ClassNames,
             header.FeatureColumnName, header.ScoreColumnName, header.PredictedLabelColumnName, SkiaImageTensorDecoder.Instance);
+    }
+
+    private static Onnx.OnnxResNetBackbone RebuildBackbone(ModelHeader header, string path)
+    {
+        if (header.BackboneGraph is null || header.BackboneMeanImageShape is null)
+            throw new PcrFormatException("its header names the pretrained ResNet-18 but holds no backbone graph", path);
+        byte[] structure;
+        try
+        {
+            structure = Convert.FromBase64String(header.BackboneGraph);
+        }
+        catch (FormatException e)
+        {
+            throw new PcrFormatException($"its backbone graph is damaged ({e.Message})", path, inner: e);
+        }
+        return Onnx.OnnxResNet18.FromStructure(structure, header.BackboneMeanImageShape, path);
     }
 
     /// <summary>Scores one encoded image: one probability per class.</summary>
@@ -208,5 +235,12 @@ public sealed class PcrImageClassificationTransformer : ITransformer, IDisposabl
     public void Dispose() => _model.Dispose();
 
     private sealed record ModelHeader(string Arch, int InputSize, string Preprocessing, float[] Mean, float[] Std, string[] ClassNames,
-        string FeatureColumnName, string ScoreColumnName, string PredictedLabelColumnName);
+        string FeatureColumnName, string ScoreColumnName, string PredictedLabelColumnName)
+    {
+        /// <summary>For the pretrained architecture: its backbone's ONNX graph without weights, base64.</summary>
+        public string? BackboneGraph { get; init; }
+
+        /// <summary>For the pretrained architecture: the shape of its preprocessing mean image.</summary>
+        public long[]? BackboneMeanImageShape { get; init; }
+    }
 }

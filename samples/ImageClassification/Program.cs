@@ -133,8 +133,16 @@ static int TrainCnn(MLContext mlContext, PcrDataView trainSplit, int[] scans, ID
         var trainer = mlContext.MulticlassClassification.Trainers.PcrImageClassification(new PcrImageClassificationTrainer.Options
         {
             Epoch = options.Epochs,
-            InputSize = 64,
+            InputSize = options.InputSize ?? (options.Pretrained ? 112 : 64),
             Seed = 1,
+            // --pretrained: ImageNet weights from ResNet18.onnx, which the package reference puts beside the sample (DnnImageModels/).
+            Arch = options.Pretrained ? PcrImageClassificationTrainer.Architecture.ResNet18Pretrained : PcrImageClassificationTrainer.Architecture.SmallResNet,
+            FineTune = options.FineTune switch
+            {
+                "last" => PcrImageClassificationTrainer.FineTuneMode.HeadAndLastStage,
+                "all" => PcrImageClassificationTrainer.FineTuneMode.All,
+                _ => PcrImageClassificationTrainer.FineTuneMode.HeadOnly,
+            },
         });
         long bytesBefore = view.BytesRead;
         var clock = Stopwatch.StartNew();

@@ -15,6 +15,9 @@ public sealed class SampleOptions
     public int Epochs { get; private set; } = 8;
     public string? PredictModel { get; private set; }
     public string? PredictImage { get; private set; }
+    public bool Pretrained { get; private set; }
+    public string FineTune { get; private set; } = "head";
+    public int? InputSize { get; private set; }
 
     public static void PrintUsage() => Console.WriteLine("""
         Trains an ML.NET image classifier on Progressive Compressed Records at several scan groups.
@@ -29,6 +32,10 @@ public sealed class SampleOptions
           --trainer linear|cnn     linear model on raw pixels (default) or the TorchSharp CNN, trained end to end
           --epochs <n>             CNN epochs (default: 8)
           --predict <model> <image>  load a saved CNN (.pcrcnn) and print its scores for one image, nothing else
+          --pretrained             with --trainer cnn: fine-tune ResNet-18 with ImageNet weights (package
+                                   Microsoft.ML.DnnImageFeaturizer.ResNet18, no download at run time)
+          --fine-tune head|last|all  what --pretrained trains: the head (default), the head and layer4, everything
+          --input-size <n>         CNN input side in pixels (default: 64; 112 with --pretrained)
           --help                   this text
 
         With neither --data nor --pcr, a default dataset is generated (9 classes of 128x128 JPEGs).
@@ -73,6 +80,17 @@ public sealed class SampleOptions
                     o.PredictImage = Value();
                     if (o.PredictModel is null || o.PredictImage is null) return Fail("--predict takes a model file and an image file");
                     break;
+                case "--pretrained":
+                    o.Pretrained = true;
+                    break;
+                case "--fine-tune":
+                    o.FineTune = Value() ?? "";
+                    if (o.FineTune is not ("head" or "last" or "all")) return Fail("--fine-tune takes head, last or all");
+                    break;
+                case "--input-size":
+                    if (!int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out int size) || size < 32) return Fail("--input-size takes a number of 32 or more");
+                    o.InputSize = size;
+                    break;
                 case "--images-per-class":
                     if (!int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 10) return Fail("--images-per-class takes a number of 10 or more");
                     o.ImagesPerClass = n;
@@ -82,6 +100,7 @@ public sealed class SampleOptions
             }
         }
         if (o.ImageFolder is not null && o.PcrDirectory is not null) return Fail("give --data or --pcr, not both");
+        if (o.Pretrained && o.Trainer != "cnn") return Fail("--pretrained fine-tunes the CNN: add --trainer cnn");
         if (o.OutputDirectory.Length == 0) return Fail("--out needs a folder");
         if (o.ImageFolder is null && args.Contains("--data")) return Fail("--data needs a folder");
         if (o.PcrDirectory is null && args.Contains("--pcr")) return Fail("--pcr needs a folder");

@@ -12,10 +12,12 @@ namespace Microsoft.ML.Pcr.Training.Onnx;
 internal sealed class OnnxModelFile
 {
     private readonly Dictionary<string, TensorProto> _initializers;
+    private readonly bool _structureOnly;
 
-    private OnnxModelFile(string path, ModelProto model)
+    private OnnxModelFile(string path, ModelProto model, bool structureOnly = false)
     {
         FilePath = path;
+        _structureOnly = structureOnly;
         Model = model;
         Graph = model.Graph ?? throw new PcrFormatException("the ONNX model holds no graph", path);
         _initializers = new Dictionary<string, TensorProto>(StringComparer.Ordinal);
@@ -49,6 +51,41 @@ internal sealed class OnnxModelFile
         return new OnnxModelFile(path, model);
     }
 
+    /// <summary>
+    /// Parses a model <see cref="ToStructure"/> wrote: the graph without the initializers' values. Its
+    /// <see cref="ReadFloats"/> gives zeros of each initializer's shape, for weights that are loaded afterwards.
+    /// </summary>
+    /// <param name="structure">The serialized structure.</param>
+    /// <param name="source">The file the structure was read from (for error messages).</param>
+    public static OnnxModelFile FromStructure(ReadOnlySpan<byte> structure, string source)
+    {
+        ModelProto model;
+        try
+        {
+            model = ModelProto.Parser.ParseFrom(structure.ToArray());
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new PcrFormatException($"its backbone graph is not an ONNX model ({e.Message})", source, inner: e);
+        }
+        return new OnnxModelFile(source, model, structureOnly: true);
+    }
+
+    /// <summary>
+    /// Returns the model without the initializers' values (names, data types and shapes kept): what rebuilds the
+    /// same modules with <see cref="FromStructure"/>, a few kilobytes instead of the weights.
+    /// </summary>
+    public byte[] ToStructure()
+    {
+        ModelProto structure = Model.Clone();
+        foreach (TensorProto initializer in structure.Graph.Initializer)
+        {
+            initializer.RawData = ByteString.Empty;
+            initializer.FloatData.Clear();
+        }
+        return structure.ToByteArray();
+    }
+
     /// <summary>Returns whether the graph has an initializer named <paramref name="name"/>.</summary>
     public bool HasInitializer(string name) => _initializers.ContainsKey(name);
 
@@ -73,7 +110,11 @@ internal sealed class OnnxModelFile
             throw Fail($"initializer '{name}' has shape [{string.Join(", ", dims)}], expected [{string.Join(", ", expectedDims)}]");
 
         float[] values;
-        if (tensor.RawData.Length > 0)
+        if (_structureOnly && tensor.RawData.Length == 0 && tensor.FloatData.Count == 0)
+        {
+            values = new float[count];
+        }
+        else if (tensor.RawData.Length > 0)
         {
             ReadOnlySpan<byte> raw = tensor.RawData.Span;
             if (raw.Length != count * sizeof(float))

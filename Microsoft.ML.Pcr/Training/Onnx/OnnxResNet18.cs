@@ -150,7 +150,19 @@ internal static class OnnxResNet18
         NodeProto pool = nodes[tail];
         if (model.Ints(pool, "pads", [0, 0, 0, 0]).Any(p => p != 0))
             throw model.Fail(pool, "a padded final AveragePool is not a global average pool");
-        return new OnnxResNetBackbone(stem, stages, model.Ints(pool, "kernel_shape", []), meanImage);
+        return new OnnxResNetBackbone(stem, stages, model.Ints(pool, "kernel_shape", []), meanImage) { GraphStructure = model.ToStructure() };
+    }
+
+    /// <summary>
+    /// Rebuilds a backbone from <see cref="OnnxResNetBackbone.GraphStructure"/> with zero weights and a zero mean image
+    /// of <paramref name="meanImageShape"/>, for a saved model whose weights are loaded into it: no package file needed.
+    /// </summary>
+    /// <exception cref="PcrFormatException">The structure is not the ResNet graph the backbone reads; the message names <paramref name="source"/>.</exception>
+    public static OnnxResNetBackbone FromStructure(ReadOnlySpan<byte> structure, long[] meanImageShape, string source)
+    {
+        if (meanImageShape is not [1, 3, > 0, > 0])
+            throw new PcrFormatException($"its backbone mean image has shape [{string.Join(", ", meanImageShape)}], expected [1, 3, h, w]", source);
+        return Build(OnnxModelFile.FromStructure(structure, source), torch.zeros(meanImageShape));
     }
 
     private static int IndexOf(IList<NodeProto> nodes, string opType, int from)

@@ -54,6 +54,12 @@ internal sealed class OnnxResNetBackbone : nn.Module<Tensor, Tensor>
     /// <summary>Gets the four stages (layer1 to layer4); each starts where the graph first strides (except layer1) and ends with a residual block's ReLU.</summary>
     public IReadOnlyList<OnnxGraphSegment> Stages => [_layer1, _layer2, _layer3, _layer4];
 
+    /// <summary>Gets the ONNX graph the backbone was built from without its weights (see <see cref="OnnxModelFile.ToStructure"/>), which a saved model keeps to rebuild it.</summary>
+    public byte[] GraphStructure { get; init; } = [];
+
+    /// <summary>Gets the shape of the preprocessing mean image (1 x 3 x h x w).</summary>
+    public long[] MeanImageShape => get_buffer("mean_image")!.shape;
+
     /// <summary>Gets the kernel of the graph's final AveragePool, which the backbone replaces by a global average pool.</summary>
     public IReadOnlyList<long> GraphPoolKernel { get; }
 
