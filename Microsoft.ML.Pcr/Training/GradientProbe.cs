@@ -62,7 +62,7 @@ internal sealed class GradientProbe(nn.Module<Tensor, Tensor> model, Device devi
     private PcrDataView ChooseRows(int batches)
     {
         long needed = (long)batches * settings.BatchSize;
-        long rows = training.Dataset.ImageCount;
+        long rows = training.GetRowCount() ?? training.Dataset.ImageCount;
         int records = training.Dataset.Records.Count;
         if (records < 2 || needed >= rows) return training;
         // One record more than the mean would need, so that records of fewer images still fill the batches.

@@ -27,7 +27,7 @@ internal sealed class TimeToAccuracy : IBenchmarkTable
             return;
         }
         var ml = new MLContext(seed: 1);
-        int epochs = context.Pick(3, 12);
+        int epochs = context.Pick(2, 12);
         string pcr = context.ClothingPcr;
         string testPcr = context.ConvertOnce(Path.Combine(context.ClothingSmall!, "test"), "clothing-test-pcr");
         IDataView test = ml.Data.LoadFromPcr(testPcr);
@@ -38,7 +38,7 @@ internal sealed class TimeToAccuracy : IBenchmarkTable
         double share = context.Pick(0.08, 1.0);
         PcrDataView Subset(PcrDataView v) => share < 1 ? v.SplitByRecords(share, 7).TestSet : v;
         long fullBytes = Subset(unthrottled).WithScan(unthrottled.ScanGroupCount).BytesPerPass;
-        double transferSeconds = context.Pick(6.0, 90.0);
+        double transferSeconds = context.Pick(4.0, 90.0);
         double bandwidth = fullBytes / transferSeconds;
         int full = unthrottled.ScanGroupCount;
 
@@ -49,9 +49,9 @@ internal sealed class TimeToAccuracy : IBenchmarkTable
             ("scan 2", Train(ml, Subset, pcr, bandwidth, test, epochs, ScanPolicy.Fixed(2))),
             ("scan 5", Train(ml, Subset, pcr, bandwidth, test, epochs, ScanPolicy.Fixed(5))),
         };
-        int?[] schedule = context.Quick ? [1, 5, null] : [1, 1, 2, 2, 2, 5, 5, 5, 5, null, null, null];
+        int?[] schedule = context.Quick ? [2, null] : [1, 1, 2, 2, 2, 5, 5, 5, 5, null, null, null];
         runs.Add(($"schedule {ScanPolicy.Schedule(schedule)}", Train(ml, Subset, pcr, bandwidth, test, epochs, ScanPolicy.Schedule(schedule))));
-        var automatic = new AutomaticScanPolicyOptions { StartEpoch = 1, Frequency = context.Pick(1, 4), BatchesMeasured = context.Pick(3, 10), Candidates = [1, 2, 5] };
+        var automatic = new AutomaticScanPolicyOptions { StartEpoch = 1, Frequency = context.Pick(1, 4), BatchesMeasured = context.Pick(2, 10), Candidates = [1, 2, 5] };
         runs.Add(("automatic", Train(ml, Subset, pcr, bandwidth, test, epochs, ScanPolicy.Automatic(automatic))));
 
         double target = runs[0].Epochs[^1].ValidationAccuracy!.Value - 0.01;
