@@ -281,6 +281,8 @@ public sealed class PcrImageClassificationTrainer : IEstimator<PcrImageClassific
         long? stepsPerEpoch = rows is long r && trainRows is null ? (r + o.BatchSize - 1) / o.BatchSize : null;
         long step = 0;
         var history = new List<PcrTrainingEpochMetrics>();
+        // The hook through which a measuring scan policy sees gradients: the same rows, unaugmented, at any scan group.
+        GradientProbe? probe = pcr is null ? null : new GradientProbe(model, device, pcr, Settings(labelColumn, imageColumn, false, seed, threads, trainRows), seed, o.CancellationToken);
         channel.Info(MessageSensitivity.None, $"Training {o.Arch} at {o.InputSize}x{o.InputSize} on {device.type} ({threads} threads), {classNames.Length} classes, {o.Epoch} epochs, scan policy {o.ScanPolicy}.");
         try
         {
@@ -288,7 +290,9 @@ public sealed class PcrImageClassificationTrainer : IEstimator<PcrImageClassific
             {
                 o.CancellationToken.ThrowIfCancellationRequested();
                 int scanCount = pcr?.ScanGroupCount ?? 1;
-                int scan = o.ScanPolicy.ChooseScan(new ScanPolicyContext(epoch, o.Epoch, scanCount, history));
+                var policyContext = new ScanPolicyContext(epoch, o.Epoch, scanCount, history, probe);
+                int scan = o.ScanPolicy.ChooseScan(policyContext);
+                if (policyContext.Decision is { } decision) channel.Info(MessageSensitivity.None, decision.ToString());
                 if (scan < 1 || scan > scanCount)
                     throw new InvalidOperationException($"The scan policy '{o.ScanPolicy}' chose scan group {scan} for epoch {epoch}; the data has scan groups 1..{scanCount}.");
                 IDataView epochData = pcr?.WithScan(scan) ?? input;
@@ -359,6 +363,7 @@ public sealed class PcrImageClassificationTrainer : IEstimator<PcrImageClassific
                     ImagesPerSecond = images / Math.Max(1e-9, watch.Elapsed.TotalSeconds),
                     DataWaitShare = wait.Elapsed.TotalSeconds / Math.Max(1e-9, watch.Elapsed.TotalSeconds),
                     Duration = watch.Elapsed,
+                    ScanDecision = policyContext.Decision,
                 };
                 history.Add(metrics);
                 channel.Info(MessageSensitivity.None, metrics.ToString());

@@ -45,6 +45,9 @@ public sealed class PcrTrainingEpochMetrics
     /// <summary>Gets the time of the training pass (without validation).</summary>
     public TimeSpan Duration { get; init; }
 
+    /// <summary>Gets what the scan policy measured before this epoch to choose <see cref="Scan"/> (the automatic policy's measuring epochs), or <see langword="null"/>.</summary>
+    public ScanDecision? ScanDecision { get; init; }
+
     /// <summary>Returns the line the trainer writes to the log.</summary>
     public override string ToString() =>
         FormattableString.Invariant($"epoch {Epoch}: scan {Scan}, {BytesRead:N0} bytes, loss {Loss:F4}, train accuracy {TrainAccuracy:P1}") +

@@ -1,6 +1,6 @@
 namespace Microsoft.ML.Pcr.Training;
 
-/// <summary>The scan policies of <see cref="PcrImageClassificationTrainer"/>: full fidelity, one fixed scan group, or a per-epoch schedule.</summary>
+/// <summary>The scan policies of <see cref="PcrImageClassificationTrainer"/>: full fidelity, one fixed scan group, a per-epoch schedule, or an automatic choice.</summary>
 public static class ScanPolicy
 {
     /// <summary>Gets the policy that reads every epoch at full fidelity (the default).</summary>
@@ -30,6 +30,21 @@ public static class ScanPolicy
             if (s is < 1) throw new ArgumentOutOfRangeException(nameof(scans), s, "Every scan group of the schedule must be 1 or more (or null for full fidelity).");
         return new SchedulePolicy([.. scans]);
     }
+
+    /// <summary>
+    /// Create a policy that chooses the scan group from gradients, as the PCR paper's training script does: before epoch
+    /// <see cref="AutomaticScanPolicyOptions.StartEpoch"/> and then every <see cref="AutomaticScanPolicyOptions.Frequency"/>
+    /// epochs it reads the same <see cref="AutomaticScanPolicyOptions.BatchesMeasured"/> batches of training rows at full
+    /// fidelity and at every candidate scan group (as record prefixes, through the loader), computes the gradient summed
+    /// over them without an optimizer step, and reads the following epochs at the smallest candidate whose gradient has a
+    /// cosine similarity of at least <see cref="AutomaticScanPolicyOptions.Threshold"/> with the full-fidelity one.
+    /// Measuring leaves the model as it was: the network runs in training mode (so the gradient is the one a training step
+    /// would take, batch statistics included) and its batch-norm running statistics and gradients are restored afterwards.
+    /// Every decision is reported on <see cref="PcrTrainingEpochMetrics.ScanDecision"/> and in <c>MLContext.Log</c>.
+    /// </summary>
+    /// <param name="options">When and how to measure; null for the defaults (the paper's: from epoch 5 every 15 epochs, 10 batches, threshold 0.8).</param>
+    /// <returns>The policy (it remembers its last choice; give each trainer its own).</returns>
+    public static IScanPolicy Automatic(AutomaticScanPolicyOptions? options = null) => new AutomaticScanPolicy(options ?? new AutomaticScanPolicyOptions());
 
     /// <summary>
     /// Parses a schedule as the sample and the command line write it: comma-separated scan groups, <c>full</c> for full

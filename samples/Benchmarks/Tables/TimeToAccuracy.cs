@@ -1,0 +1,114 @@
+using Microsoft.ML;
+using Microsoft.ML.Pcr.Data;
+using Microsoft.ML.Pcr.IO;
+using Microsoft.ML.Pcr.Training;
+using Pcr.Benchmarks.Harness;
+
+namespace Pcr.Benchmarks.Tables;
+
+/// <summary>
+/// Table 13: the PCR paper's headline, time to accuracy when training is bound by bandwidth. The CNN trainer on
+/// clothing-small at its default 64x64, every byte of the training records through a <see cref="ThrottledByteSource"/>,
+/// at full fidelity, scan groups 1, 2 and 5, a fixed schedule and the automatic policy; same epochs and seed. Accuracy on
+/// the full-fidelity test split after every epoch against cumulative training time and bytes (the automatic policy's
+/// measurements included), the time to reach full fidelity's final accuracy within 1 point, and the curves as CSV.
+/// </summary>
+internal sealed class TimeToAccuracy : IBenchmarkTable
+{
+    public string Name => "tta";
+
+    public string Title => "13. Time to accuracy under limited bandwidth";
+
+    public void Run(BenchContext context, Report report)
+    {
+        if (context.MissingClothing is { } missing)
+        {
+            report.Skipped(missing);
+            return;
+        }
+        var ml = new MLContext(seed: 1);
+        int epochs = context.Pick(2, 12);
+        string pcr = context.ClothingPcr;
+        string testPcr = context.ConvertOnce(Path.Combine(context.ClothingSmall!, "test"), "clothing-test-pcr");
+        IDataView test = ml.Data.LoadFromPcr(testPcr);
+        if (context.Quick) test = ml.Data.TakeRows(test, 96);
+
+        // Bandwidth: a full-fidelity epoch needs this many seconds of transfer, several times the compute of an epoch here.
+        PcrDataView unthrottled = ml.Data.LoadFromPcr(pcr);
+        double share = context.Pick(0.08, 1.0);
+        PcrDataView Subset(PcrDataView v) => share < 1 ? v.SplitByRecords(share, 7).TestSet : v;
+        long fullBytes = Subset(unthrottled).WithScan(unthrottled.ScanGroupCount).BytesPerPass;
+        double transferSeconds = context.Pick(4.0, 90.0);
+        double bandwidth = fullBytes / transferSeconds;
+        int full = unthrottled.ScanGroupCount;
+
+        var runs = new List<(string Name, List<PcrTrainingEpochMetrics> Epochs)>
+        {
+            ("full", Train(ml, Subset, pcr, bandwidth, test, epochs, ScanPolicy.Full)),
+            ("scan 1", Train(ml, Subset, pcr, bandwidth, test, epochs, ScanPolicy.Fixed(1))),
+            ("scan 2", Train(ml, Subset, pcr, bandwidth, test, epochs, ScanPolicy.Fixed(2))),
+            ("scan 5", Train(ml, Subset, pcr, bandwidth, test, epochs, ScanPolicy.Fixed(5))),
+        };
+        int?[] schedule = context.Quick ? [2, null] : [1, 1, 2, 2, 2, 5, 5, 5, 5, null, null, null];
+        runs.Add(($"schedule {ScanPolicy.Schedule(schedule)}", Train(ml, Subset, pcr, bandwidth, test, epochs, ScanPolicy.Schedule(schedule))));
+        var automatic = new AutomaticScanPolicyOptions { StartEpoch = 1, Frequency = context.Pick(1, 4), BatchesMeasured = context.Pick(2, 10), Candidates = [1, 2, 5] };
+        runs.Add(("automatic", Train(ml, Subset, pcr, bandwidth, test, epochs, ScanPolicy.Automatic(automatic))));
+
+        double target = runs[0].Epochs[^1].ValidationAccuracy!.Value - 0.01;
+        double fullTime = Reached(runs[0].Epochs, target) ?? double.NaN;
+        report.Note($"SmallResNet at 64x64, batch 32, {epochs} epochs, seed 1, {Environment.ProcessorCount} threads, {(share < 1 ? $"{share:P0} of the training records" : "the whole training split")}; " +
+            $"training records throttled to {Report.MB(bandwidth)}/s (a full-fidelity epoch is {Report.MB(fullBytes)}, {transferSeconds:F0} s of transfer); " +
+            $"full fidelity's data wait is {Report.Percent(runs[0].Epochs.Average(e => e.DataWaitShare))} of its training time. Time = cumulative training passes plus the automatic policy's measurements (validation excluded); " +
+            $"accuracy on clothing-small's test split read at full fidelity; automatic = from epoch 1 every {automatic.Frequency}, {automatic.BatchesMeasured} batches, threshold 0.8, candidates 1, 2, 5, full.");
+        report.Table(["run", "scans per epoch", "bytes (total)", "time (total)", "data wait", "final accuracy", $"time to {Report.Percent(target)}", "vs full"],
+            runs.Select(r =>
+            {
+                double? t = Reached(r.Epochs, target);
+                return (IReadOnlyList<string>)[r.Name, string.Join(" ", r.Epochs.Select(e => e.Scan == full ? "F" : e.Scan.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+                    Report.MB(Cumulative(r.Epochs, e => e.BytesRead + (e.ScanDecision?.BytesRead ?? 0))[^1]), Report.F(Seconds(r.Epochs)[^1]) + " s",
+                    Report.Percent(r.Epochs.Average(e => e.DataWaitShare)), Report.Percent(r.Epochs[^1].ValidationAccuracy!.Value),
+                    t is double s ? Report.F(s) + " s" : "not reached", t is double s2 ? Report.Ratio(s2 / fullTime) : "-"];
+            }));
+        report.Table(["run", .. Enumerable.Range(0, epochs).Select(e => $"epoch {e}: accuracy @ s, MB")],
+            runs.Select(r => (IReadOnlyList<string>)[r.Name, .. r.Epochs.Select((e, i) =>
+                $"{Report.Percent(e.ValidationAccuracy!.Value)} @ {Report.F(Seconds(r.Epochs)[i])}, {Report.F(Cumulative(r.Epochs, m => m.BytesRead + (m.ScanDecision?.BytesRead ?? 0))[i] / 1e6)}")]));
+        foreach (PcrTrainingEpochMetrics e in runs[^1].Epochs)
+            if (e.ScanDecision is { } d) report.Note(d.ToString());
+
+        double? automaticTime = Reached(runs[^1].Epochs, target);
+        report.Target("automatic reaches full fidelity's final accuracy (within 1 point) in <= 0.6x its time", automaticTime is double a && a <= 0.6 * fullTime,
+            automaticTime is double m ? Report.Ratio(m / fullTime) : "not reached");
+
+        // The curves as CSV (run, epoch, seconds, MB, accuracy) for plotting; ScottPlot 5.1.59 needs SkiaSharp 3, which the project's SkiaSharp pin rules out.
+        string csv = Path.Combine(context.DataDirectory, context.Quick ? "time-to-accuracy-quick.csv" : "time-to-accuracy.csv");
+        File.WriteAllLines(csv, ["run,epoch,seconds,megabytes,accuracy", .. runs.SelectMany(r => r.Epochs.Select((e, i) => FormattableString.Invariant(
+            $"{r.Name},{e.Epoch},{Seconds(r.Epochs)[i]:F2},{Cumulative(r.Epochs, m => m.BytesRead + (m.ScanDecision?.BytesRead ?? 0))[i] / 1e6:F2},{e.ValidationAccuracy:F4}")))]);
+        report.Note($"curves: {csv}");
+    }
+
+    private static List<PcrTrainingEpochMetrics> Train(MLContext ml, Func<PcrDataView, PcrDataView> subset, string pcr, double bandwidth, IDataView test, int epochs, IScanPolicy policy)
+    {
+        var metrics = new List<PcrTrainingEpochMetrics>();
+        PcrDataView train = subset(ml.Data.LoadFromPcr(new ThrottledByteSource(new FileByteSource(pcr), bandwidth)));
+        var options = new PcrImageClassificationTrainer.Options { Epoch = epochs, Seed = 1, ScanPolicy = policy, ValidationSet = test, MetricsCallback = metrics.Add };
+        using PcrImageClassificationTransformer model = ml.MulticlassClassification.Trainers.PcrImageClassification(options).Fit(train);
+        return metrics;
+    }
+
+    private static double[] Cumulative(List<PcrTrainingEpochMetrics> epochs, Func<PcrTrainingEpochMetrics, double> value)
+    {
+        double sum = 0;
+        return [.. epochs.Select(e => sum += value(e))];
+    }
+
+    private static double[] Seconds(List<PcrTrainingEpochMetrics> epochs) =>
+        Cumulative(epochs, e => e.Duration.TotalSeconds + (e.ScanDecision?.Duration.TotalSeconds ?? 0));
+
+    private static double? Reached(List<PcrTrainingEpochMetrics> epochs, double target)
+    {
+        double[] seconds = Seconds(epochs);
+        for (int i = 0; i < epochs.Count; i++)
+            if (epochs[i].ValidationAccuracy >= target) return seconds[i];
+        return null;
+    }
+}
