@@ -1,3 +1,4 @@
+using Microsoft.ML.Pcr.Format;
 using Microsoft.ML.Data;
 using Microsoft.ML.Pcr.Data;
 using Microsoft.ML.Pcr.Training;
@@ -77,6 +78,22 @@ public sealed class PcrImageClassificationTrainerTests
         other.Seed = 6;
         using var different = mlContext.MulticlassClassification.Trainers.PcrImageClassification(other).Fit(mlContext.Data.LoadFromPcr(TrainerTestData.TrainPcr));
         Assert.IsFalse(Scores(different, test).Zip(first).All(p => p.First.SequenceEqual(p.Second)), "another seed gives another model");
+    }
+
+    [TestMethod]
+    public void WithoutAPolicyEveryEpochReadsAtTheScanGroupTheViewWasLoadedAt()
+    {
+        var mlContext = new MLContext(seed: 1);
+        PcrDataView train = mlContext.Data.LoadFromPcr(TrainerTestData.TrainPcr, scan: 2);
+        var epochs = new List<PcrTrainingEpochMetrics>();
+        PcrImageClassificationTrainer.Options options = Small(2);
+        options.MetricsCallback = epochs.Add;
+        using var model = mlContext.MulticlassClassification.Trainers.PcrImageClassification(options).Fit(train);
+
+        CollectionAssert.AreEqual(new[] { 2, 2 }, epochs.Select(e => e.Scan).ToArray(), "LoadFromPcr(dir, scan: 2) trains at scan group 2");
+        long expected = PcrRecordInfo.SumPrefixLengths(train.Dataset.Records, 2);
+        Assert.IsTrue(epochs.All(e => e.BytesRead == expected), $"every epoch reads the scan group 2 prefixes ({expected} bytes)");
+        Assert.IsLessThan(PcrRecordInfo.SumPrefixLengths(train.Dataset.Records, train.ScanGroupCount), expected);
     }
 
     [TestMethod]

@@ -147,8 +147,11 @@ public sealed class PcrImageClassificationTrainer : IEstimator<PcrImageClassific
         /// <summary>Stops training (with <see cref="OperationCanceledException"/>) when cancelled.</summary>
         public CancellationToken CancellationToken;
 
-        /// <summary>The scan group of each epoch for a <see cref="PcrDataView"/>; data of another kind allows only full fidelity.</summary>
-        public IScanPolicy ScanPolicy = Training.ScanPolicy.Full;
+        /// <summary>
+        /// The scan group of each epoch for a <see cref="PcrDataView"/>; null (the default) reads every epoch at the scan group the
+        /// view was loaded at (<c>LoadFromPcr(dir, scan: 3)</c> trains at 3). Data of another kind allows only full fidelity.
+        /// </summary>
+        public IScanPolicy? ScanPolicy;
 
         /// <summary>The seed of weight initialization, shuffling and augmentation; null for MLContext's seed (or 0 without one).</summary>
         public int? Seed;
@@ -197,7 +200,6 @@ public sealed class PcrImageClassificationTrainer : IEstimator<PcrImageClassific
             throw new ArgumentOutOfRangeException(nameof(Options.ValidationSetFraction), f, "The validation share must be in (0, 1).");
         if (o.NumberOfThreads is < 1) throw new ArgumentOutOfRangeException(nameof(Options.NumberOfThreads), o.NumberOfThreads, "The thread count must be 1 or more.");
         if (o.BatchesInFlight is < 1) throw new ArgumentOutOfRangeException(nameof(Options.BatchesInFlight), o.BatchesInFlight, "At least one batch must be in flight.");
-        ArgumentNullException.ThrowIfNull(o.ScanPolicy, nameof(Options.ScanPolicy));
         if (!(o.BackboneLearningRateFactor is > 0 and <= 1))
             throw new ArgumentOutOfRangeException(nameof(Options.BackboneLearningRateFactor), o.BackboneLearningRateFactor, "The backbone's learning-rate factor must be in (0, 1].");
         if (o.Arch == Architecture.ResNet18Pretrained && o.InputSize < 32)
@@ -244,8 +246,10 @@ public sealed class PcrImageClassificationTrainer : IEstimator<PcrImageClassific
         if (o.ValidationSet is { } validationSet)
             ScoringSchema.CheckTrainingSchema(validationSet.Schema, o.LabelColumnName, o.FeatureColumnName, nameof(Options.ValidationSet));
         var pcr = input as PcrDataView;
-        if (pcr is null && !o.ScanPolicy.IsFullFidelity)
-            throw new ArgumentException($"The scan policy '{o.ScanPolicy}' applies to a PcrDataView (mlContext.Data.LoadFromPcr); the training data is a {input.GetType().Name}, which has no scan groups.", nameof(input));
+        // Without a policy, the view's own scan group: what LoadFromPcr(dir, scan: k) or WithScan(k) asked for.
+        IScanPolicy policy = o.ScanPolicy ?? (pcr is not null ? ScanPolicy.Fixed(pcr.Scan) : ScanPolicy.Full);
+        if (pcr is null && !policy.IsFullFidelity)
+            throw new ArgumentException($"The scan policy '{policy}' applies to a PcrDataView (mlContext.Data.LoadFromPcr); the training data is a {input.GetType().Name}, which has no scan groups.", nameof(input));
 
         Device device = ChooseDevice(_host.GpuDeviceId, _host.FallbackToCpu);
         int threads = o.NumberOfThreads ?? Environment.ProcessorCount;
@@ -283,7 +287,7 @@ public sealed class PcrImageClassificationTrainer : IEstimator<PcrImageClassific
         var history = new List<PcrTrainingEpochMetrics>();
         // The hook through which a measuring scan policy sees gradients: the same rows, unaugmented, at any scan group.
         GradientProbe? probe = pcr is null ? null : new GradientProbe(model, device, pcr, Settings(labelColumn, imageColumn, false, seed, threads, trainRows), seed, o.CancellationToken);
-        channel.Info(MessageSensitivity.None, $"Training {o.Arch} at {o.InputSize}x{o.InputSize} on {device.type} ({threads} threads), {classNames.Length} classes, {o.Epoch} epochs, scan policy {o.ScanPolicy}.");
+        channel.Info(MessageSensitivity.None, $"Training {o.Arch} at {o.InputSize}x{o.InputSize} on {device.type} ({threads} threads), {classNames.Length} classes, {o.Epoch} epochs, scan policy {policy}.");
         try
         {
             for (int epoch = 0; epoch < o.Epoch; epoch++)
@@ -291,10 +295,10 @@ public sealed class PcrImageClassificationTrainer : IEstimator<PcrImageClassific
                 o.CancellationToken.ThrowIfCancellationRequested();
                 int scanCount = pcr?.ScanGroupCount ?? 1;
                 var policyContext = new ScanPolicyContext(epoch, o.Epoch, scanCount, history, probe);
-                int scan = o.ScanPolicy.ChooseScan(policyContext);
+                int scan = policy.ChooseScan(policyContext);
                 if (policyContext.Decision is { } decision) channel.Info(MessageSensitivity.None, decision.ToString());
                 if (scan < 1 || scan > scanCount)
-                    throw new InvalidOperationException($"The scan policy '{o.ScanPolicy}' chose scan group {scan} for epoch {epoch}; the data has scan groups 1..{scanCount}.");
+                    throw new InvalidOperationException($"The scan policy '{policy}' chose scan group {scan} for epoch {epoch}; the data has scan groups 1..{scanCount}.");
                 IDataView epochData = pcr?.WithScan(scan) ?? input;
                 long bytesBefore = (epochData as PcrDataView)?.BytesRead ?? 0;
 
