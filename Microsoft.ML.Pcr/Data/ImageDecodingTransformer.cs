@@ -85,13 +85,13 @@ public sealed class ImageDecodingTransformer : ITransformer
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return new ImageDecodingDataView(this, input);
+        return new AddedColumnsDataView(new ImageDecodingMapper(this, input.Schema), input);
     }
 
     IRowToRowMapper ITransformer.GetRowToRowMapper(DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        return new ImageDecodingRowMapper(this, inputSchema);
+        return new ImageDecodingMapper(this, inputSchema);
     }
 
     void ICanSaveModel.Save(ModelSaveContext ctx)

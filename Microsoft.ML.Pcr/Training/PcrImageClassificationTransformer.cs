@@ -72,8 +72,7 @@ public sealed class PcrImageClassificationTransformer : ITransformer, IDisposabl
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        CheckInput(inputSchema);
-        return BuildOutputSchema(inputSchema);
+        return BuildOutputSchema(inputSchema, out _);
     }
 
     /// <summary>Scores every row of <paramref name="input"/> (lazily, as its cursors move).</summary>
@@ -82,13 +81,13 @@ public sealed class PcrImageClassificationTransformer : ITransformer, IDisposabl
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return new ScoringDataView(this, input);
+        return new AddedColumnsDataView(new ScoringMapper(this, input.Schema), input);
     }
 
     IRowToRowMapper ITransformer.GetRowToRowMapper(DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        return new ScoringRowMapper(this, inputSchema);
+        return new ScoringMapper(this, inputSchema);
     }
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => throw new NotSupportedException(
@@ -227,9 +226,12 @@ public sealed class PcrImageClassificationTransformer : ITransformer, IDisposabl
         return (uint)best;
     }
 
-    internal int CheckInput(DataViewSchema schema) => ScoringSchema.CheckImageColumn(schema, FeatureColumnName, "inputSchema");
-
-    internal DataViewSchema BuildOutputSchema(DataViewSchema input) => ScoringSchema.BuildOutputSchema(input, _classNames, ScoreColumnName, PredictedLabelColumnName);
+    /// <summary>Checks the image column and returns the output schema and the image column's index.</summary>
+    internal DataViewSchema BuildOutputSchema(DataViewSchema input, out int imageIndex)
+    {
+        imageIndex = ScoringSchema.CheckImageColumn(input, FeatureColumnName, "inputSchema");
+        return ScoringSchema.BuildOutputSchema(input, _classNames, ScoreColumnName, PredictedLabelColumnName);
+    }
 
     /// <summary>Releases the network's native memory.</summary>
     public void Dispose() => _model.Dispose();
