@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Microsoft.ML.Pcr.IO;
 
 namespace Microsoft.ML.Pcr.Format;
@@ -148,7 +150,7 @@ public sealed class PcrDataset
                 int maxLabel = -1;
                 if (readMetadata)
                 {
-                    using PcrRecordPrefix meta = ReadPrefix(source, r, 0, verifyChecksums: true, out _);
+                    using PcrRecordPrefix meta = Completed(ReadPrefixAsync(source, r, 0, verifyChecksums: true, useAsync: false, CancellationToken.None)).Prefix;
                     known = r.WithImageCount(meta.ImageCount);
                     for (int i = 0; i < meta.ImageCount; i++) maxLabel = Math.Max(maxLabel, meta.GetLabel(i));
                 }
@@ -256,62 +258,37 @@ public sealed class PcrDataset
     }
 
     /// <summary>As <see cref="ReadRecord"/>, but scan 0 reads only the metadata (labels and paths).</summary>
-    internal PcrRecordPrefix ReadRecordPrefix(int record, int scan, bool verifyChecksums)
+    internal PcrRecordPrefix ReadRecordPrefix(int record, int scan, bool verifyChecksums) =>
+        Completed(ReadRecordPrefixAsync(record, scan, verifyChecksums, useAsync: false, CancellationToken.None));
+
+    /// <summary>As <see cref="ReadRecordAsync"/>, but scan 0 reads only the metadata (labels and paths).</summary>
+    internal Task<PcrRecordPrefix> ReadRecordPrefixAsync(int record, int scan, bool verifyChecksums, CancellationToken cancellationToken) =>
+        ReadRecordPrefixAsync(record, scan, verifyChecksums, useAsync: true, cancellationToken).AsTask();
+
+    /// <summary>
+    /// The one read of a record's prefix behind the synchronous and asynchronous reads (dotnet/runtime's <c>useAsync</c> idiom):
+    /// with <paramref name="useAsync"/> false the source's <see cref="IPcrByteSource.Read"/> is called and the returned task has
+    /// completed (an async method that never suspends allocates nothing); with true, <see cref="IPcrByteSource.ReadAsync"/> is awaited.
+    /// Both async methods pool their state machine boxes, so that the asynchronous read allocates no more than a single <c>async Task</c> did.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<PcrRecordPrefix> ReadRecordPrefixAsync(int record, int scan, bool verifyChecksums, bool useAsync, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(record);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(record, Records.Count);
-        PcrRecordPrefix prefix;
-        int read;
+        PcrRecordInfo info = Records[record];
+        (PcrRecordPrefix Prefix, int Read) result;
         try
         {
-            prefix = ReadPrefix(Source, Records[record], scan, verifyChecksums, out read);
+            result = await ReadPrefixAsync(Source, info, scan, verifyChecksums, useAsync, cancellationToken).ConfigureAwait(false);
         }
         catch (PcrFormatException e) when (IndexChanged(Source, _indexBytes))
         {
             // A record shorter than the index says, failing its checksum or gone, while the index is no longer the one opened:
             // a conversion replaced the dataset under this reader.
-            throw Replaced(e, Source, Records[record].Name);
-        }
-        return Counted(prefix, scan, read);
-    }
-
-    /// <summary>As <see cref="ReadRecordAsync"/>, but scan 0 reads only the metadata (labels and paths).</summary>
-    internal async Task<PcrRecordPrefix> ReadRecordPrefixAsync(int record, int scan, bool verifyChecksums, CancellationToken cancellationToken)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(record);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(record, Records.Count);
-        PcrRecordInfo info = Records[record];
-        int effectiveScan = Math.Min(scan, info.ScanGroupCount);
-        int length = checked((int)info.GetPrefixLength(effectiveScan));
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
-        string file = Source.Describe(info.Name);
-        int read;
-        try
-        {
-            read = await Source.ReadAsync(info.Name, 0, buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
-        }
-        catch (FileNotFoundException e)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            var missing = new PcrFormatException("the record's file is missing", file, info.Name, inner: e);
-            if (IndexChanged(Source, _indexBytes)) throw Replaced(missing, Source, info.Name);
-            throw missing;
-        }
-        catch
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw;
-        }
-        PcrRecordPrefix prefix;
-        try
-        {
-            prefix = PcrRecordPrefix.Parse(info, effectiveScan, buffer, read, verifyChecksums, file);
-        }
-        catch (PcrFormatException e) when (IndexChanged(Source, _indexBytes))
-        {
             throw Replaced(e, Source, info.Name);
         }
-        return Counted(prefix, scan, read);
+        return Counted(result.Prefix, scan, result.Read);
     }
 
     /// <summary>Counts a read at <paramref name="scan"/> and checks its labels against the classes (disposing the prefix when one is out of range).</summary>
@@ -339,15 +316,26 @@ public sealed class PcrDataset
             throw new ArgumentOutOfRangeException(paramName, scan, $"The scan group must be between 1 and {ScanGroupCount} (full fidelity) for this dataset.");
     }
 
-    private static PcrRecordPrefix ReadPrefix(IPcrByteSource source, PcrRecordInfo record, int scan, bool verifyChecksums, out int read)
+    /// <summary>
+    /// Reads and parses the prefix of <paramref name="record"/> at <paramref name="scan"/> into a pooled buffer (which the prefix
+    /// owns), synchronously or not as <see cref="ReadRecordPrefixAsync(int, int, bool, bool, CancellationToken)"/> says; a missing
+    /// file is a <see cref="PcrFormatException"/>.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<(PcrRecordPrefix Prefix, int Read)> ReadPrefixAsync(IPcrByteSource source, PcrRecordInfo record, int scan,
+        bool verifyChecksums, bool useAsync, CancellationToken cancellationToken)
     {
         int effectiveScan = Math.Min(scan, record.ScanGroupCount);
         int length = checked((int)record.GetPrefixLength(effectiveScan));
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
         string file = source.Describe(record.Name);
+        int read;
         try
         {
-            read = source.Read(record.Name, 0, buffer.AsSpan(0, length));
+            if (useAsync)
+                read = await source.ReadAsync(record.Name, 0, buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            else
+                read = source.Read(record.Name, 0, buffer.AsSpan(0, length));
         }
         catch (FileNotFoundException e)
         {
@@ -359,6 +347,13 @@ public sealed class PcrDataset
             ArrayPool<byte>.Shared.Return(buffer);
             throw;
         }
-        return PcrRecordPrefix.Parse(record, effectiveScan, buffer, read, verifyChecksums, file);
+        return (PcrRecordPrefix.Parse(record, effectiveScan, buffer, read, verifyChecksums, file), read);
+    }
+
+    /// <summary>The result of a read made with <c>useAsync: false</c>, which has completed by the time it returns.</summary>
+    private static T Completed<T>(ValueTask<T> read)
+    {
+        Debug.Assert(read.IsCompleted, "a read with useAsync: false completes before it returns");
+        return read.GetAwaiter().GetResult();
     }
 }
