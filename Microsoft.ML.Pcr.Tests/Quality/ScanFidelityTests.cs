@@ -9,13 +9,19 @@ public sealed class ScanFidelityTests
 {
     private static string PublishedSmall => Path.Combine(TestFiles.TestData, "published", "small");
 
+    // The published fixture's input images (11), converted here in records of 4.
+    private static PcrDataset ConvertSmallInput(TestFiles.TempDirectory dir)
+    {
+        ImageFolderConverter.Convert(Path.Combine(TestFiles.TestData, "published", "small-input"), dir.Combine("pcr"),
+            new ImageFolderConversionOptions { ImagesPerRecord = 4, MaxDegreeOfParallelism = 2 });
+        return PcrDataset.Open(dir.Combine("pcr"));
+    }
+
     [TestMethod]
     public void FidelityGrowsWithTheScanGroupAndIsFullAtL()
     {
         using var dir = TestFiles.NewTempDirectory();
-        ImageFolderConverter.Convert(Path.Combine(TestFiles.TestData, "published", "small-input"), dir.Combine("pcr"),
-            new ImageFolderConversionOptions { ImagesPerRecord = 4, MaxDegreeOfParallelism = 2 });
-        PcrDataset dataset = PcrDataset.Open(dir.Combine("pcr"));
+        PcrDataset dataset = ConvertSmallInput(dir);
 
         IReadOnlyList<ScanGroupFidelity> groups = ScanFidelity.Measure(dataset, new ScanFidelityOptions { SampleSize = 100 });
 
@@ -58,9 +64,7 @@ public sealed class ScanFidelityTests
     public void AtASmallDecodeSizeLowScanGroupsLoseLess()
     {
         using var dir = TestFiles.NewTempDirectory();
-        ImageFolderConverter.Convert(Path.Combine(TestFiles.TestData, "published", "small-input"), dir.Combine("pcr"),
-            new ImageFolderConversionOptions { ImagesPerRecord = 4, MaxDegreeOfParallelism = 2 });
-        PcrDataset dataset = PcrDataset.Open(dir.Combine("pcr"));
+        PcrDataset dataset = ConvertSmallInput(dir);
 
         var fullSize = ScanFidelity.Measure(dataset, new ScanFidelityOptions { SampleSize = 100 });
         var small = ScanFidelity.Measure(dataset, new ScanFidelityOptions { SampleSize = 100, DecodeSize = 8 });
