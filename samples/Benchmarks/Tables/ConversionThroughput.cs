@@ -15,11 +15,7 @@ internal sealed class ConversionThroughput : IBenchmarkTable
 
     public void Run(BenchContext context, Report report)
     {
-        if ((context.MissingClothing ?? context.MissingImageMagick) is { } missing)
-        {
-            report.Skipped($"{missing} (the inputs are made from clothing photos with ImageMagick)");
-            return;
-        }
+        if (!BenchContext.Has(report, context.MissingClothing ?? context.MissingImageMagick, "the inputs are made from clothing photos with ImageMagick")) return;
         string folder = context.GeneratedFolder;
         string load = LoadAverage();
         string[] images = [.. Directory.EnumerateFiles(folder, "*.jpg", SearchOption.AllDirectories).Order(StringComparer.Ordinal)];

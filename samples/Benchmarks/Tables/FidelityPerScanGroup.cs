@@ -16,11 +16,7 @@ internal sealed class FidelityPerScanGroup : IBenchmarkTable
 
     public void Run(BenchContext context, Report report)
     {
-        if (context.MissingClothing is { } missing)
-        {
-            report.Skipped(missing);
-            return;
-        }
+        if (!context.HasClothing(report)) return;
         int sample = context.Pick(16, 128);
         var sets = new List<(string Name, IReadOnlyList<ScanGroupFidelity> Rows)>
         {

@@ -20,11 +20,7 @@ internal sealed class IntegrityMutations : IBenchmarkTable
 
     public void Run(BenchContext context, Report report)
     {
-        if (context.MissingClothing is { } missing)
-        {
-            report.Skipped(missing);
-            return;
-        }
+        if (!context.HasClothing(report)) return;
         int mutations = context.Pick(1_000, 10_000);
         var datasets = new List<(string Name, string Directory)> { ("written here", WriteOwnDataset(context)) };
         if (FindPublishedFixture() is { } published) datasets.Add(("published converter", published));

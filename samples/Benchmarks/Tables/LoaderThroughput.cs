@@ -18,13 +18,9 @@ internal sealed class LoaderThroughput : IBenchmarkTable
 
     public void Run(BenchContext context, Report report)
     {
-        if (context.MissingClothing is { } missing)
-        {
-            report.Skipped(missing);
-            return;
-        }
+        if (!context.HasClothing(report)) return;
         var ml = new MLContext(seed: 1);
-        string folder = Path.Combine(context.ClothingSmall!, "train");
+        string folder = context.ClothingTrainFolder;
         PcrDataView full = ml.Data.LoadFromPcr(context.ClothingPcr);
         int[] scans = [.. new[] { 1, 2, 3, 5 }.Where(s => s < full.ScanGroupCount), full.ScanGroupCount];
         IDataView paths = Pipelines.PathList(ml, Pipelines.RelativePaths(folder));

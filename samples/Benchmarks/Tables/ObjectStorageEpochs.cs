@@ -1,5 +1,4 @@
 using Microsoft.ML;
-using Microsoft.ML.Pcr.Conversion;
 using Microsoft.ML.Pcr.Data;
 using Microsoft.ML.Pcr.IO;
 using Microsoft.ML.Pcr.Tests.IO.ObjectStorage;
@@ -24,11 +23,7 @@ internal sealed class ObjectStorageEpochs : IBenchmarkTable
 
     public void Run(BenchContext context, Report report)
     {
-        if (context.MissingClothing is { } missing)
-        {
-            report.Skipped(missing);
-            return;
-        }
+        if (!context.HasClothing(report)) return;
         using AzuriteServer? server = AzuriteServer.TryStart(out string reason);
         if (server is null)
         {
@@ -36,7 +31,7 @@ internal sealed class ObjectStorageEpochs : IBenchmarkTable
             return;
         }
         var ml = new MLContext(seed: 1);
-        string pcr = Dataset(context, ml);
+        string pcr = context.EpochDataset.Pcr;
         string container = "bench-" + Guid.NewGuid().ToString("N")[..12];
         server.UploadDirectoryAsync(pcr, container, "clothing").GetAwaiter().GetResult();
         var blobs = new AzureBlobByteSource(server.ConnectionString, container, "clothing");
@@ -112,26 +107,5 @@ internal sealed class ObjectStorageEpochs : IBenchmarkTable
         {
             if (Directory.Exists(cacheDirectory)) Directory.Delete(cacheDirectory, recursive: true);
         }
-    }
-
-    // Full mode: clothing-small's training split (3,068 photos) in records of 128, so an epoch is a few dozen downloads;
-    // quick mode: 320 of its photos in records of 32.
-    private static string Dataset(BenchContext context, MLContext ml)
-    {
-        int count = context.Pick(320, int.MaxValue), perRecord = context.Pick(32, 128);
-        string[] photos = context.SampleClothingPhotos(count);
-        string output = Path.Combine(context.DataDirectory, $"blob-pcr-{photos.Length}-{perRecord}");
-        if (File.Exists(Path.Combine(output, "PCR_index.pb"))) return output;
-        var rows = photos.Select(p => new PhotoRow { ImagePath = p, Label = Path.GetFileName(Path.GetDirectoryName(p))! });
-        ml.Data.SaveAsPcr(ml.Data.LoadFromEnumerable(rows), output,
-            options: new ImageFolderConversionOptions { ImagesPerRecord = perRecord, Overwrite = true });
-        return output;
-    }
-
-    private sealed class PhotoRow
-    {
-        public string ImagePath { get; set; } = "";
-
-        public string Label { get; set; } = "";
     }
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Microsoft.ML;
-using Microsoft.ML.Pcr.Conversion;
 using Microsoft.ML.Pcr.Data;
 using Microsoft.ML.Pcr.IO;
 using Pcr.Benchmarks.Harness;
@@ -24,17 +23,9 @@ internal sealed class ThrottledEpochs : IBenchmarkTable
 
     public void Run(BenchContext context, Report report)
     {
-        if (context.MissingClothing is { } missing)
-        {
-            report.Skipped(missing);
-            return;
-        }
+        if (!context.HasClothing(report)) return;
         var ml = new MLContext(seed: 1);
-        // Records of 128 images so that read-ahead overlaps reading and decoding at a fine grain.
-        string folder = context.Quick ? SubsetFolder(context, 320) : Path.Combine(context.ClothingSmall!, "train");
-        string pcr = Path.Combine(context.DataDirectory, context.Quick ? "epochs-pcr-quick" : "epochs-pcr");
-        var options = new ImageFolderConversionOptions { ImagesPerRecord = context.Pick(32, 128), Overwrite = true };
-        if (!ImageFolderConverter.IsUpToDate(folder, pcr, options)) ImageFolderConverter.Convert(folder, pcr, options);
+        var (folder, pcr) = context.EpochDataset;
 
         PcrDataView probe = ml.Data.LoadFromPcr(pcr);
         int fullScan = probe.ScanGroupCount;
@@ -60,7 +51,7 @@ internal sealed class ThrottledEpochs : IBenchmarkTable
             Timing.Seconds(() => Pipelines.DrainImages(Pipelines.DecodeAndResize(ml, ThrottledFolder(ml, folder, paths, double.MaxValue), 64, scaled: true), Pipelines.Resized))));
 
         var (_, _, fullRead, fullDecode, _) = rows[scans.Length - 1];
-        report.Note($"{paths.Length:N0} clothing photos at {Report.F(bandwidth / 1e6, 1)} MB/s, {options.ImagesPerRecord} images per record, one cursor, one epoch each; " +
+        report.Note($"{paths.Length:N0} clothing photos at {Report.F(bandwidth / 1e6, 1)} MB/s, {context.EpochImagesPerRecord} images per record, one cursor, one epoch each; " +
             "\"bound\" is the epoch time over (share of bytes x the full-fidelity epoch time); the target asks <= 1.1 at every scan group.");
         report.Table(["source", "share of bytes", "read epoch (s)", "read bound", "read+decode 64x64 epoch (s)", "decode bound", "unthrottled decode epoch (s)", "read+decode limited by"],
             rows.Select(r => (IReadOnlyList<string>)
@@ -103,23 +94,5 @@ internal sealed class ThrottledEpochs : IBenchmarkTable
             producer.GetAwaiter().GetResult();
         }
         return ml.Data.LoadFromEnumerable(Rows());
-    }
-
-    // A spread sample of clothing-small's training split, copied into class folders (copies, not symbolic links:
-    // FileByteSource.GetLength reports a link's own size, not its target's).
-    private static string SubsetFolder(BenchContext context, int count)
-    {
-        string folder = Path.Combine(context.DataDirectory, $"clothing-subset-{count}");
-        if (Directory.Exists(folder)) return folder;
-        string[] photos = context.SampleClothingPhotos(count);
-        string staging = folder + ".staging";
-        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-        foreach (string photo in photos)
-        {
-            string classDir = Directory.CreateDirectory(Path.Combine(staging, Path.GetFileName(Path.GetDirectoryName(photo))!)).FullName;
-            File.Copy(photo, Path.Combine(classDir, Path.GetFileName(photo)));
-        }
-        Directory.Move(staging, folder);
-        return folder;
     }
 }

@@ -18,11 +18,7 @@ internal sealed class TranscoderAllocation : IBenchmarkTable
 
     public void Run(BenchContext context, Report report)
     {
-        if (context.MissingClothing is { } missing)
-        {
-            report.Skipped(missing);
-            return;
-        }
+        if (!context.HasClothing(report)) return;
         var inputs = new List<(string Name, byte[][] Images)>
         {
             ("clothing photos (400x534)", [.. context.SampleClothingPhotos(context.Pick(20, 100)).Select(File.ReadAllBytes)]),

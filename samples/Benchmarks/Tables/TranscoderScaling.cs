@@ -18,11 +18,7 @@ internal sealed class TranscoderScaling : IBenchmarkTable
 
     public void Run(BenchContext context, Report report)
     {
-        if ((context.MissingClothing ?? context.MissingImageMagick) is { } missing)
-        {
-            report.Skipped(missing);
-            return;
-        }
+        if (!BenchContext.Has(report, context.MissingClothing ?? context.MissingImageMagick)) return;
         byte[][] inputs = [.. Sizes.Select(s => File.ReadAllBytes(GeneratedImages.ResizedPhoto(context, s.Width, s.Height)))];
         // About 20 megapixels per timed pass for each size, so each pass is long enough to time and the sizes weigh alike.
         int[] iterations = [.. Sizes.Select(s => Math.Max(1, (int)(context.Pick(8e6, 20e6) / (s.Width * s.Height))))];

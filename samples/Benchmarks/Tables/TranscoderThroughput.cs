@@ -16,11 +16,7 @@ internal sealed class TranscoderThroughput : IBenchmarkTable
 
     public void Run(BenchContext context, Report report)
     {
-        if (context.MissingClothing is { } missing)
-        {
-            report.Skipped(missing);
-            return;
-        }
+        if (!context.HasClothing(report)) return;
         string[] photos = context.SampleClothingPhotos(context.Pick(40, 300));
         byte[][] bytes = [.. photos.Select(File.ReadAllBytes)];
         int repeats = context.Pick(3, 5);
