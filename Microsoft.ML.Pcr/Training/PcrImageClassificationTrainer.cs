@@ -176,7 +176,7 @@ public sealed class PcrImageClassificationTrainer : IEstimator<PcrImageClassific
     private readonly Host _host;
     private readonly Options _options;
 
-    internal IImageTensorDecoder Decoder { get; set; } = SkiaImageTensorDecoder.Instance;
+    internal IImageTensorDecoder Decoder { get; set; } = JpegImageTensorDecoder.Instance;
 
     internal PcrImageClassificationTrainer(Host host, Options options)
     {
