@@ -283,7 +283,7 @@ public sealed class JpegPixelDecoderTests
             }
         }
 
-        // Size 4 on these fixtures decodes at 1/8, the scale DecodeImages gives to our decoder.
+        // Size 4 on these fixtures decodes at 1/8 (DecodeImages gives every scale to our decoder).
         Assert.AreEqual(8, new JpegPixelDecoder().ChooseScaleDenominator(TestFiles.ReadInput("progressive-420.jpg"), 4, 4));
 
         // Damaged data still fails as before, naming the row (our decoder refuses it, SkiaSharp then says why).

@@ -5,11 +5,11 @@ using SkiaSharp;
 namespace Microsoft.ML.Pcr.Imaging;
 
 /// <summary>
-/// Decodes encoded image bytes to BGRA, routing each image to the faster of two decoders with the same output: our own
-/// JPEG pixel decoder (its output equals SkiaSharp's libjpeg-turbo decode), one per thread, at 1/8 scale, where it
-/// Huffman-decodes only what the DC-only output needs (benchmarks table 8; at 1/4, 1/2 and full size SkiaSharp is faster
-/// today, because our coefficient reader decodes every scan and SkiaSharp's libjpeg-turbo is SIMD throughout); anything
-/// else goes to <see cref="SkiaImageDecoder"/>, which then decodes it or reports why not.
+/// Decodes encoded image bytes to BGRA, routing each image to one of two decoders with the same output: a JPEG goes to
+/// our own pixel decoder (<see cref="JpegPixelDecoder"/>, one per thread, buffers reused, pixels equal to SkiaSharp's
+/// libjpeg-turbo decode at every DCT scale); PNG, GIF, BMP, WebP and any JPEG our decoder refuses (damaged, truncated,
+/// over its pixel limit, or a kind it does not read) go to <see cref="SkiaImageDecoder"/>, which then decodes it or
+/// reports why not, so errors read as they always have.
 /// </summary>
 internal static class ImageDecoder
 {
@@ -35,8 +35,18 @@ internal static class ImageDecoder
         return new BgraPixels(pixels.AsSpan(0, size.Width * size.Height * 4), size.Width, size.Height, pixels);
     }
 
-    /// <summary>Decodes <paramref name="encoded"/> when it is a JPEG our decoder reads at 1/8 scale; false otherwise (the caller falls back to SkiaSharp).</summary>
-    private static bool TryDecodeJpeg(ReadOnlySpan<byte> encoded, int? minWidth, int? minHeight, out ReadOnlySpan<byte> pixels, out int width, out int height)
+    /// <summary>
+    /// Decodes <paramref name="encoded"/> with this thread's <see cref="JpegPixelDecoder"/> at the scale
+    /// <see cref="SkiaImageDecoder.ChooseSize"/> would pick, when it is a JPEG that decoder reads; false otherwise (not a
+    /// JPEG, or refused), and the caller falls back to SkiaSharp.
+    /// </summary>
+    /// <param name="encoded">The encoded image.</param>
+    /// <param name="minWidth">The smallest acceptable width, or <see langword="null"/>.</param>
+    /// <param name="minHeight">The smallest acceptable height, or <see langword="null"/>.</param>
+    /// <param name="pixels">The BGRA pixels (alpha 255, rows packed) in the thread's decoder: valid until this thread decodes again.</param>
+    /// <param name="width">The decoded width.</param>
+    /// <param name="height">The decoded height.</param>
+    internal static bool TryDecodeJpeg(ReadOnlySpan<byte> encoded, int? minWidth, int? minHeight, out ReadOnlySpan<byte> pixels, out int width, out int height)
     {
         pixels = default;
         width = height = 0;
@@ -45,8 +55,6 @@ internal static class ImageDecoder
         try
         {
             var decoder = t_decoder ??= new JpegPixelDecoder();
-            if (decoder.ChooseScaleDenominator(encoded, minWidth, minHeight) != 8)
-                return false;
             pixels = decoder.DecodeToBgra(encoded, minWidth, minHeight, out width, out height);
             return true;
         }

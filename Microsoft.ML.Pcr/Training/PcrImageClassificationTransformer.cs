@@ -106,7 +106,7 @@ public sealed class PcrImageClassificationTransformer : ITransformer, IDisposabl
         string full = Path.GetFullPath(path);
         string temporary = full + ".tmp-" + Environment.ProcessId;
         var header = new ModelHeader(Arch.ToString(), InputSize, "whole image, bilinear resize, RGB, ImageNet mean and std",
-            SkiaImageTensorDecoder.Mean, SkiaImageTensorDecoder.Std, _classNames, FeatureColumnName, ScoreColumnName, PredictedLabelColumnName)
+            ImageTensorResampler.Mean, ImageTensorResampler.Std, _classNames, FeatureColumnName, ScoreColumnName, PredictedLabelColumnName)
         {
             // The pretrained backbone's graph without its weights (those are in the weights below): loading needs no package.
             BackboneGraph = _model is PretrainedResNet pretrained ? Convert.ToBase64String(pretrained.Backbone.GraphStructure) : null,
@@ -172,7 +172,7 @@ public sealed class PcrImageClassificationTransformer : ITransformer, IDisposabl
         }
         model.to(device);
         return new PcrImageClassificationTransformer(model, device, arch, header.InputSize, header.ClassNames,
-            header.FeatureColumnName, header.ScoreColumnName, header.PredictedLabelColumnName, SkiaImageTensorDecoder.Instance);
+            header.FeatureColumnName, header.ScoreColumnName, header.PredictedLabelColumnName, JpegImageTensorDecoder.Instance);
     }
 
     private static Onnx.OnnxResNetBackbone RebuildBackbone(ModelHeader header, string path)

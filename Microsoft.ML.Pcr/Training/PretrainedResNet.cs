@@ -8,7 +8,7 @@ namespace Microsoft.ML.Pcr.Training;
 /// <summary>
 /// <see cref="PcrImageClassificationTrainer.Architecture.ResNet18Pretrained"/>: the ONNX ResNet-18 backbone
 /// (<see cref="OnnxResNetBackbone"/>) and a new linear head. Its input is what every network of the trainer gets (RGB,
-/// ImageNet mean and standard deviation, <see cref="SkiaImageTensorDecoder"/>); the forward pass turns it into the
+/// ImageNet mean and standard deviation, <see cref="ImageTensorResampler"/>); the forward pass turns it into the
 /// backbone's preprocessing (BGR, 0-255, minus the mean image), one multiply-add and a subtraction per pixel.
 /// </summary>
 internal sealed class PretrainedResNet : nn.Module<Tensor, Tensor>
@@ -22,8 +22,8 @@ internal sealed class PretrainedResNet : nn.Module<Tensor, Tensor>
         head = nn.Linear(backbone.FeatureCount, classes);
         RegisterComponents();
         // Per-channel scale and shift from the decoder's normalization back to RGB in [0, 1].
-        register_buffer("std", tensor(SkiaImageTensorDecoder.Std, [1, 3, 1, 1]), persistent: false);
-        register_buffer("mean", tensor(SkiaImageTensorDecoder.Mean, [1, 3, 1, 1]), persistent: false);
+        register_buffer("std", tensor(ImageTensorResampler.Std, [1, 3, 1, 1]), persistent: false);
+        register_buffer("mean", tensor(ImageTensorResampler.Mean, [1, 3, 1, 1]), persistent: false);
     }
 
     /// <summary>Gets the pretrained backbone.</summary>
