@@ -32,7 +32,7 @@ internal sealed class CnnInputPipeline : IBenchmarkTable
 
         var ml = new MLContext(seed: 1);
         PcrDataView pcr = ml.Data.LoadFromPcr(context.ClothingPcr);
-        int images = (int)Math.Min(context.Pick(384, 3068), pcr.GetRowCount() ?? long.MaxValue);
+        int images = (int)Math.Min(context.Pick(192, 3068), pcr.GetRowCount() ?? long.MaxValue);
         var waits = new Dictionary<string, List<double>>();
         int threads = Environment.ProcessorCount;
         var decoders = new (string Name, IImageTensorDecoder Decoder)[] { ("SkiaSharp", SkiaImageTensorDecoder.Instance), ("ours", JpegImageTensorDecoder.Instance) };
@@ -46,7 +46,7 @@ internal sealed class CnnInputPipeline : IBenchmarkTable
             ($"after: ours, {half} torch thread(s) (default)", JpegImageTensorDecoder.Instance, half),
         };
 
-        int repeats = context.Pick(3, 3);
+        int repeats = context.Pick(1, 3);
         foreach (int scan in new[] { pcr.ScanGroupCount, 1 })
         {
             IDataView data = ml.Data.TakeRows(pcr.WithScan(scan), images);
