@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Microsoft.ML.Pcr.Jpeg.Pixels;
 
 /// <summary>
@@ -10,6 +13,9 @@ namespace Microsoft.ML.Pcr.Jpeg.Pixels;
 [System.Runtime.CompilerServices.SkipLocalsInit]
 internal static class InverseDct
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref int At(ref int p, int i) => ref Unsafe.Add(ref p, i);
+
     private const int ConstBits = 13;
     private const int Pass1Bits = 2;
 
@@ -63,110 +69,124 @@ internal static class InverseDct
     }
 
     /// <summary>Transforms one block to <paramref name="size"/> x <paramref name="size"/> samples (size 8, 4, 2 or 1).</summary>
-    /// <param name="coef">64 coefficients, natural order.</param>
-    /// <param name="quant">64 quantization steps, natural order.</param>
+    /// <param name="block">64 dequantized coefficients (coefficient times quantization step), natural order.</param>
     /// <param name="size">The output block size.</param>
-    /// <param name="output">Where the first sample goes.</param>
+    /// <param name="output">Where the first sample goes; the caller guarantees <paramref name="size"/> rows of
+    /// <paramref name="size"/> samples fit at <paramref name="stride"/>.</param>
     /// <param name="stride">Distance between output rows.</param>
-    public static void Transform(ReadOnlySpan<short> coef, ReadOnlySpan<int> quant, int size, Span<byte> output, int stride)
+    public static void Transform(ref int block, int size, ref byte output, int stride)
     {
         switch (size)
         {
             case 8:
-                Idct8x8(coef, quant, output, stride);
+                Idct8x8(ref block, ref output, stride);
                 break;
             case 4:
-                Idct4x4(coef, quant, output, stride);
+                Idct4x4(ref block, ref output, stride);
                 break;
             case 2:
-                Idct2x2(coef, quant, output, stride);
+                Idct2x2(ref block, ref output, stride);
                 break;
             default:
-                output[0] = DcOnly(coef[0], quant[0]);
+                output = DcOnly(block);
                 break;
         }
     }
 
-    /// <summary>The 1x1 IDCT (jidctred.c's jpeg_idct_1x1): one eighth of the dequantized DC, rounded, plus 128.</summary>
-    public static byte DcOnly(short dc, int quant) => Limit(Descale((long)dc * quant, 3));
+    /// <summary>
+    /// The samples of a block whose AC coefficients are all zero, at any size: every IDCT (and libjpeg's shortcuts for
+    /// zero columns and rows) reduces to one eighth of the dequantized DC, rounded, plus 128.
+    /// </summary>
+    /// <param name="dequantizedDc">The DC coefficient times its quantization step.</param>
+    public static byte DcOnly(long dequantizedDc) => Limit(Descale(dequantizedDc, 3));
 
-    private static void Idct8x8(ReadOnlySpan<short> c, ReadOnlySpan<int> q, Span<byte> output, int stride)
+    /// <summary>Fills a <paramref name="size"/> x <paramref name="size"/> block of samples with one value.</summary>
+    public static void Fill(byte value, int size, ref byte output, int stride)
     {
-        Span<int> ws = stackalloc int[64];
+        for (int r = 0; r < size; r++)
+        {
+            Unsafe.InitBlockUnaligned(ref Unsafe.Add(ref output, r * stride), value, (uint)size);
+        }
+    }
+
+    private static void Idct8x8(ref int c, ref byte output, int stride)
+    {
+        Span<int> wsSpan = stackalloc int[64];
+        ref int ws = ref MemoryMarshal.GetReference(wsSpan);
         for (int col = 0; col < 8; col++)
         {
-            if (c[8 + col] == 0 && c[16 + col] == 0 && c[24 + col] == 0 && c[32 + col] == 0 &&
-                c[40 + col] == 0 && c[48 + col] == 0 && c[56 + col] == 0)
+            if (At(ref c, 8 + col) == 0 && At(ref c, 16 + col) == 0 && At(ref c, 24 + col) == 0 && At(ref c, 32 + col) == 0 &&
+                At(ref c, 40 + col) == 0 && At(ref c, 48 + col) == 0 && At(ref c, 56 + col) == 0)
             {
-                int dc = (int)((long)c[col] * q[col]) << Pass1Bits;
+                int dc = At(ref c, col) << Pass1Bits;
                 for (int r = 0; r < 8; r++)
                 {
-                    ws[(r * 8) + col] = dc;
+                    At(ref ws, (r * 8) + col) = dc;
                 }
 
                 continue;
             }
 
-            long z2 = (long)c[16 + col] * q[16 + col];
-            long z3 = (long)c[48 + col] * q[48 + col];
+            long z2 = (long)At(ref c, 16 + col);
+            long z3 = (long)At(ref c, 48 + col);
             long z1 = (z2 + z3) * Fix0_541196100;
             long tmp2 = z1 + (z3 * -Fix1_847759065);
             long tmp3 = z1 + (z2 * Fix0_765366865);
-            z2 = (long)c[col] * q[col];
-            z3 = (long)c[32 + col] * q[32 + col];
+            z2 = (long)At(ref c, col);
+            z3 = (long)At(ref c, 32 + col);
             long tmp0 = (z2 + z3) << ConstBits;
             long tmp1 = (z2 - z3) << ConstBits;
             long tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
 
-            tmp0 = (long)c[56 + col] * q[56 + col];
-            tmp1 = (long)c[40 + col] * q[40 + col];
-            tmp2 = (long)c[24 + col] * q[24 + col];
-            tmp3 = (long)c[8 + col] * q[8 + col];
+            tmp0 = (long)At(ref c, 56 + col);
+            tmp1 = (long)At(ref c, 40 + col);
+            tmp2 = (long)At(ref c, 24 + col);
+            tmp3 = (long)At(ref c, 8 + col);
             Odd8(ref tmp0, ref tmp1, ref tmp2, ref tmp3);
 
             const int s = ConstBits - Pass1Bits;
-            ws[col] = (int)Descale(tmp10 + tmp3, s);
-            ws[56 + col] = (int)Descale(tmp10 - tmp3, s);
-            ws[8 + col] = (int)Descale(tmp11 + tmp2, s);
-            ws[48 + col] = (int)Descale(tmp11 - tmp2, s);
-            ws[16 + col] = (int)Descale(tmp12 + tmp1, s);
-            ws[40 + col] = (int)Descale(tmp12 - tmp1, s);
-            ws[24 + col] = (int)Descale(tmp13 + tmp0, s);
-            ws[32 + col] = (int)Descale(tmp13 - tmp0, s);
+            At(ref ws, col) = (int)Descale(tmp10 + tmp3, s);
+            At(ref ws, 56 + col) = (int)Descale(tmp10 - tmp3, s);
+            At(ref ws, 8 + col) = (int)Descale(tmp11 + tmp2, s);
+            At(ref ws, 48 + col) = (int)Descale(tmp11 - tmp2, s);
+            At(ref ws, 16 + col) = (int)Descale(tmp12 + tmp1, s);
+            At(ref ws, 40 + col) = (int)Descale(tmp12 - tmp1, s);
+            At(ref ws, 24 + col) = (int)Descale(tmp13 + tmp0, s);
+            At(ref ws, 32 + col) = (int)Descale(tmp13 - tmp0, s);
         }
 
         for (int row = 0; row < 8; row++)
         {
-            var w = ws.Slice(row * 8, 8);
-            var o = output.Slice(row * stride, 8);
-            if (w[1] == 0 && w[2] == 0 && w[3] == 0 && w[4] == 0 && w[5] == 0 && w[6] == 0 && w[7] == 0)
+            ref int w = ref At(ref ws, row * 8);
+            ref byte o = ref Unsafe.Add(ref output, row * stride);
+            if (At(ref w, 1) == 0 && At(ref w, 2) == 0 && At(ref w, 3) == 0 && At(ref w, 4) == 0 && At(ref w, 5) == 0 && At(ref w, 6) == 0 && At(ref w, 7) == 0)
             {
-                o.Fill(Limit(Descale(w[0], Pass1Bits + 3)));
+                Unsafe.InitBlockUnaligned(ref o, Limit(Descale(At(ref w, 0), Pass1Bits + 3)), 8);
                 continue;
             }
 
-            long z2 = w[2], z3 = w[6];
+            long z2 = At(ref w, 2), z3 = At(ref w, 6);
             long z1 = (z2 + z3) * Fix0_541196100;
             long tmp2 = z1 + (z3 * -Fix1_847759065);
             long tmp3 = z1 + (z2 * Fix0_765366865);
-            long tmp0 = ((long)w[0] + w[4]) << ConstBits;
-            long tmp1 = ((long)w[0] - w[4]) << ConstBits;
+            long tmp0 = ((long)At(ref w, 0) + At(ref w, 4)) << ConstBits;
+            long tmp1 = ((long)At(ref w, 0) - At(ref w, 4)) << ConstBits;
             long tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
-            tmp0 = w[7];
-            tmp1 = w[5];
-            tmp2 = w[3];
-            tmp3 = w[1];
+            tmp0 = At(ref w, 7);
+            tmp1 = At(ref w, 5);
+            tmp2 = At(ref w, 3);
+            tmp3 = At(ref w, 1);
             Odd8(ref tmp0, ref tmp1, ref tmp2, ref tmp3);
 
             const int s = ConstBits + Pass1Bits + 3;
-            o[0] = Limit(Descale(tmp10 + tmp3, s));
-            o[7] = Limit(Descale(tmp10 - tmp3, s));
-            o[1] = Limit(Descale(tmp11 + tmp2, s));
-            o[6] = Limit(Descale(tmp11 - tmp2, s));
-            o[2] = Limit(Descale(tmp12 + tmp1, s));
-            o[5] = Limit(Descale(tmp12 - tmp1, s));
-            o[3] = Limit(Descale(tmp13 + tmp0, s));
-            o[4] = Limit(Descale(tmp13 - tmp0, s));
+            Unsafe.Add(ref o, 0) = Limit(Descale(tmp10 + tmp3, s));
+            Unsafe.Add(ref o, 7) = Limit(Descale(tmp10 - tmp3, s));
+            Unsafe.Add(ref o, 1) = Limit(Descale(tmp11 + tmp2, s));
+            Unsafe.Add(ref o, 6) = Limit(Descale(tmp11 - tmp2, s));
+            Unsafe.Add(ref o, 2) = Limit(Descale(tmp12 + tmp1, s));
+            Unsafe.Add(ref o, 5) = Limit(Descale(tmp12 - tmp1, s));
+            Unsafe.Add(ref o, 3) = Limit(Descale(tmp13 + tmp0, s));
+            Unsafe.Add(ref o, 4) = Limit(Descale(tmp13 - tmp0, s));
         }
     }
 
@@ -192,9 +212,10 @@ internal static class InverseDct
         tmp3 += z1 + z4;
     }
 
-    private static void Idct4x4(ReadOnlySpan<short> c, ReadOnlySpan<int> q, Span<byte> output, int stride)
+    private static void Idct4x4(ref int c, ref byte output, int stride)
     {
-        Span<int> ws = stackalloc int[32];
+        Span<int> wsSpan = stackalloc int[32];
+        ref int ws = ref MemoryMarshal.GetReference(wsSpan);
         for (int col = 0; col < 8; col++)
         {
             if (col == 4)
@@ -202,47 +223,47 @@ internal static class InverseDct
                 continue; // the second pass does not read column 4
             }
 
-            if (c[8 + col] == 0 && c[16 + col] == 0 && c[24 + col] == 0 && c[40 + col] == 0 && c[48 + col] == 0 && c[56 + col] == 0)
+            if (At(ref c, 8 + col) == 0 && At(ref c, 16 + col) == 0 && At(ref c, 24 + col) == 0 && At(ref c, 40 + col) == 0 && At(ref c, 48 + col) == 0 && At(ref c, 56 + col) == 0)
             {
-                int dc = (int)((long)c[col] * q[col]) << Pass1Bits;
-                ws[col] = ws[8 + col] = ws[16 + col] = ws[24 + col] = dc;
+                int dc = At(ref c, col) << Pass1Bits;
+                At(ref ws, col) = At(ref ws, 8 + col) = At(ref ws, 16 + col) = At(ref ws, 24 + col) = dc;
                 continue;
             }
 
-            long tmp0 = ((long)c[col] * q[col]) << (ConstBits + 1);
-            long z2 = (long)c[16 + col] * q[16 + col];
-            long z3 = (long)c[48 + col] * q[48 + col];
+            long tmp0 = ((long)At(ref c, col)) << (ConstBits + 1);
+            long z2 = (long)At(ref c, 16 + col);
+            long z3 = (long)At(ref c, 48 + col);
             long tmp2 = (z2 * Fix1_847759065) + (z3 * -Fix0_765366865);
             long tmp10 = tmp0 + tmp2, tmp12 = tmp0 - tmp2;
-            Odd4((long)c[56 + col] * q[56 + col], (long)c[40 + col] * q[40 + col], (long)c[24 + col] * q[24 + col], (long)c[8 + col] * q[8 + col], out tmp0, out tmp2);
+            Odd4((long)At(ref c, 56 + col), (long)At(ref c, 40 + col), (long)At(ref c, 24 + col), (long)At(ref c, 8 + col), out tmp0, out tmp2);
 
             const int s = ConstBits - Pass1Bits + 1;
-            ws[col] = (int)Descale(tmp10 + tmp2, s);
-            ws[24 + col] = (int)Descale(tmp10 - tmp2, s);
-            ws[8 + col] = (int)Descale(tmp12 + tmp0, s);
-            ws[16 + col] = (int)Descale(tmp12 - tmp0, s);
+            At(ref ws, col) = (int)Descale(tmp10 + tmp2, s);
+            At(ref ws, 24 + col) = (int)Descale(tmp10 - tmp2, s);
+            At(ref ws, 8 + col) = (int)Descale(tmp12 + tmp0, s);
+            At(ref ws, 16 + col) = (int)Descale(tmp12 - tmp0, s);
         }
 
         for (int row = 0; row < 4; row++)
         {
-            var w = ws.Slice(row * 8, 8);
-            var o = output.Slice(row * stride, 4);
-            if (w[1] == 0 && w[2] == 0 && w[3] == 0 && w[5] == 0 && w[6] == 0 && w[7] == 0)
+            ref int w = ref At(ref ws, row * 8);
+            ref byte o = ref Unsafe.Add(ref output, row * stride);
+            if (At(ref w, 1) == 0 && At(ref w, 2) == 0 && At(ref w, 3) == 0 && At(ref w, 5) == 0 && At(ref w, 6) == 0 && At(ref w, 7) == 0)
             {
-                o.Fill(Limit(Descale(w[0], Pass1Bits + 3)));
+                Unsafe.InitBlockUnaligned(ref o, Limit(Descale(At(ref w, 0), Pass1Bits + 3)), 4);
                 continue;
             }
 
-            long tmp0 = (long)w[0] << (ConstBits + 1);
-            long tmp2 = (w[2] * Fix1_847759065) + (w[6] * -Fix0_765366865);
+            long tmp0 = (long)At(ref w, 0) << (ConstBits + 1);
+            long tmp2 = (At(ref w, 2) * Fix1_847759065) + (At(ref w, 6) * -Fix0_765366865);
             long tmp10 = tmp0 + tmp2, tmp12 = tmp0 - tmp2;
-            Odd4(w[7], w[5], w[3], w[1], out tmp0, out tmp2);
+            Odd4(At(ref w, 7), At(ref w, 5), At(ref w, 3), At(ref w, 1), out tmp0, out tmp2);
 
             const int s = ConstBits + Pass1Bits + 3 + 1;
-            o[0] = Limit(Descale(tmp10 + tmp2, s));
-            o[3] = Limit(Descale(tmp10 - tmp2, s));
-            o[1] = Limit(Descale(tmp12 + tmp0, s));
-            o[2] = Limit(Descale(tmp12 - tmp0, s));
+            Unsafe.Add(ref o, 0) = Limit(Descale(tmp10 + tmp2, s));
+            Unsafe.Add(ref o, 3) = Limit(Descale(tmp10 - tmp2, s));
+            Unsafe.Add(ref o, 1) = Limit(Descale(tmp12 + tmp0, s));
+            Unsafe.Add(ref o, 2) = Limit(Descale(tmp12 - tmp0, s));
         }
     }
 
@@ -252,9 +273,10 @@ internal static class InverseDct
         tmp2 = (z1 * -Fix0_509795579) + (z2 * -Fix0_601344887) + (z3 * Fix0_899976223) + (z4 * Fix2_562915447);
     }
 
-    private static void Idct2x2(ReadOnlySpan<short> c, ReadOnlySpan<int> q, Span<byte> output, int stride)
+    private static void Idct2x2(ref int c, ref byte output, int stride)
     {
-        Span<int> ws = stackalloc int[16];
+        Span<int> wsSpan = stackalloc int[16];
+        ref int ws = ref MemoryMarshal.GetReference(wsSpan);
         for (int col = 0; col < 8; col++)
         {
             if (col is 2 or 4 or 6)
@@ -262,35 +284,35 @@ internal static class InverseDct
                 continue; // the second pass reads columns 0, 1, 3, 5, 7 only
             }
 
-            if (c[8 + col] == 0 && c[24 + col] == 0 && c[40 + col] == 0 && c[56 + col] == 0)
+            if (At(ref c, 8 + col) == 0 && At(ref c, 24 + col) == 0 && At(ref c, 40 + col) == 0 && At(ref c, 56 + col) == 0)
             {
-                int dc = (int)((long)c[col] * q[col]) << Pass1Bits;
-                ws[col] = ws[8 + col] = dc;
+                int dc = At(ref c, col) << Pass1Bits;
+                At(ref ws, col) = At(ref ws, 8 + col) = dc;
                 continue;
             }
 
-            long tmp10 = ((long)c[col] * q[col]) << (ConstBits + 2);
-            long tmp0 = Odd2((long)c[56 + col] * q[56 + col], (long)c[40 + col] * q[40 + col], (long)c[24 + col] * q[24 + col], (long)c[8 + col] * q[8 + col]);
+            long tmp10 = ((long)At(ref c, col)) << (ConstBits + 2);
+            long tmp0 = Odd2((long)At(ref c, 56 + col), (long)At(ref c, 40 + col), (long)At(ref c, 24 + col), (long)At(ref c, 8 + col));
             const int s = ConstBits - Pass1Bits + 2;
-            ws[col] = (int)Descale(tmp10 + tmp0, s);
-            ws[8 + col] = (int)Descale(tmp10 - tmp0, s);
+            At(ref ws, col) = (int)Descale(tmp10 + tmp0, s);
+            At(ref ws, 8 + col) = (int)Descale(tmp10 - tmp0, s);
         }
 
         for (int row = 0; row < 2; row++)
         {
-            var w = ws.Slice(row * 8, 8);
-            var o = output.Slice(row * stride, 2);
-            if (w[1] == 0 && w[3] == 0 && w[5] == 0 && w[7] == 0)
+            ref int w = ref At(ref ws, row * 8);
+            ref byte o = ref Unsafe.Add(ref output, row * stride);
+            if (At(ref w, 1) == 0 && At(ref w, 3) == 0 && At(ref w, 5) == 0 && At(ref w, 7) == 0)
             {
-                o.Fill(Limit(Descale(w[0], Pass1Bits + 3)));
+                Unsafe.InitBlockUnaligned(ref o, Limit(Descale(At(ref w, 0), Pass1Bits + 3)), 2);
                 continue;
             }
 
-            long tmp10 = (long)w[0] << (ConstBits + 2);
-            long tmp0 = Odd2(w[7], w[5], w[3], w[1]);
+            long tmp10 = (long)At(ref w, 0) << (ConstBits + 2);
+            long tmp0 = Odd2(At(ref w, 7), At(ref w, 5), At(ref w, 3), At(ref w, 1));
             const int s = ConstBits + Pass1Bits + 3 + 2;
-            o[0] = Limit(Descale(tmp10 + tmp0, s));
-            o[1] = Limit(Descale(tmp10 - tmp0, s));
+            Unsafe.Add(ref o, 0) = Limit(Descale(tmp10 + tmp0, s));
+            Unsafe.Add(ref o, 1) = Limit(Descale(tmp10 - tmp0, s));
         }
     }
 
