@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Microsoft.ML.Pcr.Jpeg.Pixels;
 
@@ -133,81 +135,116 @@ internal static class BlockSmoothing
     /// <param name="changeDc">Whether no AC coefficient has arrived at all (then DC and four more ACs are estimated too).</param>
     public static void Smooth(ref short zigzag, Span<int> block, ReadOnlySpan<int> d, ReadOnlySpan<int> bits, ReadOnlySpan<int> q, bool changeDc)
     {
+        // Every numerator is a fixed combination of the 25 DC values (in int: 25 values below 2^15 times weights
+        // summing to at most 432), computed for all ten estimates at once.
+        Span<int> num = stackalloc int[16];
+        Numerators(d, changeDc ? WeightsNoAc : WeightsSomeAc, num);
         long q00 = q[0];
-
-        if (bits[1] != 0 && Unsafe.Add(ref zigzag, 1) == 0)
+        var natural = InverseDct.NaturalOrder;
+        int last = changeDc ? 9 : 5;
+        for (int k = 1; k <= last; k++)
         {
-            long num = changeDc
-                ? -d[0] - d[1] + d[3] + d[4] - (3 * d[5]) + (13 * d[6]) - (13 * d[8]) + (3 * d[9]) - (3 * d[10]) + (38 * d[11]) - (38 * d[13]) +
-                  (3 * d[14]) - (3 * d[15]) + (13 * d[16]) - (13 * d[18]) + (3 * d[19]) - d[20] - d[21] + d[23] + d[24]
-                : (-7 * d[10]) + (50 * d[11]) - (50 * d[13]) + (7 * d[14]);
-            block[1] = Predict(q00 * num, q[1], bits[1]) * q[1];
+            if (bits[k] != 0 && Unsafe.Add(ref zigzag, k) == 0)
+            {
+                int pos = natural[k];
+                block[pos] = Predict(q00 * num[k], q[pos], bits[k]) * q[pos];
+            }
         }
 
-        if (bits[2] != 0 && Unsafe.Add(ref zigzag, 2) == 0)
+        if (changeDc)
         {
-            long num = changeDc
-                ? -d[0] - (3 * d[1]) - (3 * d[2]) - (3 * d[3]) - d[4] - d[5] + (13 * d[6]) + (38 * d[7]) + (13 * d[8]) - d[9] + d[15] -
-                  (13 * d[16]) - (38 * d[17]) - (13 * d[18]) + d[19] + d[20] + (3 * d[21]) + (3 * d[22]) + (3 * d[23]) + d[24]
-                : (-7 * d[2]) + (50 * d[7]) - (50 * d[17]) + (7 * d[22]);
-            block[8] = Predict(q00 * num, q[8], bits[2]) * q[8];
+            block[0] = Predict(q00 * num[0], q00, 0) * (int)q00;
         }
+    }
 
-        if (bits[3] != 0 && Unsafe.Add(ref zigzag, 3) == 0)
+    private static void Numerators(ReadOnlySpan<int> d, ReadOnlySpan<int> weights, Span<int> num)
+    {
+        if (Vector256.IsHardwareAccelerated)
         {
-            long num = changeDc
-                ? d[2] + (2 * d[6]) + (7 * d[7]) + (2 * d[8]) - (5 * d[11]) - (14 * d[12]) - (5 * d[13]) + (2 * d[16]) + (7 * d[17]) + (2 * d[18]) + d[22]
-                : -d[2] + (13 * d[7]) - (24 * d[12]) + (13 * d[17]) - d[22];
-            block[16] = Predict(q00 * num, q[16], bits[3]) * q[16];
-        }
+            ref int w = ref MemoryMarshal.GetReference(weights);
+            var low = Vector256<int>.Zero;
+            var high = Vector256<int>.Zero;
+            for (int j = 0; j < 25; j++)
+            {
+                var dj = Vector256.Create(d[j]);
+                low += dj * Vector256.LoadUnsafe(ref w, (nuint)(j * 16));
+                high += dj * Vector256.LoadUnsafe(ref w, (nuint)((j * 16) + 8));
+            }
 
-        if (bits[4] != 0 && Unsafe.Add(ref zigzag, 4) == 0)
-        {
-            long num = changeDc
-                ? -d[0] + d[4] + (9 * d[6]) - (9 * d[8]) - (9 * d[16]) + (9 * d[18]) + d[20] - d[24]
-                : d[9] + d[15] - (10 * d[16]) + (10 * d[18]) - d[1] - d[19] + d[21] - d[23] + d[3] - d[5] + (10 * d[6]) - (10 * d[8]);
-            block[9] = Predict(q00 * num, q[9], bits[4]) * q[9];
-        }
-
-        if (bits[5] != 0 && Unsafe.Add(ref zigzag, 5) == 0)
-        {
-            long num = changeDc
-                ? (2 * d[6]) - (5 * d[7]) + (2 * d[8]) + d[10] + (7 * d[11]) - (14 * d[12]) + (7 * d[13]) + d[14] + (2 * d[16]) - (5 * d[17]) + (2 * d[18])
-                : -d[10] + (13 * d[11]) - (24 * d[12]) + (13 * d[13]) - d[14];
-            block[2] = Predict(q00 * num, q[2], bits[5]) * q[2];
-        }
-
-        if (!changeDc)
-        {
+            low.CopyTo(num);
+            high.CopyTo(num[8..]);
             return;
         }
 
-        if (bits[6] != 0 && Unsafe.Add(ref zigzag, 6) == 0)
+        num.Clear();
+        for (int j = 0; j < 25; j++)
         {
-            block[3] = Predict(q00 * (d[6] - d[8] + (2 * d[11]) - (2 * d[13]) + d[16] - d[18]), q[3], bits[6]) * q[3];
+            for (int k = 0; k < 10; k++)
+            {
+                num[k] += d[j] * weights[(j * 16) + k];
+            }
         }
-
-        if (bits[7] != 0 && Unsafe.Add(ref zigzag, 7) == 0)
-        {
-            block[10] = Predict(q00 * (d[6] - (3 * d[7]) + d[8] - d[16] + (3 * d[17]) - d[18]), q[10], bits[7]) * q[10];
-        }
-
-        if (bits[8] != 0 && Unsafe.Add(ref zigzag, 8) == 0)
-        {
-            block[17] = Predict(q00 * (d[6] - d[8] - (3 * d[11]) + (3 * d[13]) + d[16] - d[18]), q[17], bits[8]) * q[17];
-        }
-
-        if (bits[9] != 0 && Unsafe.Add(ref zigzag, 9) == 0)
-        {
-            block[24] = Predict(q00 * (d[6] + (2 * d[7]) + d[8] - d[16] - (2 * d[17]) - d[18]), q[24], bits[9]) * q[24];
-        }
-
-        long dcNum = q00 *
-            ((-2 * d[0]) - (6 * d[1]) - (8 * d[2]) - (6 * d[3]) - (2 * d[4]) - (6 * d[5]) + (6 * d[6]) + (42 * d[7]) + (6 * d[8]) - (6 * d[9]) -
-             (8 * d[10]) + (42 * d[11]) + (152 * d[12]) + (42 * d[13]) - (8 * d[14]) - (6 * d[15]) + (6 * d[16]) + (42 * d[17]) + (6 * d[18]) -
-             (6 * d[19]) - (2 * d[20]) - (6 * d[21]) - (8 * d[22]) - (6 * d[23]) - (2 * d[24]));
-        block[0] = Predict(dcNum, q00, 0) * (int)q00;
     }
+
+    // The weights of the DC window in each estimate's numerator, one row of 16 lanes per window position j (lane k:
+    // zigzag coefficient k, lane 0 the DC), for blocks that have no AC data yet and for blocks that have some.
+    private static ReadOnlySpan<int> WeightsNoAc =>
+    [
+        -2, -1, -1, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -6, -1, -3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -8, 0, -3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -6, 1, -3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -2, 1, -1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -6, -3, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        6, 13, 13, 2, 9, 2, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+        42, 0, 38, 7, 0, -5, 0, -3, 0, 2, 0, 0, 0, 0, 0, 0,
+        6, -13, 13, 2, -9, 2, -1, 1, -1, 1, 0, 0, 0, 0, 0, 0,
+        -6, 3, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -8, -3, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        42, 38, 0, -5, 0, 7, 2, 0, -3, 0, 0, 0, 0, 0, 0, 0,
+        152, 0, 0, -14, 0, -14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        42, -38, 0, -5, 0, 7, -2, 0, 3, 0, 0, 0, 0, 0, 0, 0,
+        -8, 3, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -6, -3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        6, 13, -13, 2, -9, 2, 1, -1, 1, -1, 0, 0, 0, 0, 0, 0,
+        42, 0, -38, 7, 0, -5, 0, 3, 0, -2, 0, 0, 0, 0, 0, 0,
+        6, -13, -13, 2, 9, 2, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0,
+        -6, 3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -2, -1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -6, -1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -8, 0, 3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -6, 1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -2, 1, 1, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+
+    private static ReadOnlySpan<int> WeightsSomeAc =>
+    [
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, -7, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 50, 13, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, -10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, -7, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 50, 0, 0, 0, 13, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, -24, 0, -24, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, -50, 0, 0, 0, 13, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 7, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, -10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, -50, 13, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 7, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
 
     // libjpeg's estimate: the rounded quotient, capped below 2^Al when only the low bits are unknown.
     private static short Predict(long num, long q, int al)
