@@ -10,8 +10,11 @@ namespace Microsoft.ML.Pcr.Jpeg.Pixels;
 /// nine AC positions is still zero and not known to be exact, it is estimated from the neighbouring DC values; when
 /// no AC data at all has arrived, the DC is re-estimated too. Applied to a copy of each block just before its IDCT.
 /// </summary>
+[SkipLocalsInit]
 internal static class BlockSmoothing
 {
+    private const int SavedCoefficients = ScanProgression.SavedCoefficients;
+
     /// <summary>Whether libjpeg would smooth this image (its smoothing_ok): progressive, every component scanned with
     /// a known DC and the first ten quantization steps non-zero, and some component with an inexact low AC coefficient.</summary>
     public static bool Applies(JpegCoefficientImage image, ScanProgression progression)
@@ -113,17 +116,28 @@ internal static class BlockSmoothing
         }
     }
 
+    /// <summary>The reciprocals of the divisors of each estimate (lane k: zigzag coefficient k, lane 0 the DC) for a quantization table.</summary>
+    /// <param name="q">The component's quantization table in natural order.</param>
+    /// <param name="reciprocals">10 values, written.</param>
+    public static void Reciprocals(ReadOnlySpan<int> q, Span<double> reciprocals)
+    {
+        var natural = InverseDct.NaturalOrder;
+        for (int k = 0; k < SavedCoefficients; k++)
+        {
+            reciprocals[k] = 1.0 / ((long)q[natural[k]] << 8);
+        }
+    }
+
     /// <summary>Shifts the 5x5 DC window one block to the right (the rightmost column stays, as libjpeg's registers do).</summary>
     public static void Shift(Span<int> dc)
     {
-        for (int i = 0; i < 5; i++)
-        {
-            var r = dc.Slice(i * 5, 5);
-            r[0] = r[1];
-            r[1] = r[2];
-            r[2] = r[3];
-            r[3] = r[4];
-        }
+        // One move of the whole window, then the rightmost column put back (it moved into the next row's first slot).
+        int c4 = dc[4], c9 = dc[9], c14 = dc[14], c19 = dc[19];
+        dc.Slice(1, 24).CopyTo(dc);
+        dc[4] = c4;
+        dc[9] = c9;
+        dc[14] = c14;
+        dc[19] = c19;
     }
 
     /// <summary>Applies the estimates to <paramref name="block"/> (dequantized, natural order) from the DC window <paramref name="d"/> (d[0] is the top-left block).</summary>
@@ -132,8 +146,9 @@ internal static class BlockSmoothing
     /// <param name="d">The 25 DC values, row-major, the block itself at index 12.</param>
     /// <param name="bits">The component's coefficient bits (10 values).</param>
     /// <param name="q">The component's quantization table in natural order.</param>
+    /// <param name="reciprocals">From <see cref="Reciprocals"/> for <paramref name="q"/>.</param>
     /// <param name="changeDc">Whether no AC coefficient has arrived at all (then DC and four more ACs are estimated too).</param>
-    public static void Smooth(ref short zigzag, Span<int> block, ReadOnlySpan<int> d, ReadOnlySpan<int> bits, ReadOnlySpan<int> q, bool changeDc)
+    public static void Smooth(ref short zigzag, Span<int> block, ReadOnlySpan<int> d, ReadOnlySpan<int> bits, ReadOnlySpan<int> q, ReadOnlySpan<double> reciprocals, bool changeDc)
     {
         // Every numerator is a fixed combination of the 25 DC values (in int: 25 values below 2^15 times weights
         // summing to at most 432), computed for all ten estimates at once.
@@ -147,18 +162,32 @@ internal static class BlockSmoothing
             if (bits[k] != 0 && Unsafe.Add(ref zigzag, k) == 0)
             {
                 int pos = natural[k];
-                block[pos] = Predict(q00 * num[k], q[pos], bits[k]) * q[pos];
+                block[pos] = Predict(q00 * num[k], q[pos], bits[k], reciprocals[k]) * q[pos];
             }
         }
 
         if (changeDc)
         {
-            block[0] = Predict(q00 * num[0], q00, 0) * (int)q00;
+            block[0] = Predict(q00 * num[0], q00, 0, reciprocals[0]) * (int)q00;
         }
     }
 
     private static void Numerators(ReadOnlySpan<int> d, ReadOnlySpan<int> weights, Span<int> num)
     {
+        ref int dj0 = ref MemoryMarshal.GetReference(d[..25]);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            ref int w = ref MemoryMarshal.GetReference(weights);
+            var sum = Vector512<int>.Zero;
+            for (int j = 0; j < 25; j++)
+            {
+                sum += Vector512.Create(Unsafe.Add(ref dj0, j)) * Vector512.LoadUnsafe(ref w, (nuint)(j * 16));
+            }
+
+            sum.CopyTo(num);
+            return;
+        }
+
         if (Vector256.IsHardwareAccelerated)
         {
             ref int w = ref MemoryMarshal.GetReference(weights);
@@ -166,7 +195,7 @@ internal static class BlockSmoothing
             var high = Vector256<int>.Zero;
             for (int j = 0; j < 25; j++)
             {
-                var dj = Vector256.Create(d[j]);
+                var dj = Vector256.Create(Unsafe.Add(ref dj0, j));
                 low += dj * Vector256.LoadUnsafe(ref w, (nuint)(j * 16));
                 high += dj * Vector256.LoadUnsafe(ref w, (nuint)((j * 16) + 8));
             }
@@ -247,11 +276,26 @@ internal static class BlockSmoothing
     ];
 
     // libjpeg's estimate: the rounded quotient, capped below 2^Al when only the low bits are unknown.
-    private static short Predict(long num, long q, int al)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static short Predict(long num, long q, int al, double reciprocal)
     {
-        // Most estimates are below one step: the comparison saves the 64-bit division.
+        // The quotient from a multiplication by the divisor's reciprocal, corrected by one where rounding put it off: the
+        // dividends stay below 2^41, far inside a double's exact integers, so the estimate is never off by more.
         long dividend = (q << 7) + (num >= 0 ? num : -num), divisor = q << 8;
-        long magnitude = dividend < divisor ? 0 : dividend / divisor;
+        long magnitude = 0;
+        if (dividend >= divisor)
+        {
+            magnitude = (long)(dividend * reciprocal);
+            if (magnitude * divisor > dividend)
+            {
+                magnitude--;
+            }
+            else if ((magnitude + 1) * divisor <= dividend)
+            {
+                magnitude++;
+            }
+        }
+
         if (al > 0 && magnitude >= (1L << al))
         {
             magnitude = (1L << al) - 1;

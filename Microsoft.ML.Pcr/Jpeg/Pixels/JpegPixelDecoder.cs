@@ -292,6 +292,9 @@ public sealed class JpegPixelDecoder
         int[] q = _quant[ci];
         Span<int> block = stackalloc int[64];
         Span<int> dc = stackalloc int[25];
+        Span<double> reciprocals = stackalloc double[ScanProgression.SavedCoefficients];
+        if (smooth)
+            BlockSmoothing.Reciprocals(q, reciprocals);
         var window = _window;
         var bits = _progression.CoefficientBits.AsSpan(ci * ScanProgression.SavedCoefficients, ScanProgression.SavedCoefficients);
         bool changeDc = true;
@@ -344,7 +347,7 @@ public sealed class JpegPixelDecoder
                 if (bx + 1 < lastCol)
                     window.LoadColumn(bx + 2, 4, dc);
                 BlockDequantizer.Dequantize(ref zigzag, q, block, always: true);
-                BlockSmoothing.Smooth(ref zigzag, block, dc, bits, q, changeDc);
+                BlockSmoothing.Smooth(ref zigzag, block, dc, bits, q, reciprocals, changeDc);
                 BlockSmoothing.Shift(dc);
                 InverseDct.Transform(ref MemoryMarshal.GetReference(block), s, ref Unsafe.Add(ref outRow, bx * s), stride);
             }
