@@ -280,27 +280,14 @@ internal static class BlockSmoothing
     private static short Predict(long num, long q, int al, double reciprocal)
     {
         // The quotient from a multiplication by the divisor's reciprocal, corrected by one where rounding put it off: the
-        // dividends stay below 2^41, far inside a double's exact integers, so the estimate is never off by more.
-        long dividend = (q << 7) + (num >= 0 ? num : -num), divisor = q << 8;
-        long magnitude = 0;
-        if (dividend >= divisor)
-        {
-            magnitude = (long)(dividend * reciprocal);
-            if (magnitude * divisor > dividend)
-            {
-                magnitude--;
-            }
-            else if ((magnitude + 1) * divisor <= dividend)
-            {
-                magnitude++;
-            }
-        }
-
-        if (al > 0 && magnitude >= (1L << al))
-        {
-            magnitude = (1L << al) - 1;
-        }
-
+        // dividends stay below 2^41, far inside a double's exact integers, so the estimate is never off by more. Written
+        // without branches: whether an estimate rounds to zero is as good as random.
+        long dividend = (q << 7) + Math.Abs(num), divisor = q << 8;
+        long magnitude = (long)(dividend * reciprocal);
+        magnitude -= magnitude * divisor > dividend ? 1 : 0;
+        magnitude += (magnitude + 1) * divisor <= dividend ? 1 : 0;
+        long cap = al > 0 ? (1L << al) - 1 : long.MaxValue;
+        magnitude = Math.Min(magnitude, cap);
         return (short)(num >= 0 ? magnitude : -magnitude);
     }
 }
