@@ -74,25 +74,7 @@ internal static class HuffmanProgressiveDecoder
         int bits = br.Bits;
         for (int k = f.Ss; k <= se; k++)
         {
-            if (bits < 32)
-            {
-                (acc, bits) = br.Refill(acc, bits);
-            }
-
-            int sym;
-            int e = Unsafe.Add(ref lookup, (int)(acc >> (bits - HuffmanTable.LookaheadBits)) & LookaheadMask);
-            if (e != 0)
-            {
-                bits -= e >> 8;
-                sym = e & 0xFF;
-            }
-            else
-            {
-                br.Restore(acc, bits);
-                sym = HuffmanSequentialDecoder.DecodeLong(ref br, table, warnings);
-                acc = br.Acc;
-                bits = br.Bits;
-            }
+            (int sym, acc, bits) = NextSymbol(ref br, ref lookup, table, warnings, acc, bits);
 
             int r = sym >> 4;
             int s = sym & 15;
@@ -151,25 +133,7 @@ internal static class HuffmanProgressiveDecoder
         {
             for (; k <= se; k++)
             {
-                if (bits < 32)
-                {
-                    (acc, bits) = br.Refill(acc, bits);
-                }
-
-                int sym;
-                int e = Unsafe.Add(ref lookup, (int)(acc >> (bits - HuffmanTable.LookaheadBits)) & LookaheadMask);
-                if (e != 0)
-                {
-                    bits -= e >> 8;
-                    sym = e & 0xFF;
-                }
-                else
-                {
-                    br.Restore(acc, bits);
-                    sym = HuffmanSequentialDecoder.DecodeLong(ref br, table, warnings);
-                    acc = br.Acc;
-                    bits = br.Bits;
-                }
+                (int sym, acc, bits) = NextSymbol(ref br, ref lookup, table, warnings, acc, bits);
 
                 int r = sym >> 4;
                 int s = sym & 15;
@@ -231,6 +195,27 @@ internal static class HuffmanProgressiveDecoder
     }
 
     private const int LookaheadMask = (1 << HuffmanTable.LookaheadBits) - 1;
+
+    // One symbol of an AC scan for a hot loop that keeps the bit buffer in locals (passed by value and handed back, so
+    // that they stay in registers): refills below 32 bits, then the lookahead table or the long-code path.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (int Symbol, ulong Acc, int Bits) NextSymbol(ref HuffmanBitReader br, ref ushort lookup, HuffmanTable table, JpegWarnings warnings, ulong acc, int bits)
+    {
+        if (bits < 32)
+        {
+            (acc, bits) = br.Refill(acc, bits);
+        }
+
+        int e = Unsafe.Add(ref lookup, (int)(acc >> (bits - HuffmanTable.LookaheadBits)) & LookaheadMask);
+        if (e != 0)
+        {
+            return (e & 0xFF, acc, bits - (e >> 8));
+        }
+
+        br.Restore(acc, bits);
+        int sym = HuffmanSequentialDecoder.DecodeLong(ref br, table, warnings);
+        return (sym, br.Acc, br.Bits);
+    }
 
     // One correction bit for each coefficient in the mask, in zigzag order: a set bit adds the refined bit away from zero.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
