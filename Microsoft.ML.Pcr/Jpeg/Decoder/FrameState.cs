@@ -325,6 +325,7 @@ internal sealed class FrameState
     }
 
     /// <summary>Fills <paramref name="offsets"/> with the coefficient offset of each block of MCU (<paramref name="mcuX"/>, <paramref name="mcuY"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void McuBlockOffsets(int mcuX, int mcuY, Span<int> offsets)
     {
         if (CompsInScan == 1)
@@ -334,6 +335,11 @@ internal sealed class FrameState
             return;
         }
 
+        InterleavedBlockOffsets(mcuX, mcuY, offsets);
+    }
+
+    private void InterleavedBlockOffsets(int mcuX, int mcuY, Span<int> offsets)
+    {
         for (int b = 0; b < BlocksInMcu; b++)
         {
             var c = ScanComponents[BlockComp[b]];

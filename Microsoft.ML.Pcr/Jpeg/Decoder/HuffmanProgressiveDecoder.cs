@@ -1,3 +1,8 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 
 /// <summary>
@@ -61,25 +66,24 @@ internal static class HuffmanProgressiveDecoder
         var comp = f.ScanComponents[0];
         var table = f.AcTables[comp.AcTable];
         var block = comp.Coefs.AsSpan(offset, 64);
+        ref short first = ref MemoryMarshal.GetReference(block);
+        ref ushort lookup = ref MemoryMarshal.GetArrayDataReference(table.Lookup);
         int se = f.Se;
         int al = f.Al;
+        ulong acc = br.Acc;
+        int bits = br.Bits;
         for (int k = f.Ss; k <= se; k++)
         {
-            br.Ensure32();
-            int sym = br.DecodeSymbol(table);
-            if (sym < 0)
-            {
-                warnings.Add(JpegWarnings.BadHuffmanCode);
-                sym = 0;
-            }
+            (int sym, acc, bits) = NextSymbol(ref br, ref lookup, table, warnings, acc, bits);
 
             int r = sym >> 4;
             int s = sym & 15;
             if (s != 0)
             {
                 k += r;
-                int v = br.GetSigned(s);
-                block[k > 63 ? 63 : k] = unchecked((short)(int)((uint)v << al));
+                bits -= s;
+                int v = HuffmanSequentialDecoder.Extend((int)(acc >> bits) & ((1 << s) - 1), s);
+                Unsafe.Add(ref first, k > 63 ? 63 : k) = unchecked((short)(int)((uint)v << al));
             }
             else if (r == 15)
             {
@@ -91,37 +95,45 @@ internal static class HuffmanProgressiveDecoder
                 eobRun = 1 << r;
                 if (r != 0)
                 {
-                    eobRun += br.GetBits(r);
+                    bits -= r;
+                    eobRun += (int)(acc >> bits) & ((1 << r) - 1);
                 }
 
                 eobRun--;
                 break;
             }
         }
+
+        br.Restore(acc, bits);
     }
 
-    /// <summary>jdphuff.c's decode_mcu_AC_refine.</summary>
+    /// <summary>
+    /// jdphuff.c's decode_mcu_AC_refine, with the bit buffer in locals and the block's nonzero coefficients as a
+    /// 64-bit mask: the coefficients a run passes over, and those an end-of-band run refines, are found by bit
+    /// arithmetic instead of a test per coefficient. The mask stays exact for the positions still ahead because a
+    /// new coefficient is only ever placed behind them.
+    /// </summary>
     public static void DecodeAcRefineMcu(FrameState f, ref HuffmanBitReader br, int offset, ref int eobRun, JpegWarnings warnings)
     {
         var comp = f.ScanComponents[0];
         var table = f.AcTables[comp.AcTable];
         var block = comp.Coefs.AsSpan(offset, 64);
+        ref short first = ref MemoryMarshal.GetReference(block);
         int se = f.Se;
         int p1 = 1 << f.Al;
         int m1 = -1 << f.Al;
         int k = f.Ss;
+        ulong band = (se == 63 ? ulong.MaxValue : (1UL << (se + 1)) - 1) & ~((1UL << k) - 1);
+        ulong nonzero = NonzeroMask(ref first) & band;
+        ulong acc = br.Acc;
+        int bits = br.Bits;
+        ref ushort lookup = ref MemoryMarshal.GetArrayDataReference(table.Lookup);
 
         if (eobRun == 0)
         {
             for (; k <= se; k++)
             {
-                br.Ensure32();
-                int sym = br.DecodeSymbol(table);
-                if (sym < 0)
-                {
-                    warnings.Add(JpegWarnings.BadHuffmanCode);
-                    sym = 0;
-                }
+                (int sym, acc, bits) = NextSymbol(ref br, ref lookup, table, warnings, acc, bits);
 
                 int r = sym >> 4;
                 int s = sym & 15;
@@ -133,42 +145,37 @@ internal static class HuffmanProgressiveDecoder
                         warnings.Add(JpegWarnings.BadHuffmanCode);
                     }
 
-                    s = br.GetBit() != 0 ? p1 : m1;
+                    bits--;
+                    s = ((acc >> bits) & 1) != 0 ? p1 : m1;
                 }
                 else if (r != 15)
                 {
                     eobRun = 1 << r;
                     if (r != 0)
                     {
-                        eobRun += br.GetBits(r);
+                        bits -= r;
+                        eobRun += (int)(acc >> bits) & ((1 << r) - 1);
                     }
 
                     break;
                 }
 
-                // Advance over already-nonzero coefficients (refining each) and r still-zero ones.
-                do
+                // Pass over r still-zero coefficients, refining every nonzero one on the way; stop at the next zero
+                // (where a new coefficient goes), or past the band when there is none.
+                ulong ahead = band & ~((1UL << k) - 1);
+                ulong zeros = ahead & ~nonzero;
+                for (int i = 0; i < r && zeros != 0; i++)
                 {
-                    ref short coef = ref block[k];
-                    if (coef != 0)
-                    {
-                        if (br.GetBit() != 0 && (coef & p1) == 0)
-                        {
-                            coef = unchecked((short)(coef >= 0 ? coef + p1 : coef + m1));
-                        }
-                    }
-                    else if (--r < 0)
-                    {
-                        break;
-                    }
-
-                    k++;
+                    zeros &= zeros - 1;
                 }
-                while (k <= se);
 
+                int stop = zeros != 0 ? BitOperations.TrailingZeroCount(zeros) : se + 1;
+                ulong passed = nonzero & ahead & (stop >= 64 ? ulong.MaxValue : (1UL << stop) - 1);
+                (acc, bits) = Refine(ref first, passed, p1, m1, ref br, acc, bits);
+                k = stop;
                 if (s != 0)
                 {
-                    block[k > 63 ? 63 : k] = (short)s;
+                    Unsafe.Add(ref first, k > 63 ? 63 : k) = (short)s;
                 }
             }
         }
@@ -176,16 +183,96 @@ internal static class HuffmanProgressiveDecoder
         if (eobRun > 0)
         {
             // The rest of the band lies in an end-of-band run: only refine what is already nonzero.
-            for (; k <= se; k++)
+            if (k <= se)
             {
-                ref short coef = ref block[k];
-                if (coef != 0 && br.GetBit() != 0 && (coef & p1) == 0)
-                {
-                    coef = unchecked((short)(coef >= 0 ? coef + p1 : coef + m1));
-                }
+                (acc, bits) = Refine(ref first, nonzero & ~((1UL << k) - 1), p1, m1, ref br, acc, bits);
             }
 
             eobRun--;
         }
+
+        br.Restore(acc, bits);
+    }
+
+    private const int LookaheadMask = (1 << HuffmanTable.LookaheadBits) - 1;
+
+    // One symbol of an AC scan for a hot loop that keeps the bit buffer in locals (passed by value and handed back, so
+    // that they stay in registers): refills below 32 bits, then the lookahead table or the long-code path.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (int Symbol, ulong Acc, int Bits) NextSymbol(ref HuffmanBitReader br, ref ushort lookup, HuffmanTable table, JpegWarnings warnings, ulong acc, int bits)
+    {
+        if (bits < 32)
+        {
+            (acc, bits) = br.Refill(acc, bits);
+        }
+
+        int e = Unsafe.Add(ref lookup, (int)(acc >> (bits - HuffmanTable.LookaheadBits)) & LookaheadMask);
+        if (e != 0)
+        {
+            return (e & 0xFF, acc, bits - (e >> 8));
+        }
+
+        br.Restore(acc, bits);
+        int sym = HuffmanSequentialDecoder.DecodeLong(ref br, table, warnings);
+        return (sym, br.Acc, br.Bits);
+    }
+
+    // One correction bit for each coefficient in the mask, in zigzag order: a set bit adds the refined bit away from zero.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (ulong Acc, int Bits) Refine(ref short block, ulong mask, int p1, int m1, ref HuffmanBitReader br, ulong acc, int bits)
+    {
+        while (mask != 0)
+        {
+            int pos = BitOperations.TrailingZeroCount(mask);
+            mask &= mask - 1;
+            if (bits < 1)
+            {
+                (acc, bits) = br.Refill(acc, bits);
+            }
+
+            bits--;
+
+            // Branch-free: correction bits are close to random, so a branch on them mispredicts half the time.
+            ref short coef = ref Unsafe.Add(ref block, pos);
+            int c = coef;
+            int apply = (int)(acc >> bits) & 1 & (((c & p1) - 1) >> 31);
+            coef = unchecked((short)(c + (-apply & (c >= 0 ? p1 : m1))));
+        }
+
+        return (acc, bits);
+    }
+
+    // Bit k set when zigzag coefficient k of the block is nonzero.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong NonzeroMask(ref short block)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            ulong zeroLow = Vector512.Equals(Vector512.LoadUnsafe(ref block), Vector512<short>.Zero).ExtractMostSignificantBits();
+            ulong zeroHigh = Vector512.Equals(Vector512.LoadUnsafe(ref block, 32), Vector512<short>.Zero).ExtractMostSignificantBits();
+            return ~(zeroLow | (zeroHigh << 32));
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ulong zeros = 0;
+            for (int i = 0; i < 4; i++)
+            {
+                zeros |= (ulong)Vector256.Equals(Vector256.LoadUnsafe(ref block, (nuint)(i * 16)), Vector256<short>.Zero).ExtractMostSignificantBits() << (i * 16);
+            }
+
+            return ~zeros;
+        }
+
+        ulong mask = 0;
+        for (int i = 0; i < 64; i++)
+        {
+            if (Unsafe.Add(ref block, i) != 0)
+            {
+                mask |= 1UL << i;
+            }
+        }
+
+        return mask;
     }
 }

@@ -111,11 +111,11 @@ internal static class HuffmanSequentialDecoder
     private const int LookaheadMask = (1 << HuffmanTable.LookaheadBits) - 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Extend(int r, int s) => r + (((r - (1 << (s - 1))) >> 31) & ((-1 << s) + 1));
+    internal static int Extend(int r, int s) => r + (((r - (1 << (s - 1))) >> 31) & ((-1 << s) + 1));
 
     /// <summary>The slow path of a symbol decode for the hot loop: codes longer than the lookahead, and bad codes (symbol 0, as libjpeg).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int DecodeLong(ref HuffmanBitReader br, HuffmanTable t, JpegWarnings warnings)
+    internal static int DecodeLong(ref HuffmanBitReader br, HuffmanTable t, JpegWarnings warnings)
     {
         int sym = br.DecodeLong(t);
         if (sym < 0)

@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace Microsoft.ML.Pcr.Jpeg.Pixels;
 
 /// <summary>
@@ -6,8 +10,11 @@ namespace Microsoft.ML.Pcr.Jpeg.Pixels;
 /// nine AC positions is still zero and not known to be exact, it is estimated from the neighbouring DC values; when
 /// no AC data at all has arrived, the DC is re-estimated too. Applied to a copy of each block just before its IDCT.
 /// </summary>
+[SkipLocalsInit]
 internal static class BlockSmoothing
 {
+    private const int SavedCoefficients = ScanProgression.SavedCoefficients;
+
     /// <summary>Whether libjpeg would smooth this image (its smoothing_ok): progressive, every component scanned with
     /// a known DC and the first ten quantization steps non-zero, and some component with an inexact low AC coefficient.</summary>
     public static bool Applies(JpegCoefficientImage image, ScanProgression progression)
@@ -77,122 +84,210 @@ internal static class BlockSmoothing
         rows[4] = nextNext;
     }
 
-    /// <summary>Loads the DC values of column <paramref name="col"/> of the five rows into window column <paramref name="slot"/>.</summary>
-    public static void LoadColumn(JpegComponent c, ReadOnlySpan<int> rows, int col, int slot, Span<int> dc)
+    /// <summary>The five coefficient rows a block row's smoothing window reads, resolved once per block row.</summary>
+    public sealed class Window
     {
-        for (int i = 0; i < 5; i++)
+        private readonly short[][] _arrays = new short[5][];
+        private readonly int[] _offsets = new int[5];
+        private readonly int[] _rows = new int[5];
+
+        /// <summary>Resolves the rows around block row <paramref name="row"/> and loads column 0 into all five window columns.</summary>
+        public void Start(JpegComponent c, int row, int totalImcuRows, Span<int> dc)
         {
-            short[] coefs = c.RowArray(rows[i], out int rowStart);
-            dc[(i * 5) + slot] = coefs[rowStart + (col * 64)];
+            NeighbourRows(row, c.VSamp, c.HeightInBlocks, totalImcuRows, _rows);
+            for (int i = 0; i < 5; i++)
+            {
+                _arrays[i] = c.RowArray(_rows[i], out _offsets[i]);
+            }
+
+            for (int slot = 0; slot < 5; slot++)
+            {
+                LoadColumn(0, slot, dc);
+            }
+        }
+
+        /// <summary>Loads the DC values of column <paramref name="col"/> of the five rows into window column <paramref name="slot"/>.</summary>
+        public void LoadColumn(int col, int slot, Span<int> dc)
+        {
+            for (int i = 0; i < 5; i++)
+            {
+                dc[(i * 5) + slot] = _arrays[i][_offsets[i] + (col * 64)];
+            }
+        }
+    }
+
+    /// <summary>The reciprocals of the divisors of each estimate (lane k: zigzag coefficient k, lane 0 the DC) for a quantization table.</summary>
+    /// <param name="q">The component's quantization table in natural order.</param>
+    /// <param name="reciprocals">10 values, written.</param>
+    public static void Reciprocals(ReadOnlySpan<int> q, Span<double> reciprocals)
+    {
+        var natural = InverseDct.NaturalOrder;
+        for (int k = 0; k < SavedCoefficients; k++)
+        {
+            reciprocals[k] = 1.0 / ((long)q[natural[k]] << 8);
         }
     }
 
     /// <summary>Shifts the 5x5 DC window one block to the right (the rightmost column stays, as libjpeg's registers do).</summary>
     public static void Shift(Span<int> dc)
     {
-        for (int i = 0; i < 5; i++)
-        {
-            var r = dc.Slice(i * 5, 5);
-            r[0] = r[1];
-            r[1] = r[2];
-            r[2] = r[3];
-            r[3] = r[4];
-        }
+        // One move of the whole window, then the rightmost column put back (it moved into the next row's first slot).
+        int c4 = dc[4], c9 = dc[9], c14 = dc[14], c19 = dc[19];
+        dc.Slice(1, 24).CopyTo(dc);
+        dc[4] = c4;
+        dc[9] = c9;
+        dc[14] = c14;
+        dc[19] = c19;
     }
 
-    /// <summary>Applies the estimates to <paramref name="block"/> (natural order) from the DC window <paramref name="d"/> (d[0] is the top-left block).</summary>
-    /// <param name="block">The block's coefficients in natural order; modified.</param>
+    /// <summary>Applies the estimates to <paramref name="block"/> (dequantized, natural order) from the DC window <paramref name="d"/> (d[0] is the top-left block).</summary>
+    /// <param name="zigzag">The block's quantized coefficients in zigzag order (which of them are zero decides what is estimated).</param>
+    /// <param name="block">The block's dequantized coefficients in natural order; estimated ones are replaced.</param>
     /// <param name="d">The 25 DC values, row-major, the block itself at index 12.</param>
     /// <param name="bits">The component's coefficient bits (10 values).</param>
     /// <param name="q">The component's quantization table in natural order.</param>
+    /// <param name="reciprocals">From <see cref="Reciprocals"/> for <paramref name="q"/>.</param>
     /// <param name="changeDc">Whether no AC coefficient has arrived at all (then DC and four more ACs are estimated too).</param>
-    public static void Smooth(Span<short> block, ReadOnlySpan<int> d, ReadOnlySpan<int> bits, ReadOnlySpan<int> q, bool changeDc)
+    public static void Smooth(ref short zigzag, Span<int> block, ReadOnlySpan<int> d, ReadOnlySpan<int> bits, ReadOnlySpan<int> q, ReadOnlySpan<double> reciprocals, bool changeDc)
     {
+        // Every numerator is a fixed combination of the 25 DC values (in int: 25 values below 2^15 times weights
+        // summing to at most 432), computed for all ten estimates at once.
+        Span<int> num = stackalloc int[16];
+        Numerators(d, changeDc ? WeightsNoAc : WeightsSomeAc, num);
         long q00 = q[0];
-
-        if (bits[1] != 0 && block[1] == 0)
+        var natural = InverseDct.NaturalOrder;
+        int last = changeDc ? 9 : 5;
+        for (int k = 1; k <= last; k++)
         {
-            long num = changeDc
-                ? -d[0] - d[1] + d[3] + d[4] - (3 * d[5]) + (13 * d[6]) - (13 * d[8]) + (3 * d[9]) - (3 * d[10]) + (38 * d[11]) - (38 * d[13]) +
-                  (3 * d[14]) - (3 * d[15]) + (13 * d[16]) - (13 * d[18]) + (3 * d[19]) - d[20] - d[21] + d[23] + d[24]
-                : (-7 * d[10]) + (50 * d[11]) - (50 * d[13]) + (7 * d[14]);
-            block[1] = Predict(q00 * num, q[1], bits[1]);
+            if (bits[k] != 0 && Unsafe.Add(ref zigzag, k) == 0)
+            {
+                int pos = natural[k];
+                block[pos] = Predict(q00 * num[k], q[pos], bits[k], reciprocals[k]) * q[pos];
+            }
         }
 
-        if (bits[2] != 0 && block[8] == 0)
+        if (changeDc)
         {
-            long num = changeDc
-                ? -d[0] - (3 * d[1]) - (3 * d[2]) - (3 * d[3]) - d[4] - d[5] + (13 * d[6]) + (38 * d[7]) + (13 * d[8]) - d[9] + d[15] -
-                  (13 * d[16]) - (38 * d[17]) - (13 * d[18]) + d[19] + d[20] + (3 * d[21]) + (3 * d[22]) + (3 * d[23]) + d[24]
-                : (-7 * d[2]) + (50 * d[7]) - (50 * d[17]) + (7 * d[22]);
-            block[8] = Predict(q00 * num, q[8], bits[2]);
+            block[0] = Predict(q00 * num[0], q00, 0, reciprocals[0]) * (int)q00;
         }
+    }
 
-        if (bits[3] != 0 && block[16] == 0)
+    private static void Numerators(ReadOnlySpan<int> d, ReadOnlySpan<int> weights, Span<int> num)
+    {
+        ref int dj0 = ref MemoryMarshal.GetReference(d[..25]);
+        if (Vector512.IsHardwareAccelerated)
         {
-            long num = changeDc
-                ? d[2] + (2 * d[6]) + (7 * d[7]) + (2 * d[8]) - (5 * d[11]) - (14 * d[12]) - (5 * d[13]) + (2 * d[16]) + (7 * d[17]) + (2 * d[18]) + d[22]
-                : -d[2] + (13 * d[7]) - (24 * d[12]) + (13 * d[17]) - d[22];
-            block[16] = Predict(q00 * num, q[16], bits[3]);
-        }
+            ref int w = ref MemoryMarshal.GetReference(weights);
+            var sum = Vector512<int>.Zero;
+            for (int j = 0; j < 25; j++)
+            {
+                sum += Vector512.Create(Unsafe.Add(ref dj0, j)) * Vector512.LoadUnsafe(ref w, (nuint)(j * 16));
+            }
 
-        if (bits[4] != 0 && block[9] == 0)
-        {
-            long num = changeDc
-                ? -d[0] + d[4] + (9 * d[6]) - (9 * d[8]) - (9 * d[16]) + (9 * d[18]) + d[20] - d[24]
-                : d[9] + d[15] - (10 * d[16]) + (10 * d[18]) - d[1] - d[19] + d[21] - d[23] + d[3] - d[5] + (10 * d[6]) - (10 * d[8]);
-            block[9] = Predict(q00 * num, q[9], bits[4]);
-        }
-
-        if (bits[5] != 0 && block[2] == 0)
-        {
-            long num = changeDc
-                ? (2 * d[6]) - (5 * d[7]) + (2 * d[8]) + d[10] + (7 * d[11]) - (14 * d[12]) + (7 * d[13]) + d[14] + (2 * d[16]) - (5 * d[17]) + (2 * d[18])
-                : -d[10] + (13 * d[11]) - (24 * d[12]) + (13 * d[13]) - d[14];
-            block[2] = Predict(q00 * num, q[2], bits[5]);
-        }
-
-        if (!changeDc)
-        {
+            sum.CopyTo(num);
             return;
         }
 
-        if (bits[6] != 0 && block[3] == 0)
+        if (Vector256.IsHardwareAccelerated)
         {
-            block[3] = Predict(q00 * (d[6] - d[8] + (2 * d[11]) - (2 * d[13]) + d[16] - d[18]), q[3], bits[6]);
+            ref int w = ref MemoryMarshal.GetReference(weights);
+            var low = Vector256<int>.Zero;
+            var high = Vector256<int>.Zero;
+            for (int j = 0; j < 25; j++)
+            {
+                var dj = Vector256.Create(Unsafe.Add(ref dj0, j));
+                low += dj * Vector256.LoadUnsafe(ref w, (nuint)(j * 16));
+                high += dj * Vector256.LoadUnsafe(ref w, (nuint)((j * 16) + 8));
+            }
+
+            low.CopyTo(num);
+            high.CopyTo(num[8..]);
+            return;
         }
 
-        if (bits[7] != 0 && block[10] == 0)
+        num.Clear();
+        for (int j = 0; j < 25; j++)
         {
-            block[10] = Predict(q00 * (d[6] - (3 * d[7]) + d[8] - d[16] + (3 * d[17]) - d[18]), q[10], bits[7]);
+            for (int k = 0; k < 10; k++)
+            {
+                num[k] += d[j] * weights[(j * 16) + k];
+            }
         }
-
-        if (bits[8] != 0 && block[17] == 0)
-        {
-            block[17] = Predict(q00 * (d[6] - d[8] - (3 * d[11]) + (3 * d[13]) + d[16] - d[18]), q[17], bits[8]);
-        }
-
-        if (bits[9] != 0 && block[24] == 0)
-        {
-            block[24] = Predict(q00 * (d[6] + (2 * d[7]) + d[8] - d[16] - (2 * d[17]) - d[18]), q[24], bits[9]);
-        }
-
-        long dcNum = q00 *
-            ((-2 * d[0]) - (6 * d[1]) - (8 * d[2]) - (6 * d[3]) - (2 * d[4]) - (6 * d[5]) + (6 * d[6]) + (42 * d[7]) + (6 * d[8]) - (6 * d[9]) -
-             (8 * d[10]) + (42 * d[11]) + (152 * d[12]) + (42 * d[13]) - (8 * d[14]) - (6 * d[15]) + (6 * d[16]) + (42 * d[17]) + (6 * d[18]) -
-             (6 * d[19]) - (2 * d[20]) - (6 * d[21]) - (8 * d[22]) - (6 * d[23]) - (2 * d[24]));
-        block[0] = Predict(dcNum, q00, 0);
     }
 
-    // libjpeg's estimate: the rounded quotient, capped below 2^Al when only the low bits are unknown.
-    private static short Predict(long num, long q, int al)
-    {
-        long magnitude = num >= 0 ? ((q << 7) + num) / (q << 8) : ((q << 7) - num) / (q << 8);
-        if (al > 0 && magnitude >= (1L << al))
-        {
-            magnitude = (1L << al) - 1;
-        }
+    // The weights of the DC window in each estimate's numerator, one row of 16 lanes per window position j (lane k:
+    // zigzag coefficient k, lane 0 the DC), for blocks that have no AC data yet and for blocks that have some.
+    private static ReadOnlySpan<int> WeightsNoAc =>
+    [
+        -2, -1, -1, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -6, -1, -3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -8, 0, -3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -6, 1, -3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -2, 1, -1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -6, -3, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        6, 13, 13, 2, 9, 2, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+        42, 0, 38, 7, 0, -5, 0, -3, 0, 2, 0, 0, 0, 0, 0, 0,
+        6, -13, 13, 2, -9, 2, -1, 1, -1, 1, 0, 0, 0, 0, 0, 0,
+        -6, 3, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -8, -3, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        42, 38, 0, -5, 0, 7, 2, 0, -3, 0, 0, 0, 0, 0, 0, 0,
+        152, 0, 0, -14, 0, -14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        42, -38, 0, -5, 0, 7, -2, 0, 3, 0, 0, 0, 0, 0, 0, 0,
+        -8, 3, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -6, -3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        6, 13, -13, 2, -9, 2, 1, -1, 1, -1, 0, 0, 0, 0, 0, 0,
+        42, 0, -38, 7, 0, -5, 0, 3, 0, -2, 0, 0, 0, 0, 0, 0,
+        6, -13, -13, 2, 9, 2, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0,
+        -6, 3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -2, -1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -6, -1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -8, 0, 3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -6, 1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        -2, 1, 1, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
 
+    private static ReadOnlySpan<int> WeightsSomeAc =>
+    [
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, -7, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 50, 13, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, -10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, -7, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 50, 0, 0, 0, 13, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, -24, 0, -24, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, -50, 0, 0, 0, 13, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 7, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, -10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, -50, 13, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 7, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+
+    // libjpeg's estimate: the rounded quotient, capped below 2^Al when only the low bits are unknown.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static short Predict(long num, long q, int al, double reciprocal)
+    {
+        // The quotient from a multiplication by the divisor's reciprocal, corrected by one where rounding put it off: the
+        // dividends stay below 2^41, far inside a double's exact integers, so the estimate is never off by more. Written
+        // without branches: whether an estimate rounds to zero is as good as random.
+        long dividend = (q << 7) + Math.Abs(num), divisor = q << 8;
+        long magnitude = (long)(dividend * reciprocal);
+        magnitude -= magnitude * divisor > dividend ? 1 : 0;
+        magnitude += (magnitude + 1) * divisor <= dividend ? 1 : 0;
+        long cap = al > 0 ? (1L << al) - 1 : long.MaxValue;
+        magnitude = Math.Min(magnitude, cap);
         return (short)(num >= 0 ? magnitude : -magnitude);
     }
 }

@@ -1,3 +1,9 @@
+using System.Runtime.CompilerServices;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace Microsoft.ML.Pcr.Jpeg.Pixels;
 
 /// <summary>
@@ -10,6 +16,9 @@ namespace Microsoft.ML.Pcr.Jpeg.Pixels;
 [System.Runtime.CompilerServices.SkipLocalsInit]
 internal static class InverseDct
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref int At(ref int p, int i) => ref Unsafe.Add(ref p, i);
+
     private const int ConstBits = 13;
     private const int Pass1Bits = 2;
 
@@ -47,9 +56,11 @@ internal static class InverseDct
 
     private static long Fix(double x) => (long)((x * (1 << ConstBits)) + 0.5);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static long Descale(long x, int n) => (x + (1L << (n - 1))) >> n;
 
     /// <summary>libjpeg's post-IDCT range limit: the value wraps modulo 1024 (as a signed -512..511), then +128 and clamps.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static byte Limit(long x)
     {
         int t = (int)(x & 1023);
@@ -63,114 +74,264 @@ internal static class InverseDct
     }
 
     /// <summary>Transforms one block to <paramref name="size"/> x <paramref name="size"/> samples (size 8, 4, 2 or 1).</summary>
-    /// <param name="coef">64 coefficients, natural order.</param>
-    /// <param name="quant">64 quantization steps, natural order.</param>
+    /// <param name="block">64 dequantized coefficients (coefficient times quantization step), natural order.</param>
     /// <param name="size">The output block size.</param>
-    /// <param name="output">Where the first sample goes.</param>
+    /// <param name="output">Where the first sample goes; the caller guarantees <paramref name="size"/> rows of
+    /// <paramref name="size"/> samples fit at <paramref name="stride"/>.</param>
     /// <param name="stride">Distance between output rows.</param>
-    public static void Transform(ReadOnlySpan<short> coef, ReadOnlySpan<int> quant, int size, Span<byte> output, int stride)
+    public static void Transform(ref int block, int size, ref byte output, int stride)
     {
         switch (size)
         {
             case 8:
-                Idct8x8(coef, quant, output, stride);
+                Idct8x8(ref block, ref output, stride);
                 break;
             case 4:
-                Idct4x4(coef, quant, output, stride);
+                Idct4x4(ref block, ref output, stride);
                 break;
             case 2:
-                Idct2x2(coef, quant, output, stride);
+                Idct2x2(ref block, ref output, stride);
                 break;
             default:
-                output[0] = DcOnly(coef[0], quant[0]);
+                output = DcOnly(block);
                 break;
         }
     }
 
-    /// <summary>The 1x1 IDCT (jidctred.c's jpeg_idct_1x1): one eighth of the dequantized DC, rounded, plus 128.</summary>
-    public static byte DcOnly(short dc, int quant) => Limit(Descale((long)dc * quant, 3));
+    /// <summary>
+    /// The samples of a block whose AC coefficients are all zero, at any size: every IDCT (and libjpeg's shortcuts for
+    /// zero columns and rows) reduces to one eighth of the dequantized DC, rounded, plus 128.
+    /// </summary>
+    /// <param name="dequantizedDc">The DC coefficient times its quantization step.</param>
+    public static byte DcOnly(long dequantizedDc) => Limit(Descale(dequantizedDc, 3));
 
-    private static void Idct8x8(ReadOnlySpan<short> c, ReadOnlySpan<int> q, Span<byte> output, int stride)
+    /// <summary>Fills a <paramref name="size"/> x <paramref name="size"/> block of samples with one value.</summary>
+    public static void Fill(byte value, int size, ref byte output, int stride)
     {
-        Span<int> ws = stackalloc int[64];
+        for (int r = 0; r < size; r++)
+        {
+            Unsafe.InitBlockUnaligned(ref Unsafe.Add(ref output, r * stride), value, (uint)size);
+        }
+    }
+
+    private static void Idct8x8(ref int c, ref byte output, int stride)
+    {
+        if (Avx2.IsSupported)
+        {
+            Idct8x8Vector(ref c, ref output, stride);
+            return;
+        }
+
+        Span<int> wsSpan = stackalloc int[64];
+        ref int ws = ref MemoryMarshal.GetReference(wsSpan);
         for (int col = 0; col < 8; col++)
         {
-            if (c[8 + col] == 0 && c[16 + col] == 0 && c[24 + col] == 0 && c[32 + col] == 0 &&
-                c[40 + col] == 0 && c[48 + col] == 0 && c[56 + col] == 0)
+            if (At(ref c, 8 + col) == 0 && At(ref c, 16 + col) == 0 && At(ref c, 24 + col) == 0 && At(ref c, 32 + col) == 0 &&
+                At(ref c, 40 + col) == 0 && At(ref c, 48 + col) == 0 && At(ref c, 56 + col) == 0)
             {
-                int dc = (int)((long)c[col] * q[col]) << Pass1Bits;
+                int dc = At(ref c, col) << Pass1Bits;
                 for (int r = 0; r < 8; r++)
                 {
-                    ws[(r * 8) + col] = dc;
+                    At(ref ws, (r * 8) + col) = dc;
                 }
 
                 continue;
             }
 
-            long z2 = (long)c[16 + col] * q[16 + col];
-            long z3 = (long)c[48 + col] * q[48 + col];
+            long z2 = (long)At(ref c, 16 + col);
+            long z3 = (long)At(ref c, 48 + col);
             long z1 = (z2 + z3) * Fix0_541196100;
             long tmp2 = z1 + (z3 * -Fix1_847759065);
             long tmp3 = z1 + (z2 * Fix0_765366865);
-            z2 = (long)c[col] * q[col];
-            z3 = (long)c[32 + col] * q[32 + col];
+            z2 = (long)At(ref c, col);
+            z3 = (long)At(ref c, 32 + col);
             long tmp0 = (z2 + z3) << ConstBits;
             long tmp1 = (z2 - z3) << ConstBits;
             long tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
 
-            tmp0 = (long)c[56 + col] * q[56 + col];
-            tmp1 = (long)c[40 + col] * q[40 + col];
-            tmp2 = (long)c[24 + col] * q[24 + col];
-            tmp3 = (long)c[8 + col] * q[8 + col];
+            tmp0 = (long)At(ref c, 56 + col);
+            tmp1 = (long)At(ref c, 40 + col);
+            tmp2 = (long)At(ref c, 24 + col);
+            tmp3 = (long)At(ref c, 8 + col);
             Odd8(ref tmp0, ref tmp1, ref tmp2, ref tmp3);
 
             const int s = ConstBits - Pass1Bits;
-            ws[col] = (int)Descale(tmp10 + tmp3, s);
-            ws[56 + col] = (int)Descale(tmp10 - tmp3, s);
-            ws[8 + col] = (int)Descale(tmp11 + tmp2, s);
-            ws[48 + col] = (int)Descale(tmp11 - tmp2, s);
-            ws[16 + col] = (int)Descale(tmp12 + tmp1, s);
-            ws[40 + col] = (int)Descale(tmp12 - tmp1, s);
-            ws[24 + col] = (int)Descale(tmp13 + tmp0, s);
-            ws[32 + col] = (int)Descale(tmp13 - tmp0, s);
+            At(ref ws, col) = (int)Descale(tmp10 + tmp3, s);
+            At(ref ws, 56 + col) = (int)Descale(tmp10 - tmp3, s);
+            At(ref ws, 8 + col) = (int)Descale(tmp11 + tmp2, s);
+            At(ref ws, 48 + col) = (int)Descale(tmp11 - tmp2, s);
+            At(ref ws, 16 + col) = (int)Descale(tmp12 + tmp1, s);
+            At(ref ws, 40 + col) = (int)Descale(tmp12 - tmp1, s);
+            At(ref ws, 24 + col) = (int)Descale(tmp13 + tmp0, s);
+            At(ref ws, 32 + col) = (int)Descale(tmp13 - tmp0, s);
         }
 
         for (int row = 0; row < 8; row++)
         {
-            var w = ws.Slice(row * 8, 8);
-            var o = output.Slice(row * stride, 8);
-            if (w[1] == 0 && w[2] == 0 && w[3] == 0 && w[4] == 0 && w[5] == 0 && w[6] == 0 && w[7] == 0)
+            ref int w = ref At(ref ws, row * 8);
+            ref byte o = ref Unsafe.Add(ref output, row * stride);
+            if (At(ref w, 1) == 0 && At(ref w, 2) == 0 && At(ref w, 3) == 0 && At(ref w, 4) == 0 && At(ref w, 5) == 0 && At(ref w, 6) == 0 && At(ref w, 7) == 0)
             {
-                o.Fill(Limit(Descale(w[0], Pass1Bits + 3)));
+                Unsafe.InitBlockUnaligned(ref o, Limit(Descale(At(ref w, 0), Pass1Bits + 3)), 8);
                 continue;
             }
 
-            long z2 = w[2], z3 = w[6];
+            long z2 = At(ref w, 2), z3 = At(ref w, 6);
             long z1 = (z2 + z3) * Fix0_541196100;
             long tmp2 = z1 + (z3 * -Fix1_847759065);
             long tmp3 = z1 + (z2 * Fix0_765366865);
-            long tmp0 = ((long)w[0] + w[4]) << ConstBits;
-            long tmp1 = ((long)w[0] - w[4]) << ConstBits;
+            long tmp0 = ((long)At(ref w, 0) + At(ref w, 4)) << ConstBits;
+            long tmp1 = ((long)At(ref w, 0) - At(ref w, 4)) << ConstBits;
             long tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
-            tmp0 = w[7];
-            tmp1 = w[5];
-            tmp2 = w[3];
-            tmp3 = w[1];
+            tmp0 = At(ref w, 7);
+            tmp1 = At(ref w, 5);
+            tmp2 = At(ref w, 3);
+            tmp3 = At(ref w, 1);
             Odd8(ref tmp0, ref tmp1, ref tmp2, ref tmp3);
 
             const int s = ConstBits + Pass1Bits + 3;
-            o[0] = Limit(Descale(tmp10 + tmp3, s));
-            o[7] = Limit(Descale(tmp10 - tmp3, s));
-            o[1] = Limit(Descale(tmp11 + tmp2, s));
-            o[6] = Limit(Descale(tmp11 - tmp2, s));
-            o[2] = Limit(Descale(tmp12 + tmp1, s));
-            o[5] = Limit(Descale(tmp12 - tmp1, s));
-            o[3] = Limit(Descale(tmp13 + tmp0, s));
-            o[4] = Limit(Descale(tmp13 - tmp0, s));
+            Unsafe.Add(ref o, 0) = Limit(Descale(tmp10 + tmp3, s));
+            Unsafe.Add(ref o, 7) = Limit(Descale(tmp10 - tmp3, s));
+            Unsafe.Add(ref o, 1) = Limit(Descale(tmp11 + tmp2, s));
+            Unsafe.Add(ref o, 6) = Limit(Descale(tmp11 - tmp2, s));
+            Unsafe.Add(ref o, 2) = Limit(Descale(tmp12 + tmp1, s));
+            Unsafe.Add(ref o, 5) = Limit(Descale(tmp12 - tmp1, s));
+            Unsafe.Add(ref o, 3) = Limit(Descale(tmp13 + tmp0, s));
+            Unsafe.Add(ref o, 4) = Limit(Descale(tmp13 - tmp0, s));
         }
     }
 
+    // The 8x8 islow IDCT on eight columns (then, transposed, eight rows) at once in 32-bit lanes, as libjpeg-turbo's
+    // own AVX2 version computes it. It omits the scalar path's zero-column and zero-row shortcuts, which give the
+    // same values as the full computation; the products fit in 32 bits for any coefficients a real encoder writes.
+    private static void Idct8x8Vector(ref int c, ref byte output, int stride)
+    {
+        var x0 = Vector256.LoadUnsafe(ref c);
+        var x1 = Vector256.LoadUnsafe(ref c, 8);
+        var x2 = Vector256.LoadUnsafe(ref c, 16);
+        var x3 = Vector256.LoadUnsafe(ref c, 24);
+        var x4 = Vector256.LoadUnsafe(ref c, 32);
+        var x5 = Vector256.LoadUnsafe(ref c, 40);
+        var x6 = Vector256.LoadUnsafe(ref c, 48);
+        var x7 = Vector256.LoadUnsafe(ref c, 56);
+        Pass8(ref x0, ref x1, ref x2, ref x3, ref x4, ref x5, ref x6, ref x7, ConstBits - Pass1Bits);
+        Transpose8(ref x0, ref x1, ref x2, ref x3, ref x4, ref x5, ref x6, ref x7);
+        Pass8(ref x0, ref x1, ref x2, ref x3, ref x4, ref x5, ref x6, ref x7, ConstBits + Pass1Bits + 3);
+        x0 = LimitVector(x0);
+        x1 = LimitVector(x1);
+        x2 = LimitVector(x2);
+        x3 = LimitVector(x3);
+        x4 = LimitVector(x4);
+        x5 = LimitVector(x5);
+        x6 = LimitVector(x6);
+        x7 = LimitVector(x7);
+        Transpose8(ref x0, ref x1, ref x2, ref x3, ref x4, ref x5, ref x6, ref x7);
+        StoreRow(x0, ref output);
+        StoreRow(x1, ref Unsafe.Add(ref output, stride));
+        StoreRow(x2, ref Unsafe.Add(ref output, 2 * stride));
+        StoreRow(x3, ref Unsafe.Add(ref output, 3 * stride));
+        StoreRow(x4, ref Unsafe.Add(ref output, 4 * stride));
+        StoreRow(x5, ref Unsafe.Add(ref output, 5 * stride));
+        StoreRow(x6, ref Unsafe.Add(ref output, 6 * stride));
+        StoreRow(x7, ref Unsafe.Add(ref output, 7 * stride));
+    }
+
+    // One 1-D pass of the islow IDCT: inputs are the eight frequencies, outputs the eight samples, descaled by shift.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pass8(ref Vector256<int> x0, ref Vector256<int> x1, ref Vector256<int> x2, ref Vector256<int> x3,
+        ref Vector256<int> x4, ref Vector256<int> x5, ref Vector256<int> x6, ref Vector256<int> x7, [ConstantExpected] int shift)
+    {
+        var z1 = (x2 + x6) * Vector256.Create((int)Fix0_541196100);
+        var tmp2 = z1 + (x6 * Vector256.Create((int)-Fix1_847759065));
+        var tmp3 = z1 + (x2 * Vector256.Create((int)Fix0_765366865));
+        var tmp0 = Vector256.ShiftLeft(x0 + x4, ConstBits);
+        var tmp1 = Vector256.ShiftLeft(x0 - x4, ConstBits);
+        var tmp10 = tmp0 + tmp3;
+        var tmp13 = tmp0 - tmp3;
+        var tmp11 = tmp1 + tmp2;
+        var tmp12 = tmp1 - tmp2;
+
+        // The odd part: inputs x7, x5, x3, x1.
+        var o1 = x7 + x1;
+        var o2 = x5 + x3;
+        var o3 = x7 + x3;
+        var o4 = x5 + x1;
+        var z5 = (o3 + o4) * Vector256.Create((int)Fix1_175875602);
+        var t0 = x7 * Vector256.Create((int)Fix0_298631336);
+        var t1 = x5 * Vector256.Create((int)Fix2_053119869);
+        var t2 = x3 * Vector256.Create((int)Fix3_072711026);
+        var t3 = x1 * Vector256.Create((int)Fix1_501321110);
+        o1 *= Vector256.Create((int)-Fix0_899976223);
+        o2 *= Vector256.Create((int)-Fix2_562915447);
+        o3 = (o3 * Vector256.Create((int)-Fix1_961570560)) + z5;
+        o4 = (o4 * Vector256.Create((int)-Fix0_390180644)) + z5;
+        t0 += o1 + o3;
+        t1 += o2 + o4;
+        t2 += o2 + o3;
+        t3 += o1 + o4;
+
+        var round = Vector256.Create(1 << (shift - 1));
+        x0 = Vector256.ShiftRightArithmetic(tmp10 + t3 + round, shift);
+        x7 = Vector256.ShiftRightArithmetic(tmp10 - t3 + round, shift);
+        x1 = Vector256.ShiftRightArithmetic(tmp11 + t2 + round, shift);
+        x6 = Vector256.ShiftRightArithmetic(tmp11 - t2 + round, shift);
+        x2 = Vector256.ShiftRightArithmetic(tmp12 + t1 + round, shift);
+        x5 = Vector256.ShiftRightArithmetic(tmp12 - t1 + round, shift);
+        x3 = Vector256.ShiftRightArithmetic(tmp13 + t0 + round, shift);
+        x4 = Vector256.ShiftRightArithmetic(tmp13 - t0 + round, shift);
+    }
+
+    // The range limit of Limit, lane-wise: wrap to a signed 10-bit value, add 128, clamp to a byte.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> LimitVector(Vector256<int> x)
+    {
+        var t = Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(x, 22), 22) + Vector256.Create(128);
+        return Vector256.Min(Vector256.Max(t, Vector256<int>.Zero), Vector256.Create(255));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(Vector256<int> row, ref byte output)
+    {
+        var shorts = Avx2.PackSignedSaturate(row, row);
+        var bytes = Avx2.PackUnsignedSaturate(shorts, shorts);
+
+        // Lanes 0-3 come out in bytes 0-3, lanes 4-7 in bytes 16-19.
+        Unsafe.WriteUnaligned(ref output, bytes.AsInt32().GetElement(0));
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref output, 4), bytes.AsInt32().GetElement(4));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8(ref Vector256<int> r0, ref Vector256<int> r1, ref Vector256<int> r2, ref Vector256<int> r3,
+        ref Vector256<int> r4, ref Vector256<int> r5, ref Vector256<int> r6, ref Vector256<int> r7)
+    {
+        var t0 = Avx2.UnpackLow(r0, r1);
+        var t1 = Avx2.UnpackHigh(r0, r1);
+        var t2 = Avx2.UnpackLow(r2, r3);
+        var t3 = Avx2.UnpackHigh(r2, r3);
+        var t4 = Avx2.UnpackLow(r4, r5);
+        var t5 = Avx2.UnpackHigh(r4, r5);
+        var t6 = Avx2.UnpackLow(r6, r7);
+        var t7 = Avx2.UnpackHigh(r6, r7);
+        var u0 = Avx2.UnpackLow(t0.AsInt64(), t2.AsInt64()).AsInt32();
+        var u1 = Avx2.UnpackHigh(t0.AsInt64(), t2.AsInt64()).AsInt32();
+        var u2 = Avx2.UnpackLow(t1.AsInt64(), t3.AsInt64()).AsInt32();
+        var u3 = Avx2.UnpackHigh(t1.AsInt64(), t3.AsInt64()).AsInt32();
+        var u4 = Avx2.UnpackLow(t4.AsInt64(), t6.AsInt64()).AsInt32();
+        var u5 = Avx2.UnpackHigh(t4.AsInt64(), t6.AsInt64()).AsInt32();
+        var u6 = Avx2.UnpackLow(t5.AsInt64(), t7.AsInt64()).AsInt32();
+        var u7 = Avx2.UnpackHigh(t5.AsInt64(), t7.AsInt64()).AsInt32();
+        r0 = Avx2.Permute2x128(u0, u4, 0x20);
+        r1 = Avx2.Permute2x128(u1, u5, 0x20);
+        r2 = Avx2.Permute2x128(u2, u6, 0x20);
+        r3 = Avx2.Permute2x128(u3, u7, 0x20);
+        r4 = Avx2.Permute2x128(u0, u4, 0x31);
+        r5 = Avx2.Permute2x128(u1, u5, 0x31);
+        r6 = Avx2.Permute2x128(u2, u6, 0x31);
+        r7 = Avx2.Permute2x128(u3, u7, 0x31);
+    }
+
     // The odd part of the 8-point islow IDCT: inputs x7, x5, x3, x1 in tmp0..tmp3, outputs in place.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Odd8(ref long tmp0, ref long tmp1, ref long tmp2, ref long tmp3)
     {
         long z1 = tmp0 + tmp3;
@@ -192,9 +353,10 @@ internal static class InverseDct
         tmp3 += z1 + z4;
     }
 
-    private static void Idct4x4(ReadOnlySpan<short> c, ReadOnlySpan<int> q, Span<byte> output, int stride)
+    private static void Idct4x4(ref int c, ref byte output, int stride)
     {
-        Span<int> ws = stackalloc int[32];
+        Span<int> wsSpan = stackalloc int[32];
+        ref int ws = ref MemoryMarshal.GetReference(wsSpan);
         for (int col = 0; col < 8; col++)
         {
             if (col == 4)
@@ -202,59 +364,61 @@ internal static class InverseDct
                 continue; // the second pass does not read column 4
             }
 
-            if (c[8 + col] == 0 && c[16 + col] == 0 && c[24 + col] == 0 && c[40 + col] == 0 && c[48 + col] == 0 && c[56 + col] == 0)
+            if (At(ref c, 8 + col) == 0 && At(ref c, 16 + col) == 0 && At(ref c, 24 + col) == 0 && At(ref c, 40 + col) == 0 && At(ref c, 48 + col) == 0 && At(ref c, 56 + col) == 0)
             {
-                int dc = (int)((long)c[col] * q[col]) << Pass1Bits;
-                ws[col] = ws[8 + col] = ws[16 + col] = ws[24 + col] = dc;
+                int dc = At(ref c, col) << Pass1Bits;
+                At(ref ws, col) = At(ref ws, 8 + col) = At(ref ws, 16 + col) = At(ref ws, 24 + col) = dc;
                 continue;
             }
 
-            long tmp0 = ((long)c[col] * q[col]) << (ConstBits + 1);
-            long z2 = (long)c[16 + col] * q[16 + col];
-            long z3 = (long)c[48 + col] * q[48 + col];
+            long tmp0 = ((long)At(ref c, col)) << (ConstBits + 1);
+            long z2 = (long)At(ref c, 16 + col);
+            long z3 = (long)At(ref c, 48 + col);
             long tmp2 = (z2 * Fix1_847759065) + (z3 * -Fix0_765366865);
             long tmp10 = tmp0 + tmp2, tmp12 = tmp0 - tmp2;
-            Odd4((long)c[56 + col] * q[56 + col], (long)c[40 + col] * q[40 + col], (long)c[24 + col] * q[24 + col], (long)c[8 + col] * q[8 + col], out tmp0, out tmp2);
+            Odd4((long)At(ref c, 56 + col), (long)At(ref c, 40 + col), (long)At(ref c, 24 + col), (long)At(ref c, 8 + col), out tmp0, out tmp2);
 
             const int s = ConstBits - Pass1Bits + 1;
-            ws[col] = (int)Descale(tmp10 + tmp2, s);
-            ws[24 + col] = (int)Descale(tmp10 - tmp2, s);
-            ws[8 + col] = (int)Descale(tmp12 + tmp0, s);
-            ws[16 + col] = (int)Descale(tmp12 - tmp0, s);
+            At(ref ws, col) = (int)Descale(tmp10 + tmp2, s);
+            At(ref ws, 24 + col) = (int)Descale(tmp10 - tmp2, s);
+            At(ref ws, 8 + col) = (int)Descale(tmp12 + tmp0, s);
+            At(ref ws, 16 + col) = (int)Descale(tmp12 - tmp0, s);
         }
 
         for (int row = 0; row < 4; row++)
         {
-            var w = ws.Slice(row * 8, 8);
-            var o = output.Slice(row * stride, 4);
-            if (w[1] == 0 && w[2] == 0 && w[3] == 0 && w[5] == 0 && w[6] == 0 && w[7] == 0)
+            ref int w = ref At(ref ws, row * 8);
+            ref byte o = ref Unsafe.Add(ref output, row * stride);
+            if (At(ref w, 1) == 0 && At(ref w, 2) == 0 && At(ref w, 3) == 0 && At(ref w, 5) == 0 && At(ref w, 6) == 0 && At(ref w, 7) == 0)
             {
-                o.Fill(Limit(Descale(w[0], Pass1Bits + 3)));
+                Unsafe.InitBlockUnaligned(ref o, Limit(Descale(At(ref w, 0), Pass1Bits + 3)), 4);
                 continue;
             }
 
-            long tmp0 = (long)w[0] << (ConstBits + 1);
-            long tmp2 = (w[2] * Fix1_847759065) + (w[6] * -Fix0_765366865);
+            long tmp0 = (long)At(ref w, 0) << (ConstBits + 1);
+            long tmp2 = (At(ref w, 2) * Fix1_847759065) + (At(ref w, 6) * -Fix0_765366865);
             long tmp10 = tmp0 + tmp2, tmp12 = tmp0 - tmp2;
-            Odd4(w[7], w[5], w[3], w[1], out tmp0, out tmp2);
+            Odd4(At(ref w, 7), At(ref w, 5), At(ref w, 3), At(ref w, 1), out tmp0, out tmp2);
 
             const int s = ConstBits + Pass1Bits + 3 + 1;
-            o[0] = Limit(Descale(tmp10 + tmp2, s));
-            o[3] = Limit(Descale(tmp10 - tmp2, s));
-            o[1] = Limit(Descale(tmp12 + tmp0, s));
-            o[2] = Limit(Descale(tmp12 - tmp0, s));
+            Unsafe.Add(ref o, 0) = Limit(Descale(tmp10 + tmp2, s));
+            Unsafe.Add(ref o, 3) = Limit(Descale(tmp10 - tmp2, s));
+            Unsafe.Add(ref o, 1) = Limit(Descale(tmp12 + tmp0, s));
+            Unsafe.Add(ref o, 2) = Limit(Descale(tmp12 - tmp0, s));
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Odd4(long z1, long z2, long z3, long z4, out long tmp0, out long tmp2)
     {
         tmp0 = (z1 * -Fix0_211164243) + (z2 * Fix1_451774981) + (z3 * -Fix2_172734803) + (z4 * Fix1_061594337);
         tmp2 = (z1 * -Fix0_509795579) + (z2 * -Fix0_601344887) + (z3 * Fix0_899976223) + (z4 * Fix2_562915447);
     }
 
-    private static void Idct2x2(ReadOnlySpan<short> c, ReadOnlySpan<int> q, Span<byte> output, int stride)
+    private static void Idct2x2(ref int c, ref byte output, int stride)
     {
-        Span<int> ws = stackalloc int[16];
+        Span<int> wsSpan = stackalloc int[16];
+        ref int ws = ref MemoryMarshal.GetReference(wsSpan);
         for (int col = 0; col < 8; col++)
         {
             if (col is 2 or 4 or 6)
@@ -262,38 +426,39 @@ internal static class InverseDct
                 continue; // the second pass reads columns 0, 1, 3, 5, 7 only
             }
 
-            if (c[8 + col] == 0 && c[24 + col] == 0 && c[40 + col] == 0 && c[56 + col] == 0)
+            if (At(ref c, 8 + col) == 0 && At(ref c, 24 + col) == 0 && At(ref c, 40 + col) == 0 && At(ref c, 56 + col) == 0)
             {
-                int dc = (int)((long)c[col] * q[col]) << Pass1Bits;
-                ws[col] = ws[8 + col] = dc;
+                int dc = At(ref c, col) << Pass1Bits;
+                At(ref ws, col) = At(ref ws, 8 + col) = dc;
                 continue;
             }
 
-            long tmp10 = ((long)c[col] * q[col]) << (ConstBits + 2);
-            long tmp0 = Odd2((long)c[56 + col] * q[56 + col], (long)c[40 + col] * q[40 + col], (long)c[24 + col] * q[24 + col], (long)c[8 + col] * q[8 + col]);
+            long tmp10 = ((long)At(ref c, col)) << (ConstBits + 2);
+            long tmp0 = Odd2((long)At(ref c, 56 + col), (long)At(ref c, 40 + col), (long)At(ref c, 24 + col), (long)At(ref c, 8 + col));
             const int s = ConstBits - Pass1Bits + 2;
-            ws[col] = (int)Descale(tmp10 + tmp0, s);
-            ws[8 + col] = (int)Descale(tmp10 - tmp0, s);
+            At(ref ws, col) = (int)Descale(tmp10 + tmp0, s);
+            At(ref ws, 8 + col) = (int)Descale(tmp10 - tmp0, s);
         }
 
         for (int row = 0; row < 2; row++)
         {
-            var w = ws.Slice(row * 8, 8);
-            var o = output.Slice(row * stride, 2);
-            if (w[1] == 0 && w[3] == 0 && w[5] == 0 && w[7] == 0)
+            ref int w = ref At(ref ws, row * 8);
+            ref byte o = ref Unsafe.Add(ref output, row * stride);
+            if (At(ref w, 1) == 0 && At(ref w, 3) == 0 && At(ref w, 5) == 0 && At(ref w, 7) == 0)
             {
-                o.Fill(Limit(Descale(w[0], Pass1Bits + 3)));
+                Unsafe.InitBlockUnaligned(ref o, Limit(Descale(At(ref w, 0), Pass1Bits + 3)), 2);
                 continue;
             }
 
-            long tmp10 = (long)w[0] << (ConstBits + 2);
-            long tmp0 = Odd2(w[7], w[5], w[3], w[1]);
+            long tmp10 = (long)At(ref w, 0) << (ConstBits + 2);
+            long tmp0 = Odd2(At(ref w, 7), At(ref w, 5), At(ref w, 3), At(ref w, 1));
             const int s = ConstBits + Pass1Bits + 3 + 2;
-            o[0] = Limit(Descale(tmp10 + tmp0, s));
-            o[1] = Limit(Descale(tmp10 - tmp0, s));
+            Unsafe.Add(ref o, 0) = Limit(Descale(tmp10 + tmp0, s));
+            Unsafe.Add(ref o, 1) = Limit(Descale(tmp10 - tmp0, s));
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static long Odd2(long x7, long x5, long x3, long x1) =>
         (x7 * -Fix0_720959822) + (x5 * Fix0_850430095) + (x3 * -Fix1_272758580) + (x1 * Fix3_624509785);
 }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Microsoft.ML.Pcr.Jpeg.Decoder;
 
 namespace Microsoft.ML.Pcr.Jpeg.Pixels;
@@ -9,6 +11,7 @@ namespace Microsoft.ML.Pcr.Jpeg.Pixels;
 /// block smoothing for incomplete progressive images and its colour conversion. An instance keeps its buffers
 /// between images; it is not thread-safe, so use one per thread.
 /// </summary>
+[SkipLocalsInit]
 public sealed class JpegPixelDecoder
 {
     private readonly long _maxPixels;
@@ -17,6 +20,7 @@ public sealed class JpegPixelDecoder
     private readonly byte[][] _rows = [[], [], [], []];
     private readonly int[][] _quant = [new int[64], new int[64], new int[64], new int[64]];
     private readonly ComponentLayout[] _layout = new ComponentLayout[4];
+    private readonly BlockSmoothing.Window _window = new();
     private byte[] _bgra = [];
     private int _width, _height;
 
@@ -141,7 +145,7 @@ public sealed class JpegPixelDecoder
         if (image.ColorSpace == JpegColorSpace.Unknown || (image.Components.Length is not (1 or 3 or 4)))
             throw new PcrFormatException($"a JPEG with {image.Components.Length} components in an unknown colour space cannot be converted to RGB", file: sourceName);
 
-        _progression.Read(jpeg);
+                _progression.Read(jpeg);
         PlanLayout(image, scaleDenominator, sourceName);
         bool smooth = BlockSmoothing.Applies(image, _progression);
         for (int ci = 0; ci < image.Components.Length; ci++)
@@ -283,12 +287,15 @@ public sealed class JpegPixelDecoder
         var c = image.Components[ci];
         var layout = _layout[ci];
         int s = layout.IdctSize;
-        var plane = _planes[ci];
-        var q = _quant[ci];
-        var natural = InverseDct.NaturalOrder;
-        Span<short> block = stackalloc short[64];
-        Span<int> rows = stackalloc int[5];
+        int stride = layout.Stride;
+        ref byte plane = ref MemoryMarshal.GetArrayDataReference(_planes[ci]);
+        int[] q = _quant[ci];
+        Span<int> block = stackalloc int[64];
         Span<int> dc = stackalloc int[25];
+        Span<double> reciprocals = stackalloc double[ScanProgression.SavedCoefficients];
+        if (smooth)
+            BlockSmoothing.Reciprocals(q, reciprocals);
+        var window = _window;
         var bits = _progression.CoefficientBits.AsSpan(ci * ScanProgression.SavedCoefficients, ScanProgression.SavedCoefficients);
         bool changeDc = true;
         for (int k = 1; k < bits.Length; k++)
@@ -298,51 +305,51 @@ public sealed class JpegPixelDecoder
 
         int totalImcuRows = (image.Height + (image.MaxVSamp * 8) - 1) / (image.MaxVSamp * 8);
         int lastCol = c.WidthInBlocks - 1;
+        int q0 = q[0];
         for (int by = 0; by < c.HeightInBlocks; by++)
         {
             // Rows no scan reached (a truncated or forged file) were never allocated: they read as a shared zero row.
             short[] coefs = c.RowArray(by, out int rowStart);
-            if (smooth)
+            ref short row = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(coefs), rowStart);
+            ref byte outRow = ref Unsafe.Add(ref plane, by * s * stride);
+            if (!smooth)
             {
-                BlockSmoothing.NeighbourRows(by, c.VSamp, c.HeightInBlocks, totalImcuRows, rows);
-                for (int slot = 0; slot < 5; slot++)
+                if (s == 1)
                 {
-                    BlockSmoothing.LoadColumn(c, rows, 0, slot, dc);
-                }
-            }
+                    // DC only: 1x1 blocks straight from the coefficients, nothing else is dequantized.
+                    for (int bx = 0; bx <= lastCol; bx++)
+                    {
+                        Unsafe.Add(ref outRow, bx) = InverseDct.DcOnly((long)Unsafe.Add(ref row, bx * 64) * q0);
+                    }
 
-            if (s == 1 && !smooth)
-            {
-                // DC only: 1x1 blocks straight from the coefficients, nothing else is dequantized.
-                var outRow = plane.AsSpan(by * layout.Stride, c.WidthInBlocks);
-                int q0 = q[0];
+                    continue;
+                }
+
                 for (int bx = 0; bx <= lastCol; bx++)
                 {
-                    outRow[bx] = InverseDct.DcOnly(coefs[rowStart + (bx * 64)], q0);
+                    ref short zigzag = ref Unsafe.Add(ref row, bx * 64);
+                    ref byte output = ref Unsafe.Add(ref outRow, bx * s);
+                    if (BlockDequantizer.Dequantize(ref zigzag, q, block))
+                        InverseDct.Fill(InverseDct.DcOnly((long)zigzag * q0), s, ref output, stride);
+                    else
+                        InverseDct.Transform(ref MemoryMarshal.GetReference(block), s, ref output, stride);
                 }
 
                 continue;
             }
 
+            window.Start(c, by, totalImcuRows, dc);
             for (int bx = 0; bx <= lastCol; bx++)
             {
-                int offset = rowStart + (bx * 64);
-                for (int k = 0; k < 64; k++)
-                {
-                    block[natural[k]] = coefs[offset + k];
-                }
-
-                if (smooth)
-                {
-                    if (bx == 0 && bx < lastCol)
-                        BlockSmoothing.LoadColumn(c, rows, 1, 3, dc);
-                    if (bx + 1 < lastCol)
-                        BlockSmoothing.LoadColumn(c, rows, bx + 2, 4, dc);
-                    BlockSmoothing.Smooth(block, dc, bits, q, changeDc);
-                    BlockSmoothing.Shift(dc);
-                }
-
-                InverseDct.Transform(block, q, s, plane.AsSpan((by * s * layout.Stride) + (bx * s)), layout.Stride);
+                ref short zigzag = ref Unsafe.Add(ref row, bx * 64);
+                if (bx == 0 && bx < lastCol)
+                    window.LoadColumn(1, 3, dc);
+                if (bx + 1 < lastCol)
+                    window.LoadColumn(bx + 2, 4, dc);
+                BlockDequantizer.Dequantize(ref zigzag, q, block, always: true);
+                BlockSmoothing.Smooth(ref zigzag, block, dc, bits, q, reciprocals, changeDc);
+                BlockSmoothing.Shift(dc);
+                InverseDct.Transform(ref MemoryMarshal.GetReference(block), s, ref Unsafe.Add(ref outRow, bx * s), stride);
             }
         }
     }
