@@ -11,7 +11,7 @@ namespace Pcr.Benchmarks.Tables;
 /// clothing-small at its default 64x64, every byte of the training records through a <see cref="ThrottledByteSource"/>,
 /// at full fidelity, scan groups 1, 2 and 5, a fixed schedule and the automatic policy; same epochs and seed. Accuracy on
 /// the full-fidelity test split after every epoch against cumulative training time and bytes (the automatic policy's
-/// measurements included), the time to reach full fidelity's final accuracy within 1 point, and the curves as CSV.
+/// measurements included), the time to reach full fidelity's final accuracy within 1 point, the curves as CSV, and their plot as a PNG.
 /// </summary>
 internal sealed class TimeToAccuracy : IBenchmarkTable
 {
@@ -79,11 +79,22 @@ internal sealed class TimeToAccuracy : IBenchmarkTable
         report.Target("automatic reaches full fidelity's final accuracy (within 1 point) in <= 0.6x its time", automaticTime is double a && a <= 0.6 * fullTime,
             automaticTime is double m ? Report.Ratio(m / fullTime) : "not reached");
 
-        // The curves as CSV (run, epoch, seconds, MB, accuracy) for plotting; ScottPlot 5.1.59 needs SkiaSharp 3, which the project's SkiaSharp pin rules out.
-        string csv = Path.Combine(context.DataDirectory, context.Quick ? "time-to-accuracy-quick.csv" : "time-to-accuracy.csv");
+        // The curves as CSV (run, epoch, seconds, MB, accuracy; run names quoted, a schedule holds commas) and as a PNG drawn by
+        // the plot program beside the benchmarks (samples/Benchmarks.Plot: ScottPlot 5 needs SkiaSharp 3, a separate process).
+        string name = context.Quick ? "time-to-accuracy-quick" : "time-to-accuracy";
+        string csv = Path.Combine(context.DataDirectory, name + ".csv"), png = Path.Combine(context.DataDirectory, name + ".png");
         File.WriteAllLines(csv, ["run,epoch,seconds,megabytes,accuracy", .. runs.SelectMany(r => r.Epochs.Select((e, i) => FormattableString.Invariant(
-            $"{r.Name},{e.Epoch},{Seconds(r.Epochs)[i]:F2},{Cumulative(r.Epochs, m => m.BytesRead + (m.ScanDecision?.BytesRead ?? 0))[i] / 1e6:F2},{e.ValidationAccuracy:F4}")))]);
-        report.Note($"curves: {csv}");
+            $"\"{r.Name}\",{e.Epoch},{Seconds(r.Epochs)[i]:F2},{Cumulative(r.Epochs, m => m.BytesRead + (m.ScanDecision?.BytesRead ?? 0))[i] / 1e6:F2},{e.ValidationAccuracy:F4}")))]);
+        report.Note($"curves: {csv}; plot: {Plot(csv, png, target, $"clothing-small, {Report.MB(bandwidth)}/s, {epochs} epochs")}");
+    }
+
+    /// <summary>Runs the plot program (built beside the benchmarks, in plot/) on the curves; returns the PNG's path, or why there is none.</summary>
+    private static string Plot(string csv, string png, double target, string title)
+    {
+        string program = Path.Combine(AppContext.BaseDirectory, "plot", "PcrBenchmarksPlot.dll");
+        if (!File.Exists(program)) return $"none ({program} is missing: build samples/Benchmarks.Plot)";
+        ExternalTools.Run("dotnet", [program, csv, png, "--target", target.ToString("R", System.Globalization.CultureInfo.InvariantCulture), "--title", $"Time to accuracy: {title}"]);
+        return png;
     }
 
     private static List<PcrTrainingEpochMetrics> Train(MLContext ml, Func<PcrDataView, PcrDataView> subset, string pcr, double bandwidth, IDataView test, int epochs, IScanPolicy policy)
