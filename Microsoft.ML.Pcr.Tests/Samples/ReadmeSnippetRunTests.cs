@@ -5,7 +5,7 @@ using Microsoft.ML.Pcr.Tests.Training;
 
 namespace Microsoft.ML.Pcr.Tests.Samples;
 
-/// <summary>The README's object-storage and CNN snippets (samples/ReadmeSnippets) run as copied: against Azurite, and on a small generated dataset.</summary>
+/// <summary>The README's object-storage, CNN and automatic scan policy snippets (samples/ReadmeSnippets) run as copied: against Azurite, and on a small generated dataset.</summary>
 [TestClass]
 [DoNotParallelize] // the CNN trainer runs one at a time, as its own tests do
 public sealed class ReadmeSnippetRunTests
@@ -39,5 +39,27 @@ public sealed class ReadmeSnippetRunTests
 
         Assert.IsGreaterThan(0.5, metrics.MicroAccuracy, "well above chance (33%) on three generated shapes");
         Assert.IsTrue(File.Exists(dir.Combine("model.pcrcnn")));
+    }
+
+    [TestMethod]
+    public void TheAutomaticScanPolicySnippetMeasuresBeforeEpochOneAndReadsTheChosenScanGroups()
+    {
+        // 4 epochs: scan 1 first, a measurement before epoch 1, its choice holding for epochs 1-3 (the next is before epoch 4).
+        IReadOnlyList<Microsoft.ML.Pcr.Training.PcrTrainingEpochMetrics> epochs = ReadmeSnippets.AutomaticScanChoice.Train(TrainerTestData.TrainPcr, TrainerTestData.TestPcr, bytesPerSecond: 20e6, epochs: 4);
+
+        PcrDataset dataset = PcrDataset.Open(TrainerTestData.TrainPcr);
+        Assert.HasCount(4, epochs);
+        Assert.AreEqual(1, epochs[0].Scan, "InitialScan");
+        CollectionAssert.AreEqual(new[] { false, true, false, false }, epochs.Select(e => e.ScanDecision is not null).ToArray());
+        Microsoft.ML.Pcr.Training.ScanDecision decision = epochs[1].ScanDecision!;
+        CollectionAssert.AreEqual(new[] { 1, 2, 5, dataset.ScanGroupCount }, decision.Candidates.ToArray());
+        Assert.IsTrue(epochs.Skip(1).All(e => e.Scan == decision.Scan), "the choice holds until the next measurement");
+        foreach (Microsoft.ML.Pcr.Training.PcrTrainingEpochMetrics e in epochs)
+        {
+            Assert.AreEqual(PcrRecordInfo.SumPrefixLengths(dataset.Records, e.Scan), e.BytesRead, $"epoch {e.Epoch} read its scan group's prefixes");
+            Assert.IsNotNull(e.ValidationAccuracy, "validated at full fidelity");
+        }
+        Assert.IsGreaterThan(0L, decision.BytesRead);
+        Assert.IsLessThanOrEqualTo(PcrRecordInfo.SumPrefixLengths(dataset.Records, dataset.ScanGroupCount), decision.BytesRead, "a measurement reads at most one full-fidelity pass");
     }
 }

@@ -108,6 +108,7 @@ public sealed class AutomaticScanPolicyTests
         Tensor[] Snapshot() => [.. model.parameters().Select(p => p.detach().clone()), .. model.parameters().Select(p => p.grad!.clone()), .. model.buffers().Select(b => b.clone())];
         Tensor[] before = Snapshot();
 
+        long bytesBeforeProbe = train.Dataset.BytesRead;
         var probe = new GradientProbe(model, CPU, train, settings, 3, CancellationToken.None);
         (double[] similarities, long bytes) = probe.Similarities([1, 3, train.ScanGroupCount], 2);
 
@@ -118,7 +119,17 @@ public sealed class AutomaticScanPolicyTests
         Assert.HasCount(3, similarities);
         Assert.IsTrue(similarities.All(s => s is >= -1 and <= 1 + 1e-9), string.Join(", ", similarities));
         Assert.AreEqual(1, similarities[2], 1e-9);
-        Assert.IsGreaterThan(0L, bytes);
+
+        // It read the fewest records that hold 2 batches of 16 (records of 8 images: 4), each candidate as those records'
+        // prefixes through the loader's record reads, and from the training source only their full-fidelity bytes, once.
+        (int[] records, long[] bytesByScan) = probe.LastReads;
+        Assert.HasCount(4, records);
+        PcrRecordInfo[] read = [.. records.Select(r => train.Dataset.Records[r])];
+        foreach (int scan in new[] { 1, 3, train.ScanGroupCount })
+            Assert.AreEqual(PcrRecordInfo.SumPrefixLengths(read, scan), bytesByScan[scan], $"scan {scan}'s record prefixes");
+        Assert.AreEqual(0L, bytesByScan[2], "scan 2 is not a candidate");
+        Assert.AreEqual(PcrRecordInfo.SumPrefixLengths(read, train.ScanGroupCount), bytes, "the source served the full-fidelity prefixes once");
+        Assert.AreEqual(bytes, train.Dataset.BytesRead - bytesBeforeProbe, "the dataset counts what came from its source");
     }
 
     [TestMethod]

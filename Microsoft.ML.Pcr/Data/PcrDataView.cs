@@ -56,9 +56,9 @@ public sealed class PcrDataView : IDataView
         DatasetIdentity = ComputeIdentity(dataset, _records);
     }
 
-    private PcrDataView(PcrDataView other, int scan, int epoch, long resumedRows, int[]? records = null)
+    private PcrDataView(PcrDataView other, int scan, int epoch, long resumedRows, int[]? records = null, PcrDataset? dataset = null)
     {
-        Dataset = other.Dataset;
+        Dataset = dataset ?? other.Dataset;
         _options = other._options;
         Scan = scan;
         Epoch = epoch;
@@ -293,6 +293,24 @@ public sealed class PcrDataView : IDataView
                 $"Each side of a split is shared among the {WorkerCount} workers, but the split gives {trainRecords.Length} training and {testRecords.Length} test records; " +
                 "choose another test fraction, fewer workers, or convert with a smaller ImageFolderConversionOptions.ImagesPerRecord.");
         return new PcrTrainTestData(new PcrDataView(this, Scan, Epoch, 0, trainRecords), new PcrDataView(this, Scan, Epoch, 0, testRecords));
+    }
+
+    /// <summary>Gets the view's records (all workers' records), ascending positions in <see cref="PcrDataset.Records"/>.</summary>
+    internal IReadOnlyList<int> Records => _records;
+
+    /// <summary>
+    /// Returns this view over only <paramref name="records"/> (some of its own records), at the same scan group, epoch and workers, from
+    /// the epoch's start; with <paramref name="readThrough"/> (this view's dataset read through another byte source, from
+    /// <see cref="PcrDataset.ReadingThrough"/>) its cursors read the records there and count their bytes on it.
+    /// </summary>
+    internal PcrDataView Subset(IEnumerable<int> records, PcrDataset? readThrough = null)
+    {
+        int[] chosen = [.. records.Distinct().Order()];
+        if (chosen.Length < WorkerCount || chosen.Any(r => Array.BinarySearch(_records, r) < 0))
+            throw new ArgumentException($"A subset needs at least {WorkerCount} of the view's own records.", nameof(records));
+        if (readThrough is not null && !ReferenceEquals(readThrough.Index, Dataset.Index))
+            throw new ArgumentException("The dataset read through must be this view's dataset (PcrDataset.ReadingThrough).", nameof(readThrough));
+        return new PcrDataView(this, Scan, Epoch, 0, chosen, readThrough);
     }
 
     /// <inheritdoc/>

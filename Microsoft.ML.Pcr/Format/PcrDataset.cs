@@ -92,6 +92,19 @@ public sealed class PcrDataset
         return Interlocked.Read(ref _bytesReadByScan[scan]);
     }
 
+    /// <summary>
+    /// Returns this dataset (same index, records and classes, so the same row ids) reading its records through
+    /// <paramref name="source"/> instead, with counters of its own: <paramref name="source"/> must serve the same files.
+    /// </summary>
+    internal PcrDataset ReadingThrough(IPcrByteSource source) => new(source, Index, _indexBytes, Records, ClassNames, DamagedRecords);
+
+    /// <summary>Counts <paramref name="bytes"/> read from <see cref="Source"/> at <paramref name="scan"/> by a reader of its own (one made by <see cref="ReadingThrough"/>).</summary>
+    internal void CountRead(int scan, long bytes)
+    {
+        Interlocked.Add(ref _bytesRead, bytes);
+        Interlocked.Add(ref _bytesReadByScan[scan], bytes);
+    }
+
     /// <summary>Gets the row number of the first image of record <paramref name="record"/>.</summary>
     public long GetFirstRow(int record) => _firstRow[record];
 

@@ -12,7 +12,11 @@ public sealed class AutomaticScanPolicyOptions
     /// <summary>Measure again every this many epochs after <see cref="StartEpoch"/>; between measurements the last choice holds. Default 15.</summary>
     public int Frequency = 15;
 
-    /// <summary>The training batches each measurement reads (the same rows for every candidate, at the trainer's batch size). Default 10.</summary>
+    /// <summary>
+    /// The training batches (at the trainer's batch size) each measurement needs at least: it reads the fewest whole records that
+    /// hold them (a seeded choice; records are the unit a PCR is read in) and measures every row of those, the same rows for every
+    /// candidate. Default 10.
+    /// </summary>
     public int BatchesMeasured = 10;
 
     /// <summary>The cosine similarity to the full-fidelity gradient a candidate needs, in (0, 1]. Default 0.8.</summary>

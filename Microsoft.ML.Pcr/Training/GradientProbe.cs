@@ -1,24 +1,32 @@
 using System.Diagnostics;
 using Microsoft.ML.Pcr.Data;
+using Microsoft.ML.Pcr.Format;
+using Microsoft.ML.Pcr.IO;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Pcr.Training;
 
 /// <summary>
-/// The trainer's <see cref="IGradientProbe"/>: a seeded choice of training records (about the rows the measurement
-/// needs), read unshuffled and without augmentation at each scan group as record prefixes, so every candidate sees the
-/// same rows in the same order. The network runs in training mode, so the gradient is the one a training step would
-/// take (batch statistics included; eval mode would give another gradient than training uses), and its batch-norm
-/// buffers and parameter gradients are restored afterwards; the optimizer is never involved.
+/// The trainer's <see cref="IGradientProbe"/>: a seeded choice of the fewest training records that hold the batches asked for,
+/// read unshuffled and without augmentation at each scan group as record prefixes through the loader, so every candidate sees the
+/// same rows in the same order, and every row read is measured. The full-fidelity pass goes first and its record prefixes are
+/// kept in memory (<see cref="RetainedPrefixByteSource"/>), so the candidates' prefixes, which are prefixes of those bytes, cost
+/// no further reads of the training source: a measurement reads the chosen records once. The network runs in training mode, so
+/// the gradient is the one a training step would take (batch statistics included; eval mode would give another gradient than
+/// training uses), and its batch-norm buffers and parameter gradients are restored afterwards; the optimizer is never involved.
 /// </summary>
 internal sealed class GradientProbe(nn.Module<Tensor, Tensor> model, Device device, PcrDataView training, FeedSettings settings, int seed,
     CancellationToken cancellation) : IGradientProbe
 {
+    /// <summary>Gets what the last measurement read: its records (positions in the dataset) and the bytes its cursors read at each scan group (index 0: metadata only), most of them from memory.</summary>
+    internal (int[] Records, long[] BytesByScan) LastReads { get; private set; } = ([], []);
+
     public (double[] Similarities, long BytesRead) Similarities(IReadOnlyList<int> candidates, int batches)
     {
-        PcrDataView rows = ChooseRows(batches);
-        long bytesBefore = rows.Dataset.BytesRead;
+        var memory = new RetainedPrefixByteSource(training.Dataset.Source);
+        PcrDataset reading = training.Dataset.ReadingThrough(memory);
+        PcrDataView rows = ChooseRows(batches, reading);
         using var scope = NewDisposeScope();
         Tensor[] buffers = [.. model.buffers()];
         Tensor[] savedBuffers;
@@ -33,15 +41,15 @@ internal sealed class GradientProbe(nn.Module<Tensor, Tensor> model, Device devi
         try
         {
             model.train();
-            Tensor full = Gradient(rows.WithScan(rows.ScanGroupCount), batches, parameters);
+            Tensor full = Gradient(rows.WithScan(rows.ScanGroupCount), parameters);
             var similarities = new double[candidates.Count];
             for (int i = 0; i < candidates.Count; i++)
             {
-                Tensor g = candidates[i] == rows.ScanGroupCount ? full : Gradient(rows.WithScan(candidates[i]), batches, parameters);
+                Tensor g = candidates[i] == rows.ScanGroupCount ? full : Gradient(rows.WithScan(candidates[i]), parameters);
                 double norms = full.norm().item<double>() * g.norm().item<double>();
                 similarities[i] = norms == 0 ? 0 : full.dot(g).item<double>() / norms;
             }
-            return (similarities, rows.Dataset.BytesRead - bytesBefore);
+            return (similarities, memory.BytesFromInner);
         }
         finally
         {
@@ -55,33 +63,33 @@ internal sealed class GradientProbe(nn.Module<Tensor, Tensor> model, Device devi
                 }
             }
             model.train(wasTraining);
+            // What came from the training source counts on its dataset, as full-fidelity reads (the candidates' came from memory).
+            training.Dataset.CountRead(training.ScanGroupCount, memory.BytesFromInner);
+            LastReads = ([.. rows.Records], [.. Enumerable.Range(0, reading.ScanGroupCount + 1).Select(reading.GetBytesRead)]);
         }
     }
 
-    /// <summary>A seeded choice of whole records holding about <paramref name="batches"/> batches (the whole view when it is small).</summary>
-    private PcrDataView ChooseRows(int batches)
+    /// <summary>
+    /// A seeded choice of the fewest whole records whose rows (per worker) fill <paramref name="batches"/> batches, at least one per
+    /// worker, read through <paramref name="readThrough"/>; every record when they are needed.
+    /// </summary>
+    private PcrDataView ChooseRows(int batches, PcrDataset readThrough)
     {
         long needed = (long)batches * settings.BatchSize;
-        long rows = training.GetRowCount() ?? training.Dataset.ImageCount;
-        int records = training.Dataset.Records.Count;
-        if (records < 2 || needed >= rows) return training;
-        // One record more than the mean would need, so that records of fewer images still fill the batches.
-        double share = Math.Min((double)needed / rows + 1.0 / records, 0.99);
-        try
-        {
-            return training.SplitByRecords(share, seed).TestSet;
-        }
-        catch (InvalidOperationException)
-        {
-            return training; // too few records per worker for a split: measure on the whole view
-        }
+        int[] order = [.. training.Records];
+        new Random(seed).Shuffle(order);
+        int count = Math.Min(training.WorkerCount, order.Length);
+        while (count < order.Length && PcrEpochPlan.RowsPerWorker(training.Dataset, order[..count], training.WorkerCount) < needed) count++;
+        return training.Subset(order[..count], readThrough);
     }
 
-    /// <summary>The gradient of the mean cross-entropy summed over the first <paramref name="batches"/> batches of <paramref name="data"/>, flattened, in double precision.</summary>
-    private Tensor Gradient(PcrDataView data, int batches, TorchSharp.Modules.Parameter[] parameters)
+    /// <summary>
+    /// The gradient of the cross-entropy over every row of <paramref name="data"/> (each batch's mean, weighted by its share of a full
+    /// batch, summed), flattened, in double precision.
+    /// </summary>
+    private Tensor Gradient(PcrDataView data, TorchSharp.Modules.Parameter[] parameters)
     {
         model.zero_grad();
-        int taken = 0;
         using (var feeder = new BatchFeeder(data, null, 0, settings, cancellation))
         {
             foreach (ImageBatch batch in feeder.Batches(new Stopwatch()))
@@ -89,10 +97,10 @@ internal sealed class GradientProbe(nn.Module<Tensor, Tensor> model, Device devi
                 using (batch)
                 using (DisposeScope step = NewDisposeScope())
                 {
-                    if (batch.Count > batch.Skipped)
-                        nn.functional.cross_entropy(model.forward(batch.Images.to(device)), batch.Labels.to(device)).backward();
+                    int valid = batch.Count - batch.Skipped;
+                    if (valid > 0)
+                        (nn.functional.cross_entropy(model.forward(batch.Images.to(device)), batch.Labels.to(device)) * ((double)valid / settings.BatchSize)).backward();
                 }
-                if (++taken == batches) break;
             }
         }
         using (no_grad())

@@ -7,9 +7,10 @@ namespace Microsoft.ML.Pcr.Training;
 internal interface IGradientProbe
 {
     /// <summary>
-    /// Returns the cosine similarity of the gradient (summed over <paramref name="batches"/> batches of the same rows)
-    /// at each candidate scan group with the one at full fidelity, and the bytes the measurement read. Parameters,
-    /// batch-norm statistics, gradients and optimizer state are as they were before.
+    /// Returns the cosine similarity of the gradient (over the same rows: the fewest whole records that hold
+    /// <paramref name="batches"/> batches, every row of them) at each candidate scan group with the one at full fidelity,
+    /// and the bytes the measurement read from the training source. Parameters, batch-norm statistics, gradients and
+    /// optimizer state are as they were before.
     /// </summary>
     (double[] Similarities, long BytesRead) Similarities(IReadOnlyList<int> candidates, int batches);
 }

@@ -29,7 +29,11 @@ public sealed class ScanDecision
     /// <summary>Gets the cosine similarity (-1..1) of each candidate's gradient with the full-fidelity one, in the order of <see cref="Candidates"/>.</summary>
     public IReadOnlyList<double> Similarities { get; }
 
-    /// <summary>Gets the record bytes the measurement read (the full-fidelity pass and every candidate's), which the epoch's own <see cref="PcrTrainingEpochMetrics.BytesRead"/> does not include.</summary>
+    /// <summary>
+    /// Gets the record bytes the measurement read from the training data's byte source: the full-fidelity prefixes of its records,
+    /// once (the candidates' prefixes are prefixes of those bytes, kept in memory). The epoch's own
+    /// <see cref="PcrTrainingEpochMetrics.BytesRead"/> does not include them.
+    /// </summary>
     public long BytesRead { get; }
 
     /// <summary>Gets the time the measurement took.</summary>

@@ -34,10 +34,10 @@ public static class ScanPolicy
     /// <summary>
     /// Create a policy that chooses the scan group from gradients, as the PCR paper's training script does: before epoch
     /// <see cref="AutomaticScanPolicyOptions.StartEpoch"/> and then every <see cref="AutomaticScanPolicyOptions.Frequency"/>
-    /// epochs it reads the same <see cref="AutomaticScanPolicyOptions.BatchesMeasured"/> batches of training rows at full
-    /// fidelity and at every candidate scan group (as record prefixes, through the loader), computes the gradient summed
-    /// over them without an optimizer step, and reads the following epochs at the smallest candidate whose gradient has a
-    /// cosine similarity of at least <see cref="AutomaticScanPolicyOptions.Threshold"/> with the full-fidelity one.
+    /// epochs it reads the same training rows (the fewest whole records holding <see cref="AutomaticScanPolicyOptions.BatchesMeasured"/>
+    /// batches) at full fidelity and at every candidate scan group (as record prefixes, through the loader; the full-fidelity
+    /// bytes are read once and the candidates' prefixes taken from them), computes the gradient over them without an optimizer
+    /// step, and reads the following epochs at the smallest candidate whose gradient has a cosine similarity of at least <see cref="AutomaticScanPolicyOptions.Threshold"/> with the full-fidelity one.
     /// Measuring leaves the model as it was: the network runs in training mode (so the gradient is the one a training step
     /// would take, batch statistics included) and its batch-norm running statistics and gradients are restored afterwards.
     /// Every decision is reported on <see cref="PcrTrainingEpochMetrics.ScanDecision"/> and in <c>MLContext.Log</c>.
