@@ -353,10 +353,42 @@ internal static class InverseDct
         tmp3 += z1 + z4;
     }
 
+    // Row r of a block (eight coefficients) in 64-bit lanes, one lane per column.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<long> Row64(ref int c, int r) => Avx512F.ConvertToVector512Int64(Vector256.LoadUnsafe(ref c, (nuint)(r * 8)));
+
+    // Descale in 64-bit lanes, narrowed to 32 bits as the scalar (int) cast does, stored as one work-space row.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreDescaled(Vector512<long> x, int n, ref int ws, int r) =>
+        Avx512F.ConvertToVector256Int32((x + Vector512.Create(1L << (n - 1))) >> n).StoreUnsafe(ref ws, (nuint)(r * 8));
+
     private static void Idct4x4(ref int c, ref byte output, int stride)
     {
         Span<int> wsSpan = stackalloc int[32];
         ref int ws = ref MemoryMarshal.GetReference(wsSpan);
+        if (Avx512DQ.IsSupported)
+        {
+            // Pass 1 on all eight columns at once, in the scalar pass's 64-bit arithmetic (its shortcut for columns
+            // whose AC terms are zero gives the same values, so it is not needed).
+            var tmp0 = Row64(ref c, 0) << (ConstBits + 1);
+            var tmp2 = (Row64(ref c, 2) * Fix1_847759065) + (Row64(ref c, 6) * -Fix0_765366865);
+            var tmp10 = tmp0 + tmp2;
+            var tmp12 = tmp0 - tmp2;
+            var z1 = Row64(ref c, 7);
+            var z2 = Row64(ref c, 5);
+            var z3 = Row64(ref c, 3);
+            var z4 = Row64(ref c, 1);
+            tmp0 = (z1 * -Fix0_211164243) + (z2 * Fix1_451774981) + (z3 * -Fix2_172734803) + (z4 * Fix1_061594337);
+            tmp2 = (z1 * -Fix0_509795579) + (z2 * -Fix0_601344887) + (z3 * Fix0_899976223) + (z4 * Fix2_562915447);
+            const int s1 = ConstBits - Pass1Bits + 1;
+            StoreDescaled(tmp10 + tmp2, s1, ref ws, 0);
+            StoreDescaled(tmp10 - tmp2, s1, ref ws, 3);
+            StoreDescaled(tmp12 + tmp0, s1, ref ws, 1);
+            StoreDescaled(tmp12 - tmp0, s1, ref ws, 2);
+            Idct4x4Rows(ref ws, ref output, stride);
+            return;
+        }
+
         for (int col = 0; col < 8; col++)
         {
             if (col == 4)
@@ -385,6 +417,11 @@ internal static class InverseDct
             At(ref ws, 16 + col) = (int)Descale(tmp12 - tmp0, s);
         }
 
+        Idct4x4Rows(ref ws, ref output, stride);
+    }
+
+    private static void Idct4x4Rows(ref int ws, ref byte output, int stride)
+    {
         for (int row = 0; row < 4; row++)
         {
             ref int w = ref At(ref ws, row * 8);
@@ -419,6 +456,18 @@ internal static class InverseDct
     {
         Span<int> wsSpan = stackalloc int[16];
         ref int ws = ref MemoryMarshal.GetReference(wsSpan);
+        if (Avx512DQ.IsSupported)
+        {
+            // Pass 1 on all eight columns at once (the second pass reads only columns 0, 1, 3, 5 and 7 of it).
+            var tmp10 = Row64(ref c, 0) << (ConstBits + 2);
+            var tmp0 = (Row64(ref c, 7) * -Fix0_720959822) + (Row64(ref c, 5) * Fix0_850430095) + (Row64(ref c, 3) * -Fix1_272758580) + (Row64(ref c, 1) * Fix3_624509785);
+            const int s1 = ConstBits - Pass1Bits + 2;
+            StoreDescaled(tmp10 + tmp0, s1, ref ws, 0);
+            StoreDescaled(tmp10 - tmp0, s1, ref ws, 1);
+            Idct2x2Rows(ref ws, ref output, stride);
+            return;
+        }
+
         for (int col = 0; col < 8; col++)
         {
             if (col is 2 or 4 or 6)
@@ -440,6 +489,11 @@ internal static class InverseDct
             At(ref ws, 8 + col) = (int)Descale(tmp10 - tmp0, s);
         }
 
+        Idct2x2Rows(ref ws, ref output, stride);
+    }
+
+    private static void Idct2x2Rows(ref int ws, ref byte output, int stride)
+    {
         for (int row = 0; row < 2; row++)
         {
             ref int w = ref At(ref ws, row * 8);
