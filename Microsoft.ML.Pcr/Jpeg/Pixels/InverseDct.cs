@@ -22,28 +22,28 @@ internal static class InverseDct
     private const int ConstBits = 13;
     private const int Pass1Bits = 2;
 
-    private static readonly long Fix0_211164243 = Fix(0.211164243);
-    private static readonly long Fix0_298631336 = Fix(0.298631336);
-    private static readonly long Fix0_390180644 = Fix(0.390180644);
-    private static readonly long Fix0_509795579 = Fix(0.509795579);
-    private static readonly long Fix0_541196100 = Fix(0.541196100);
-    private static readonly long Fix0_601344887 = Fix(0.601344887);
-    private static readonly long Fix0_720959822 = Fix(0.720959822);
-    private static readonly long Fix0_765366865 = Fix(0.765366865);
-    private static readonly long Fix0_850430095 = Fix(0.850430095);
-    private static readonly long Fix0_899976223 = Fix(0.899976223);
-    private static readonly long Fix1_061594337 = Fix(1.061594337);
-    private static readonly long Fix1_175875602 = Fix(1.175875602);
-    private static readonly long Fix1_272758580 = Fix(1.272758580);
-    private static readonly long Fix1_451774981 = Fix(1.451774981);
-    private static readonly long Fix1_501321110 = Fix(1.501321110);
-    private static readonly long Fix1_847759065 = Fix(1.847759065);
-    private static readonly long Fix1_961570560 = Fix(1.961570560);
-    private static readonly long Fix2_053119869 = Fix(2.053119869);
-    private static readonly long Fix2_172734803 = Fix(2.172734803);
-    private static readonly long Fix2_562915447 = Fix(2.562915447);
-    private static readonly long Fix3_072711026 = Fix(3.072711026);
-    private static readonly long Fix3_624509785 = Fix(3.624509785);
+    private const long Fix0_211164243 = 1730; // FIX(0.211164243): round(0.211164243 * 2^13)
+    private const long Fix0_298631336 = 2446; // FIX(0.298631336): round(0.298631336 * 2^13)
+    private const long Fix0_390180644 = 3196; // FIX(0.390180644): round(0.390180644 * 2^13)
+    private const long Fix0_509795579 = 4176; // FIX(0.509795579): round(0.509795579 * 2^13)
+    private const long Fix0_541196100 = 4433; // FIX(0.541196100): round(0.541196100 * 2^13)
+    private const long Fix0_601344887 = 4926; // FIX(0.601344887): round(0.601344887 * 2^13)
+    private const long Fix0_720959822 = 5906; // FIX(0.720959822): round(0.720959822 * 2^13)
+    private const long Fix0_765366865 = 6270; // FIX(0.765366865): round(0.765366865 * 2^13)
+    private const long Fix0_850430095 = 6967; // FIX(0.850430095): round(0.850430095 * 2^13)
+    private const long Fix0_899976223 = 7373; // FIX(0.899976223): round(0.899976223 * 2^13)
+    private const long Fix1_061594337 = 8697; // FIX(1.061594337): round(1.061594337 * 2^13)
+    private const long Fix1_175875602 = 9633; // FIX(1.175875602): round(1.175875602 * 2^13)
+    private const long Fix1_272758580 = 10426; // FIX(1.272758580): round(1.272758580 * 2^13)
+    private const long Fix1_451774981 = 11893; // FIX(1.451774981): round(1.451774981 * 2^13)
+    private const long Fix1_501321110 = 12299; // FIX(1.501321110): round(1.501321110 * 2^13)
+    private const long Fix1_847759065 = 15137; // FIX(1.847759065): round(1.847759065 * 2^13)
+    private const long Fix1_961570560 = 16069; // FIX(1.961570560): round(1.961570560 * 2^13)
+    private const long Fix2_053119869 = 16819; // FIX(2.053119869): round(2.053119869 * 2^13)
+    private const long Fix2_172734803 = 17799; // FIX(2.172734803): round(2.172734803 * 2^13)
+    private const long Fix2_562915447 = 20995; // FIX(2.562915447): round(2.562915447 * 2^13)
+    private const long Fix3_072711026 = 25172; // FIX(3.072711026): round(3.072711026 * 2^13)
+    private const long Fix3_624509785 = 29692; // FIX(3.624509785): round(3.624509785 * 2^13)
 
     /// <summary>Natural-order index of each zigzag position k.</summary>
     public static ReadOnlySpan<byte> NaturalOrder =>
@@ -53,8 +53,6 @@ internal static class InverseDct
         35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
         58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
     ];
-
-    private static long Fix(double x) => (long)((x * (1 << ConstBits)) + 0.5);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static long Descale(long x, int n) => (x + (1L << (n - 1))) >> n;
