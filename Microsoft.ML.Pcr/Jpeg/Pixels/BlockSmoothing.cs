@@ -132,9 +132,14 @@ internal static class BlockSmoothing
     /// <summary>Shifts the 5x5 DC window one block to the right (the rightmost column stays, as libjpeg's registers do).</summary>
     public static void Shift(Span<int> dc)
     {
-        // One move of the whole window, then the rightmost column put back (it moved into the next row's first slot).
+        // One move of the whole window (two vector loads before two stores), then the rightmost column put back (it
+        // moved into the next row's first slot).
         int c4 = dc[4], c9 = dc[9], c14 = dc[14], c19 = dc[19];
-        dc.Slice(1, 24).CopyTo(dc);
+        ref int d = ref MemoryMarshal.GetReference(dc[..25]);
+        var first = Vector512.LoadUnsafe(ref d, 1);
+        var rest = Vector256.LoadUnsafe(ref d, 17);
+        first.StoreUnsafe(ref d);
+        rest.StoreUnsafe(ref d, 16);
         dc[4] = c4;
         dc[9] = c9;
         dc[14] = c14;
@@ -251,12 +256,16 @@ internal static class BlockSmoothing
     {
         ref int dj0 = ref MemoryMarshal.GetReference(d[..25]);
         ref int w = ref MemoryMarshal.GetReference(changeDc ? WeightsNoAc : WeightsSomeAc);
-        var sum = Vector512<int>.Zero;
-        for (int j = 0; j < 25; j++)
+        // Two independent sums, so that the additions do not wait on each other.
+        var sum = Vector512.Create(Unsafe.Add(ref dj0, 24)) * Vector512.LoadUnsafe(ref w, 24 * 16);
+        var odd = Vector512<int>.Zero;
+        for (int j = 0; j < 24; j += 2)
         {
             sum += Vector512.Create(Unsafe.Add(ref dj0, j)) * Vector512.LoadUnsafe(ref w, (nuint)(j * 16));
+            odd += Vector512.Create(Unsafe.Add(ref dj0, j + 1)) * Vector512.LoadUnsafe(ref w, (nuint)((j + 1) * 16));
         }
 
+        sum += odd;
         var low = Vector512.LoadUnsafe(ref zigzag);
         var high = Vector512.LoadUnsafe(ref zigzag, 32);
         var q00 = Vector512.Create(lanes.StepDc);
