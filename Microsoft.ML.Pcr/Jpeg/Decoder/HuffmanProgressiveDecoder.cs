@@ -11,33 +11,44 @@ namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 /// </summary>
 internal static class HuffmanProgressiveDecoder
 {
-
-    /// <summary>jdphuff.c's decode_mcu_DC_first.</summary>
+    /// <summary>jdphuff.c's decode_mcu_DC_first, with the bit buffer in locals for the MCU's blocks.</summary>
     public static void DecodeDcFirstMcu(FrameState f, ref HuffmanBitReader br, scoped Span<int> offsets, scoped Span<int> lastDc, JpegWarnings warnings, ref JpegMarkerReader m)
     {
         int al = f.Al;
+        ulong acc = br.Acc;
+        int bits = br.Bits;
         for (int b = 0; b < f.BlocksInMcu; b++)
         {
             int ci = f.BlockComp[b];
             var comp = f.ScanComponents[ci];
-            br.Ensure32();
-            int s = br.DecodeSymbol(f.DcTables[comp.DcTable]);
-            if (s < 0)
+            var table = f.DcTables[comp.DcTable];
+            (int s, acc, bits) = NextSymbol(ref br, ref MemoryMarshal.GetArrayDataReference(table.Lookup), table, warnings, acc, bits);
+            int diff = 0;
+            if (s is > 0 and <= 16)
             {
-                warnings.Add(JpegWarnings.BadHuffmanCode);
-                s = 0;
+                bits -= s;
+                diff = HuffmanSequentialDecoder.Extend((int)(acc >> bits) & ((1 << s) - 1), s);
+            }
+            else if (s > 16)
+            {
+                // A forged table's symbol beyond any DC category: read as the buffer-level reader always did.
+                br.Restore(acc, bits);
+                diff = br.GetSigned(s);
+                (acc, bits) = (br.Acc, br.Bits);
             }
 
-            int diff = s == 0 ? 0 : br.GetSigned(s);
             long sum = (long)lastDc[ci] + diff;
             if (sum > int.MaxValue || sum < int.MinValue)
             {
+                br.Restore(acc, bits);
                 throw m.Fail("DC coefficient out of range");
             }
 
             lastDc[ci] = (int)sum;
             comp.Coefs[offsets[b]] = unchecked((short)(int)((uint)sum << al));
         }
+
+        br.Restore(acc, bits);
     }
 
     /// <summary>jdphuff.c's decode_mcu_DC_refine.</summary>

@@ -43,17 +43,30 @@ internal static class BlockDequantizer
             bool acZero = ((low & Vector512.Create(0, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, (short)-1)) | high) == Vector512<short>.Zero;
             if (acZero && !always)
                 return true;
-            var order = ZigzagOfNatural;
-            var first = Avx512BW.PermuteVar32x16x2(low, Vector512.Create(order[..32]), high);
-            var second = Avx512BW.PermuteVar32x16x2(low, Vector512.Create(order[32..]), high);
-            (Vector512.WidenLower(first) * Vector512.LoadUnsafe(ref q)).StoreUnsafe(ref output);
-            (Vector512.WidenUpper(first) * Vector512.LoadUnsafe(ref q, 16)).StoreUnsafe(ref output, 16);
-            (Vector512.WidenLower(second) * Vector512.LoadUnsafe(ref q, 32)).StoreUnsafe(ref output, 32);
-            (Vector512.WidenUpper(second) * Vector512.LoadUnsafe(ref q, 48)).StoreUnsafe(ref output, 48);
+            Dequantize(low, high, quant, natural);
             return acZero;
         }
 
         return DequantizeScalar(ref zigzag, ref q, ref output, always);
+    }
+
+    /// <summary>The AVX-512 step of <see cref="Dequantize(ref short, int[], Span{int}, bool)"/> for a block already in registers (zigzag coefficients 0-31 and 32-63).</summary>
+    /// <param name="low">Zigzag coefficients 0-31.</param>
+    /// <param name="high">Zigzag coefficients 32-63.</param>
+    /// <param name="quant">64 quantization steps, natural order.</param>
+    /// <param name="natural">64 values, written.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Dequantize(Vector512<short> low, Vector512<short> high, int[] quant, Span<int> natural)
+    {
+        ref int q = ref MemoryMarshal.GetArrayDataReference(quant);
+        ref int output = ref MemoryMarshal.GetReference(natural[..64]);
+        var order = ZigzagOfNatural;
+        var first = Avx512BW.PermuteVar32x16x2(low, Vector512.Create(order[..32]), high);
+        var second = Avx512BW.PermuteVar32x16x2(low, Vector512.Create(order[32..]), high);
+        (Vector512.WidenLower(first) * Vector512.LoadUnsafe(ref q)).StoreUnsafe(ref output);
+        (Vector512.WidenUpper(first) * Vector512.LoadUnsafe(ref q, 16)).StoreUnsafe(ref output, 16);
+        (Vector512.WidenLower(second) * Vector512.LoadUnsafe(ref q, 32)).StoreUnsafe(ref output, 32);
+        (Vector512.WidenUpper(second) * Vector512.LoadUnsafe(ref q, 48)).StoreUnsafe(ref output, 48);
     }
 
     private static bool DequantizeScalar(ref short zigzag, ref int q, ref int output, bool always)

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Microsoft.ML.Pcr.Jpeg.Pixels;
 
@@ -131,9 +132,14 @@ internal static class BlockSmoothing
     /// <summary>Shifts the 5x5 DC window one block to the right (the rightmost column stays, as libjpeg's registers do).</summary>
     public static void Shift(Span<int> dc)
     {
-        // One move of the whole window, then the rightmost column put back (it moved into the next row's first slot).
+        // One move of the whole window (two vector loads before two stores), then the rightmost column put back (it
+        // moved into the next row's first slot).
         int c4 = dc[4], c9 = dc[9], c14 = dc[14], c19 = dc[19];
-        dc.Slice(1, 24).CopyTo(dc);
+        ref int d = ref MemoryMarshal.GetReference(dc[..25]);
+        var first = Vector512.LoadUnsafe(ref d, 1);
+        var rest = Vector256.LoadUnsafe(ref d, 17);
+        first.StoreUnsafe(ref d);
+        rest.StoreUnsafe(ref d, 16);
         dc[4] = c4;
         dc[9] = c9;
         dc[14] = c14;
@@ -170,6 +176,115 @@ internal static class BlockSmoothing
         {
             block[0] = Predict(q00 * num[0], q00, 0, reciprocals[0]) * (int)q00;
         }
+    }
+
+    /// <summary>Whether <see cref="SmoothAndDequantize"/> can run here (AVX-512 F, BW and DQ).</summary>
+    public static bool IsVectorized => Avx512BW.IsSupported && Avx512DQ.IsSupported;
+
+    /// <summary>The per-component constants of <see cref="SmoothAndDequantize"/>, built once per component.</summary>
+    public readonly struct Lanes
+    {
+        /// <summary>Each lane's quantization step (lane k: zigzag coefficient k), lanes 0-7 and 8-15.</summary>
+        public readonly Vector512<double> StepLow, StepHigh;
+
+        /// <summary>Each lane's cap on the estimate's magnitude, 2^Al - 1 or no cap.</summary>
+        public readonly Vector512<double> CapLow, CapHigh;
+
+        /// <summary>The lanes that are estimated: AC lanes among the first five (or nine) with known bits, and the DC when no AC has arrived.</summary>
+        public readonly Vector512<short> Estimated;
+
+        /// <summary>The lanes estimated whatever their coefficient (the DC when no AC has arrived).</summary>
+        public readonly Vector512<short> Unconditional;
+
+        /// <summary>The DC's quantization step.</summary>
+        public readonly double StepDc;
+
+        /// <summary>Builds the lanes of a component from its quantization table (natural order) and coefficient bits.</summary>
+        public Lanes(ReadOnlySpan<int> q, ReadOnlySpan<int> bits, bool changeDc)
+        {
+            var natural = InverseDct.NaturalOrder;
+            Span<double> step = stackalloc double[16];
+            Span<double> cap = stackalloc double[16];
+            Span<short> estimated = stackalloc short[32];
+            Span<short> unconditional = stackalloc short[32];
+            step.Fill(1);
+            cap.Fill(double.PositiveInfinity);
+            estimated.Clear();
+            unconditional.Clear();
+            int last = changeDc ? 9 : 5;
+            for (int k = 0; k < SavedCoefficients; k++)
+            {
+                step[k] = q[natural[k]];
+                if (k >= 1 && k <= last && bits[k] != 0)
+                {
+                    estimated[k] = -1;
+                    if (bits[k] > 0)
+                        cap[k] = (1L << bits[k]) - 1;
+                }
+            }
+
+            if (changeDc)
+            {
+                estimated[0] = -1;
+                unconditional[0] = -1;
+            }
+
+            StepLow = Vector512.Create((ReadOnlySpan<double>)step[..8]);
+            StepHigh = Vector512.Create((ReadOnlySpan<double>)step[8..]);
+            CapLow = Vector512.Create((ReadOnlySpan<double>)cap[..8]);
+            CapHigh = Vector512.Create((ReadOnlySpan<double>)cap[8..]);
+            Estimated = Vector512.Create((ReadOnlySpan<short>)estimated);
+            Unconditional = Vector512.Create((ReadOnlySpan<short>)unconditional);
+            StepDc = q[0];
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Smooth"/> fused with <see cref="BlockDequantizer.Dequantize(ref short, int[], Span{int}, bool)"/> on AVX-512: the ten estimates are
+    /// computed at once in double lanes (every dividend is an integer below 2^41, so a correctly rounded quotient
+    /// floors to the exact integer quotient), written into the block's zigzag coefficients as libjpeg writes them into
+    /// its copy, and the block then dequantized and reordered. Only when <see cref="IsVectorized"/>.
+    /// </summary>
+    /// <param name="zigzag">The block's quantized coefficients in zigzag order (not modified).</param>
+    /// <param name="d">The 25 DC values, row-major, the block itself at index 12.</param>
+    /// <param name="lanes">The component's constants.</param>
+    /// <param name="changeDc">Whether no AC coefficient has arrived at all.</param>
+    /// <param name="quant">64 quantization steps, natural order.</param>
+    /// <param name="natural">64 values, written: the block's dequantized coefficients in natural order.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SmoothAndDequantize(ref short zigzag, ReadOnlySpan<int> d, in Lanes lanes, bool changeDc, int[] quant, Span<int> natural)
+    {
+        ref int dj0 = ref MemoryMarshal.GetReference(d[..25]);
+        ref int w = ref MemoryMarshal.GetReference(changeDc ? WeightsNoAc : WeightsSomeAc);
+        // Two independent sums, so that the additions do not wait on each other.
+        var sum = Vector512.Create(Unsafe.Add(ref dj0, 24)) * Vector512.LoadUnsafe(ref w, 24 * 16);
+        var odd = Vector512<int>.Zero;
+        for (int j = 0; j < 24; j += 2)
+        {
+            sum += Vector512.Create(Unsafe.Add(ref dj0, j)) * Vector512.LoadUnsafe(ref w, (nuint)(j * 16));
+            odd += Vector512.Create(Unsafe.Add(ref dj0, j + 1)) * Vector512.LoadUnsafe(ref w, (nuint)((j + 1) * 16));
+        }
+
+        sum += odd;
+        var low = Vector512.LoadUnsafe(ref zigzag);
+        var high = Vector512.LoadUnsafe(ref zigzag, 32);
+        var q00 = Vector512.Create(lanes.StepDc);
+        var estimates = Vector256.Create(
+            Estimate(Avx512F.ConvertToVector512Double(sum.GetLower()), q00, lanes.StepLow, lanes.CapLow),
+            Estimate(Avx512F.ConvertToVector512Double(sum.GetUpper()), q00, lanes.StepHigh, lanes.CapHigh));
+        var estimated = lanes.Estimated & (Vector512.Equals(low, Vector512<short>.Zero) | lanes.Unconditional);
+        low = Vector512.ConditionalSelect(estimated, Vector512.Create(estimates, Vector256<short>.Zero), low);
+        BlockDequantizer.Dequantize(low, high, quant, natural);
+    }
+
+    // Predict on eight lanes: the rounded quotient of |q00 * num| by 256 q, capped, with num's sign, wrapped to 16 bits.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<short> Estimate(Vector512<double> num, Vector512<double> q00, Vector512<double> q, Vector512<double> cap)
+    {
+        var dividend = (q * 128.0) + (q00 * Vector512.Abs(num));
+        var magnitude = Vector512.Min(Vector512.Floor(dividend / (q * 256.0)), cap);
+        var signed = Vector512.ConditionalSelect(Vector512.LessThan(num, Vector512<double>.Zero), -magnitude, magnitude);
+        return Avx512F.ConvertToVector128Int16(Avx512DQ.ConvertToVector512Int64WithTruncation(signed));
     }
 
     private static void Numerators(ReadOnlySpan<int> d, ReadOnlySpan<int> weights, Span<int> num)

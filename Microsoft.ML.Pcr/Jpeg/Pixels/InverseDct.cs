@@ -22,28 +22,28 @@ internal static class InverseDct
     private const int ConstBits = 13;
     private const int Pass1Bits = 2;
 
-    private static readonly long Fix0_211164243 = Fix(0.211164243);
-    private static readonly long Fix0_298631336 = Fix(0.298631336);
-    private static readonly long Fix0_390180644 = Fix(0.390180644);
-    private static readonly long Fix0_509795579 = Fix(0.509795579);
-    private static readonly long Fix0_541196100 = Fix(0.541196100);
-    private static readonly long Fix0_601344887 = Fix(0.601344887);
-    private static readonly long Fix0_720959822 = Fix(0.720959822);
-    private static readonly long Fix0_765366865 = Fix(0.765366865);
-    private static readonly long Fix0_850430095 = Fix(0.850430095);
-    private static readonly long Fix0_899976223 = Fix(0.899976223);
-    private static readonly long Fix1_061594337 = Fix(1.061594337);
-    private static readonly long Fix1_175875602 = Fix(1.175875602);
-    private static readonly long Fix1_272758580 = Fix(1.272758580);
-    private static readonly long Fix1_451774981 = Fix(1.451774981);
-    private static readonly long Fix1_501321110 = Fix(1.501321110);
-    private static readonly long Fix1_847759065 = Fix(1.847759065);
-    private static readonly long Fix1_961570560 = Fix(1.961570560);
-    private static readonly long Fix2_053119869 = Fix(2.053119869);
-    private static readonly long Fix2_172734803 = Fix(2.172734803);
-    private static readonly long Fix2_562915447 = Fix(2.562915447);
-    private static readonly long Fix3_072711026 = Fix(3.072711026);
-    private static readonly long Fix3_624509785 = Fix(3.624509785);
+    private const long Fix0_211164243 = 1730; // FIX(0.211164243): round(0.211164243 * 2^13)
+    private const long Fix0_298631336 = 2446; // FIX(0.298631336): round(0.298631336 * 2^13)
+    private const long Fix0_390180644 = 3196; // FIX(0.390180644): round(0.390180644 * 2^13)
+    private const long Fix0_509795579 = 4176; // FIX(0.509795579): round(0.509795579 * 2^13)
+    private const long Fix0_541196100 = 4433; // FIX(0.541196100): round(0.541196100 * 2^13)
+    private const long Fix0_601344887 = 4926; // FIX(0.601344887): round(0.601344887 * 2^13)
+    private const long Fix0_720959822 = 5906; // FIX(0.720959822): round(0.720959822 * 2^13)
+    private const long Fix0_765366865 = 6270; // FIX(0.765366865): round(0.765366865 * 2^13)
+    private const long Fix0_850430095 = 6967; // FIX(0.850430095): round(0.850430095 * 2^13)
+    private const long Fix0_899976223 = 7373; // FIX(0.899976223): round(0.899976223 * 2^13)
+    private const long Fix1_061594337 = 8697; // FIX(1.061594337): round(1.061594337 * 2^13)
+    private const long Fix1_175875602 = 9633; // FIX(1.175875602): round(1.175875602 * 2^13)
+    private const long Fix1_272758580 = 10426; // FIX(1.272758580): round(1.272758580 * 2^13)
+    private const long Fix1_451774981 = 11893; // FIX(1.451774981): round(1.451774981 * 2^13)
+    private const long Fix1_501321110 = 12299; // FIX(1.501321110): round(1.501321110 * 2^13)
+    private const long Fix1_847759065 = 15137; // FIX(1.847759065): round(1.847759065 * 2^13)
+    private const long Fix1_961570560 = 16069; // FIX(1.961570560): round(1.961570560 * 2^13)
+    private const long Fix2_053119869 = 16819; // FIX(2.053119869): round(2.053119869 * 2^13)
+    private const long Fix2_172734803 = 17799; // FIX(2.172734803): round(2.172734803 * 2^13)
+    private const long Fix2_562915447 = 20995; // FIX(2.562915447): round(2.562915447 * 2^13)
+    private const long Fix3_072711026 = 25172; // FIX(3.072711026): round(3.072711026 * 2^13)
+    private const long Fix3_624509785 = 29692; // FIX(3.624509785): round(3.624509785 * 2^13)
 
     /// <summary>Natural-order index of each zigzag position k.</summary>
     public static ReadOnlySpan<byte> NaturalOrder =>
@@ -53,8 +53,6 @@ internal static class InverseDct
         35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
         58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
     ];
-
-    private static long Fix(double x) => (long)((x * (1 << ConstBits)) + 0.5);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static long Descale(long x, int n) => (x + (1L << (n - 1))) >> n;
@@ -353,10 +351,42 @@ internal static class InverseDct
         tmp3 += z1 + z4;
     }
 
+    // Row r of a block (eight coefficients) in 64-bit lanes, one lane per column.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<long> Row64(ref int c, int r) => Avx512F.ConvertToVector512Int64(Vector256.LoadUnsafe(ref c, (nuint)(r * 8)));
+
+    // Descale in 64-bit lanes, narrowed to 32 bits as the scalar (int) cast does, stored as one work-space row.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreDescaled(Vector512<long> x, int n, ref int ws, int r) =>
+        Avx512F.ConvertToVector256Int32((x + Vector512.Create(1L << (n - 1))) >> n).StoreUnsafe(ref ws, (nuint)(r * 8));
+
     private static void Idct4x4(ref int c, ref byte output, int stride)
     {
         Span<int> wsSpan = stackalloc int[32];
         ref int ws = ref MemoryMarshal.GetReference(wsSpan);
+        if (Avx512DQ.IsSupported)
+        {
+            // Pass 1 on all eight columns at once, in the scalar pass's 64-bit arithmetic (its shortcut for columns
+            // whose AC terms are zero gives the same values, so it is not needed).
+            var tmp0 = Row64(ref c, 0) << (ConstBits + 1);
+            var tmp2 = (Row64(ref c, 2) * Fix1_847759065) + (Row64(ref c, 6) * -Fix0_765366865);
+            var tmp10 = tmp0 + tmp2;
+            var tmp12 = tmp0 - tmp2;
+            var z1 = Row64(ref c, 7);
+            var z2 = Row64(ref c, 5);
+            var z3 = Row64(ref c, 3);
+            var z4 = Row64(ref c, 1);
+            tmp0 = (z1 * -Fix0_211164243) + (z2 * Fix1_451774981) + (z3 * -Fix2_172734803) + (z4 * Fix1_061594337);
+            tmp2 = (z1 * -Fix0_509795579) + (z2 * -Fix0_601344887) + (z3 * Fix0_899976223) + (z4 * Fix2_562915447);
+            const int s1 = ConstBits - Pass1Bits + 1;
+            StoreDescaled(tmp10 + tmp2, s1, ref ws, 0);
+            StoreDescaled(tmp10 - tmp2, s1, ref ws, 3);
+            StoreDescaled(tmp12 + tmp0, s1, ref ws, 1);
+            StoreDescaled(tmp12 - tmp0, s1, ref ws, 2);
+            Idct4x4Rows(ref ws, ref output, stride);
+            return;
+        }
+
         for (int col = 0; col < 8; col++)
         {
             if (col == 4)
@@ -385,6 +415,11 @@ internal static class InverseDct
             At(ref ws, 16 + col) = (int)Descale(tmp12 - tmp0, s);
         }
 
+        Idct4x4Rows(ref ws, ref output, stride);
+    }
+
+    private static void Idct4x4Rows(ref int ws, ref byte output, int stride)
+    {
         for (int row = 0; row < 4; row++)
         {
             ref int w = ref At(ref ws, row * 8);
@@ -419,6 +454,18 @@ internal static class InverseDct
     {
         Span<int> wsSpan = stackalloc int[16];
         ref int ws = ref MemoryMarshal.GetReference(wsSpan);
+        if (Avx512DQ.IsSupported)
+        {
+            // Pass 1 on all eight columns at once (the second pass reads only columns 0, 1, 3, 5 and 7 of it).
+            var tmp10 = Row64(ref c, 0) << (ConstBits + 2);
+            var tmp0 = (Row64(ref c, 7) * -Fix0_720959822) + (Row64(ref c, 5) * Fix0_850430095) + (Row64(ref c, 3) * -Fix1_272758580) + (Row64(ref c, 1) * Fix3_624509785);
+            const int s1 = ConstBits - Pass1Bits + 2;
+            StoreDescaled(tmp10 + tmp0, s1, ref ws, 0);
+            StoreDescaled(tmp10 - tmp0, s1, ref ws, 1);
+            Idct2x2Rows(ref ws, ref output, stride);
+            return;
+        }
+
         for (int col = 0; col < 8; col++)
         {
             if (col is 2 or 4 or 6)
@@ -440,6 +487,11 @@ internal static class InverseDct
             At(ref ws, 8 + col) = (int)Descale(tmp10 - tmp0, s);
         }
 
+        Idct2x2Rows(ref ws, ref output, stride);
+    }
+
+    private static void Idct2x2Rows(ref int ws, ref byte output, int stride)
+    {
         for (int row = 0; row < 2; row++)
         {
             ref int w = ref At(ref ws, row * 8);

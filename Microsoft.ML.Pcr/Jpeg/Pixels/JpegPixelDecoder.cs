@@ -303,6 +303,7 @@ public sealed class JpegPixelDecoder
             changeDc &= bits[k] == -1;
         }
 
+        var lanes = smooth && BlockSmoothing.IsVectorized ? new BlockSmoothing.Lanes(q, bits, changeDc) : default;
         int totalImcuRows = (image.Height + (image.MaxVSamp * 8) - 1) / (image.MaxVSamp * 8);
         int lastCol = c.WidthInBlocks - 1;
         int q0 = q[0];
@@ -346,8 +347,16 @@ public sealed class JpegPixelDecoder
                     window.LoadColumn(1, 3, dc);
                 if (bx + 1 < lastCol)
                     window.LoadColumn(bx + 2, 4, dc);
-                BlockDequantizer.Dequantize(ref zigzag, q, block, always: true);
-                BlockSmoothing.Smooth(ref zigzag, block, dc, bits, q, reciprocals, changeDc);
+                if (BlockSmoothing.IsVectorized)
+                {
+                    BlockSmoothing.SmoothAndDequantize(ref zigzag, dc, lanes, changeDc, q, block);
+                }
+                else
+                {
+                    BlockDequantizer.Dequantize(ref zigzag, q, block, always: true);
+                    BlockSmoothing.Smooth(ref zigzag, block, dc, bits, q, reciprocals, changeDc);
+                }
+
                 BlockSmoothing.Shift(dc);
                 InverseDct.Transform(ref MemoryMarshal.GetReference(block), s, ref Unsafe.Add(ref outRow, bx * s), stride);
             }
