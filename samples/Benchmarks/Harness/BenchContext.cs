@@ -10,6 +10,7 @@ internal sealed class BenchContext
 {
     private string[]? _clothingTrain;
     private string? _clothingPcr;
+    private string? _clothingTestPcr;
     private string? _generatedFolder;
     private (string Folder, string Pcr)? _epochDataset;
 
@@ -77,6 +78,9 @@ internal sealed class BenchContext
 
     /// <summary>The PCR conversion of clothing-small's training split (default options), made once.</summary>
     public string ClothingPcr => _clothingPcr ??= ConvertOnce(ClothingTrainFolder, "clothing-train-pcr");
+
+    /// <summary>The PCR conversion of clothing-small's test split (default options), made once.</summary>
+    public string ClothingTestPcr => _clothingTestPcr ??= ConvertOnce(Path.Combine(ClothingSmall!, "test"), "clothing-test-pcr");
 
     /// <summary>An ImageFolder of photo-like 640x480 JPEGs made from clothing photos with ImageMagick (240 in quick mode, 600 in full, 10 classes).</summary>
     public string GeneratedFolder => _generatedFolder ??= GeneratedImages.PhotoLikeFolder(this, $"generated-640x480-{GeneratedCount}", GeneratedCount);

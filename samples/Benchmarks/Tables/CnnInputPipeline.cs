@@ -24,11 +24,7 @@ internal sealed class CnnInputPipeline : IBenchmarkTable
 
     public void Run(BenchContext context, Report report)
     {
-        if (context.MissingClothing is { } missing)
-        {
-            report.Skipped(missing);
-            return;
-        }
+        if (!context.HasClothing(report)) return;
 
         var ml = new MLContext(seed: 1);
         PcrDataView pcr = ml.Data.LoadFromPcr(context.ClothingPcr);

@@ -19,16 +19,12 @@ internal sealed class CnnTraining : IBenchmarkTable
 
     public void Run(BenchContext context, Report report)
     {
-        if (context.MissingClothing is { } missing)
-        {
-            report.Skipped(missing);
-            return;
-        }
+        if (!context.HasClothing(report)) return;
         var ml = new MLContext(seed: 1);
         int epochs = context.Pick(1, 6);
-        string trainFolder = Path.Combine(context.ClothingSmall!, "train");
+        string trainFolder = context.ClothingTrainFolder;
         string pcr = context.ClothingPcr;
-        string testPcr = context.ConvertOnce(Path.Combine(context.ClothingSmall!, "test"), "clothing-test-pcr");
+        string testPcr = context.ClothingTestPcr;
         long maxRows = context.Pick(192, long.MaxValue);
         PcrDataView probe = ml.Data.LoadFromPcr(pcr);
         int full = probe.ScanGroupCount;

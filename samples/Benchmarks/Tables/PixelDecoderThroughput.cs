@@ -24,14 +24,10 @@ internal sealed class PixelDecoderThroughput : IBenchmarkTable
 
     public void Run(BenchContext context, Report report)
     {
-        if (context.MissingClothing is { } missing)
-        {
-            report.Skipped(missing);
-            return;
-        }
+        if (!context.HasClothing(report)) return;
 
         var ml = new MLContext(seed: 1);
-        string folder = Path.Combine(context.ClothingSmall!, "train");
+        string folder = context.ClothingTrainFolder;
         PcrDataView full = ml.Data.LoadFromPcr(context.ClothingPcr);
         int[] scans = [.. new[] { 1, 2, 3, 5 }.Where(s => s < full.ScanGroupCount), full.ScanGroupCount];
         int rows = context.Pick(100, 600);

@@ -21,15 +21,11 @@ internal sealed class TimeToAccuracy : IBenchmarkTable
 
     public void Run(BenchContext context, Report report)
     {
-        if (context.MissingClothing is { } missing)
-        {
-            report.Skipped(missing);
-            return;
-        }
+        if (!context.HasClothing(report)) return;
         var ml = new MLContext(seed: 1);
         int epochs = context.Pick(2, 8);
         string pcr = context.ClothingPcr;
-        string testPcr = context.ConvertOnce(Path.Combine(context.ClothingSmall!, "test"), "clothing-test-pcr");
+        string testPcr = context.ClothingTestPcr;
         IDataView test = ml.Data.LoadFromPcr(testPcr);
         if (context.Quick) test = ml.Data.TakeRows(test, 96);
 
