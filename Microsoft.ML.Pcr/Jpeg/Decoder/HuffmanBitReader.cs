@@ -40,6 +40,13 @@ internal ref struct HuffmanBitReader
     /// <summary>Whether bits past the end of the real data (zero padding) have been consumed.</summary>
     public readonly bool ConsumedPadding => _consumedPadding || _bits < _padBits;
 
+    /// <summary>
+    /// For hot loops that keep the bit count in a local: <see cref="ConsumedPadding"/> is exactly
+    /// <c>bits &lt; PaddingLimit</c>. It changes only when the buffer is filled (or restarted), so a loop reads it
+    /// again after each <see cref="Refill"/>.
+    /// </summary>
+    public readonly int PaddingLimit => _consumedPadding ? int.MaxValue : _padBits;
+
     /// <summary>Hands the position and any marker read back to the marker reader.</summary>
     public readonly void SyncTo(scoped ref JpegMarkerReader m)
     {

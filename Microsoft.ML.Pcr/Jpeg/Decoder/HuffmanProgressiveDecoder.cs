@@ -1,7 +1,9 @@
+using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 
@@ -17,12 +19,13 @@ internal static class HuffmanProgressiveDecoder
         int al = f.Al;
         ulong acc = br.Acc;
         int bits = br.Bits;
+        int padLimit = 0;
         for (int b = 0; b < f.BlocksInMcu; b++)
         {
             int ci = f.BlockComp[b];
             var comp = f.ScanComponents[ci];
             var table = f.DcTables[comp.DcTable];
-            (int s, acc, bits) = NextSymbol(ref br, ref MemoryMarshal.GetArrayDataReference(table.Lookup), table, warnings, acc, bits);
+            (int s, acc, bits) = NextSymbol(ref br, ref MemoryMarshal.GetArrayDataReference(table.Lookup), table, warnings, acc, bits, ref padLimit);
             int diff = 0;
             if (s is > 0 and <= 16)
             {
@@ -65,144 +68,451 @@ internal static class HuffmanProgressiveDecoder
         }
     }
 
-    /// <summary>jdphuff.c's decode_mcu_AC_first.</summary>
-    public static void DecodeAcFirstMcu(FrameState f, ref HuffmanBitReader br, int offset, ref int eobRun, JpegWarnings warnings)
+    /// <summary>
+    /// Decodes a run of MCUs of an AC first scan (jdphuff.c's decode_mcu_AC_first for each), starting at MCU
+    /// (<paramref name="mcuX"/>, <paramref name="mcuY"/>): at most <paramref name="limit"/> MCUs, and no further than
+    /// the first one after which <see cref="HuffmanBitReader.ConsumedPadding"/> holds. Blocks inside an end-of-band run
+    /// read no bits, so they are passed over a row stretch at a time.
+    /// </summary>
+    /// <returns>The MCUs decoded; (<paramref name="mcuX"/>, <paramref name="mcuY"/>) is left on the last of them.</returns>
+    public static int DecodeAcFirstRun(FrameState f, ref HuffmanBitReader br, ref int mcuX, ref int mcuY, int limit, ref int eobRun, JpegWarnings warnings, out bool consumedPadding)
     {
-        if (eobRun > 0)
-        {
-            eobRun--;
-            return;
-        }
-
         var comp = f.ScanComponents[0];
         var table = f.AcTables[comp.AcTable];
-        var block = comp.Coefs.AsSpan(offset, 64);
-        ref short first = ref MemoryMarshal.GetReference(block);
         ref ushort lookup = ref MemoryMarshal.GetArrayDataReference(table.Lookup);
+        int ss = f.Ss;
         int se = f.Se;
         int al = f.Al;
+        int perRow = f.McusPerRow;
+        int done = 0;
+        int eob = eobRun;
+        int mx = mcuX, my = mcuY;
         ulong acc = br.Acc;
         int bits = br.Bits;
-        for (int k = f.Ss; k <= se; k++)
+        int padLimit = br.PaddingLimit;
+        consumedPadding = false;
+        while (true)
         {
-            (int sym, acc, bits) = NextSymbol(ref br, ref lookup, table, warnings, acc, bits);
+            comp.EnsureRows(my + 1);
 
-            int r = sym >> 4;
-            int s = sym & 15;
-            if (s != 0)
+            // One row of blocks, bounds-checked once: every block the row loop touches lies in it.
+            ref short row = ref MemoryMarshal.GetReference(comp.Coefs.AsSpan(my * comp.BlocksPerRow * 64, perRow * 64));
+            while (mx < perRow)
             {
-                k += r;
-                bits -= s;
-                int v = HuffmanSequentialDecoder.Extend((int)(acc >> bits) & ((1 << s) - 1), s);
-                Unsafe.Add(ref first, k > 63 ? 63 : k) = unchecked((short)(int)((uint)v << al));
-            }
-            else if (r == 15)
-            {
-                k += 15;
-            }
-            else
-            {
-                // EOBr: a run of 2^r + r appended bits blocks, this one included.
-                eobRun = 1 << r;
-                if (r != 0)
+                if (eob > 0)
                 {
-                    bits -= r;
-                    eobRun += (int)(acc >> bits) & ((1 << r) - 1);
+                    // Blocks in an end-of-band run read nothing: pass over as many as the run, the row and the limit allow.
+                    int n = Math.Min(eob, Math.Min(perRow - mx, limit - done));
+                    eob -= n;
+                    done += n;
+                    mx += n;
+                    if (done == limit)
+                    {
+                        goto Finished;
+                    }
+
+                    continue;
                 }
 
-                eobRun--;
-                break;
+                ref short block = ref Unsafe.Add(ref row, mx * 64);
+                for (int k = ss; k <= se; k++)
+                {
+                    (int sym, acc, bits) = NextSymbol(ref br, ref lookup, table, warnings, acc, bits, ref padLimit);
+
+                    int r = sym >> 4;
+                    int s = sym & 15;
+                    if (s != 0)
+                    {
+                        k += r;
+                        bits -= s;
+                        int v = HuffmanSequentialDecoder.Extend((int)(acc >> bits) & ((1 << s) - 1), s);
+                        Unsafe.Add(ref block, k > 63 ? 63 : k) = unchecked((short)(int)((uint)v << al));
+                    }
+                    else if (r == 15)
+                    {
+                        k += 15;
+                    }
+                    else
+                    {
+                        // EOBr: a run of 2^r + r appended bits blocks, this one included.
+                        eob = 1 << r;
+                        if (r != 0)
+                        {
+                            bits -= r;
+                            eob += (int)(acc >> bits) & ((1 << r) - 1);
+                        }
+
+                        eob--;
+                        break;
+                    }
+                }
+
+                done++;
+                mx++;
+                if (bits < padLimit)
+                {
+                    consumedPadding = true;
+                    goto Finished;
+                }
+
+                if (done == limit)
+                {
+                    goto Finished;
+                }
             }
+
+            if (my + 1 >= f.McuRows)
+            {
+                goto Finished;
+            }
+
+            mx = 0;
+            my++;
         }
 
+    Finished:
+        // Leave the position on the last MCU decoded (mx is one past it, possibly at the row's end).
+        mcuX = mx - 1;
+        mcuY = my;
+        eobRun = eob;
         br.Restore(acc, bits);
+        return done;
     }
 
     /// <summary>
-    /// jdphuff.c's decode_mcu_AC_refine, with the bit buffer in locals and the block's nonzero coefficients as a
-    /// 64-bit mask: the coefficients a run passes over, and those an end-of-band run refines, are found by bit
-    /// arithmetic instead of a test per coefficient. The mask stays exact for the positions still ahead because a
-    /// new coefficient is only ever placed behind them.
+    /// Decodes a run of MCUs of an AC refinement scan (jdphuff.c's decode_mcu_AC_refine for each), bounded as
+    /// <see cref="DecodeAcFirstRun"/>. The block's nonzero coefficients are a 64-bit mask, so the coefficients a run of
+    /// zeros passes over, and those an end-of-band run refines, are found by bit arithmetic (the r-th zero ahead with one
+    /// bit deposit where that is fast); their correction bits are taken from the buffer as one bit string per stretch and
+    /// applied to the block once, at its end, in vector lanes where available.
     /// </summary>
-    public static void DecodeAcRefineMcu(FrameState f, ref HuffmanBitReader br, int offset, ref int eobRun, JpegWarnings warnings)
+    /// <remarks>
+    /// The bit buffer is refilled at exactly the points the bit-at-a-time decoder refills it (before a symbol when
+    /// fewer than 32 bits are left, before a correction bit when none is), so the bytes read ahead, and with them the
+    /// markers met and where the scan's data ends, are the same. Deferring the corrections to the block's end is exact
+    /// because a correction reads only its own coefficient, every coefficient it touches was nonzero when the block
+    /// started, and new coefficients go only where there were zeros (the one exception, a forged run that places a
+    /// coefficient at 63 past a nonzero 63, applies the corrections first, as the bit-at-a-time order does).
+    /// </remarks>
+    /// <returns>The MCUs decoded; (<paramref name="mcuX"/>, <paramref name="mcuY"/>) is left on the last of them.</returns>
+    public static int DecodeAcRefineRun(FrameState f, ref HuffmanBitReader br, ref int mcuX, ref int mcuY, int limit, ref int eobRun, JpegWarnings warnings, out bool consumedPadding)
     {
         var comp = f.ScanComponents[0];
         var table = f.AcTables[comp.AcTable];
-        var block = comp.Coefs.AsSpan(offset, 64);
-        ref short first = ref MemoryMarshal.GetReference(block);
+        ref ushort lookup = ref MemoryMarshal.GetArrayDataReference(table.Lookup);
+        int ss = f.Ss;
         int se = f.Se;
         int p1 = 1 << f.Al;
         int m1 = -1 << f.Al;
-        int k = f.Ss;
-        ulong band = (se == 63 ? ulong.MaxValue : (1UL << (se + 1)) - 1) & ~((1UL << k) - 1);
-        ulong nonzero = NonzeroMask(ref first) & band;
+        ulong band = (se == 63 ? ulong.MaxValue : (1UL << (se + 1)) - 1) & ~((1UL << ss) - 1);
+        int perRow = f.McusPerRow;
+        int done = 0;
+        int eob = eobRun;
+        int mx = mcuX, my = mcuY;
         ulong acc = br.Acc;
         int bits = br.Bits;
-        ref ushort lookup = ref MemoryMarshal.GetArrayDataReference(table.Lookup);
-
-        if (eobRun == 0)
+        int padLimit = br.PaddingLimit;
+        consumedPadding = false;
+        while (true)
         {
-            for (; k <= se; k++)
+            comp.EnsureRows(my + 1);
+            ref short row = ref MemoryMarshal.GetReference(comp.Coefs.AsSpan(my * comp.BlocksPerRow * 64, perRow * 64));
+            while (mx < perRow)
             {
-                (int sym, acc, bits) = NextSymbol(ref br, ref lookup, table, warnings, acc, bits);
+                ref short block = ref Unsafe.Add(ref row, mx * 64);
+                ulong nonzero = NonzeroMask(ref block) & band;
 
-                int r = sym >> 4;
-                int s = sym & 15;
-                if (s != 0)
+                // Correction bits taken so far in this block, first read in the highest place, and the coefficients they belong to.
+                ulong corrections = 0;
+                int count = 0;
+                ulong refined = 0;
+                if (eob == 0)
                 {
-                    if (s != 1)
+                    ulong zeros = band & ~nonzero;
+                    ulong ahead = nonzero;
+                    int k = ss;
+                    while (k <= se)
                     {
-                        // The size of a newly nonzero coefficient must be 1; libjpeg warns and carries on.
-                        warnings.Add(JpegWarnings.BadHuffmanCode);
+                        (int sym, acc, bits) = NextSymbol(ref br, ref lookup, table, warnings, acc, bits, ref padLimit);
+
+                        int r = sym >> 4;
+                        int s = sym & 15;
+                        int value = 0;
+                        if (s != 0)
+                        {
+                            if (s != 1)
+                            {
+                                // The size of a newly nonzero coefficient must be 1; libjpeg warns and carries on.
+                                warnings.Add(JpegWarnings.BadHuffmanCode);
+                            }
+
+                            bits--;
+                            value = ((acc >> bits) & 1) != 0 ? p1 : m1;
+                        }
+                        else if (r != 15)
+                        {
+                            eob = 1 << r;
+                            if (r != 0)
+                            {
+                                bits -= r;
+                                eob += (int)(acc >> bits) & ((1 << r) - 1);
+                            }
+
+                            break;
+                        }
+
+                        // Pass over r still-zero coefficients, refining every nonzero one on the way; stop at the next zero
+                        // (where a new coefficient goes), or past the band when there is none.
+                        int stop = Math.Min(SelectBit(zeros, r), se + 1);
+                        ulong passed = LowBits(ahead, stop);
+                        if (passed != 0)
+                        {
+                            ahead ^= passed;
+                            refined |= passed;
+                            (acc, bits) = TakeBits(ref br, BitOperations.PopCount(passed), ref corrections, ref count, acc, bits, ref padLimit);
+                        }
+
+                        if (value != 0)
+                        {
+                            if (stop > 63 && count != 0)
+                            {
+                                // A forged run past the band's end puts the coefficient on 63, after 63 was refined.
+                                ApplyCorrections(ref block, refined, corrections, count, p1, m1);
+                                refined = 0;
+                                count = 0;
+                                corrections = 0;
+                            }
+
+                            Unsafe.Add(ref block, stop > 63 ? 63 : stop) = (short)value;
+                        }
+
+                        k = stop + 1;
+                        zeros = stop >= 63 ? 0 : zeros & (ulong.MaxValue << (stop + 1));
                     }
 
-                    bits--;
-                    s = ((acc >> bits) & 1) != 0 ? p1 : m1;
-                }
-                else if (r != 15)
-                {
-                    eobRun = 1 << r;
-                    if (r != 0)
+                    if (eob > 0)
                     {
-                        bits -= r;
-                        eobRun += (int)(acc >> bits) & ((1 << r) - 1);
+                        // The rest of the band lies in an end-of-band run: only refine what is already nonzero.
+                        if (k <= se && ahead != 0)
+                        {
+                            refined |= ahead;
+                            (acc, bits) = TakeBits(ref br, BitOperations.PopCount(ahead), ref corrections, ref count, acc, bits, ref padLimit);
+                        }
+
+                        eob--;
+                    }
+                }
+                else
+                {
+                    // The whole block lies in an end-of-band run.
+                    if (nonzero != 0)
+                    {
+                        refined = nonzero;
+                        (acc, bits) = TakeBits(ref br, BitOperations.PopCount(nonzero), ref corrections, ref count, acc, bits, ref padLimit);
                     }
 
-                    break;
+                    eob--;
                 }
 
-                // Pass over r still-zero coefficients, refining every nonzero one on the way; stop at the next zero
-                // (where a new coefficient goes), or past the band when there is none.
-                ulong ahead = band & ~((1UL << k) - 1);
-                ulong zeros = ahead & ~nonzero;
-                for (int i = 0; i < r && zeros != 0; i++)
+                if (count != 0)
                 {
-                    zeros &= zeros - 1;
+                    ApplyCorrections(ref block, refined, corrections, count, p1, m1);
                 }
 
-                int stop = zeros != 0 ? BitOperations.TrailingZeroCount(zeros) : se + 1;
-                ulong passed = nonzero & ahead & (stop >= 64 ? ulong.MaxValue : (1UL << stop) - 1);
-                (acc, bits) = Refine(ref first, passed, p1, m1, ref br, acc, bits);
-                k = stop;
-                if (s != 0)
+                done++;
+                mx++;
+                if (bits < padLimit)
                 {
-                    Unsafe.Add(ref first, k > 63 ? 63 : k) = (short)s;
+                    consumedPadding = true;
+                    goto Finished;
+                }
+
+                if (done == limit)
+                {
+                    goto Finished;
                 }
             }
-        }
 
-        if (eobRun > 0)
-        {
-            // The rest of the band lies in an end-of-band run: only refine what is already nonzero.
-            if (k <= se)
+            if (my + 1 >= f.McuRows)
             {
-                (acc, bits) = Refine(ref first, nonzero & ~((1UL << k) - 1), p1, m1, ref br, acc, bits);
+                goto Finished;
             }
 
-            eobRun--;
+            mx = 0;
+            my++;
         }
 
+    Finished:
+        mcuX = mx - 1;
+        mcuY = my;
+        eobRun = eob;
         br.Restore(acc, bits);
+        return done;
+    }
+
+    /// <summary>Whether PDEP is a fast instruction here (it is microcoded, hundreds of cycles, on AMD before Zen 3).</summary>
+    private static readonly bool s_fastBitDeposit = Bmi2.X64.IsSupported && !IsAmdBeforeZen3();
+
+    private static bool IsAmdBeforeZen3()
+    {
+        if (!X86Base.IsSupported)
+        {
+            return false;
+        }
+
+        (int _, int ebx, int ecx, int edx) = X86Base.CpuId(0, 0);
+        bool amd = ebx == 0x68747541 && edx == 0x69746E65 && ecx == 0x444D4163; // "AuthenticAMD"
+        if (!amd)
+        {
+            return false;
+        }
+
+        int eax = X86Base.CpuId(1, 0).Eax;
+        int family = ((eax >> 8) & 0xF) + ((eax >> 20) & 0xFF);
+        return family < 0x19;
+    }
+
+    // The position of the (r+1)-th lowest set bit of mask, or 64 when it has r or fewer.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int SelectBit(ulong mask, int r)
+    {
+        if (s_fastBitDeposit)
+        {
+            return BitOperations.TrailingZeroCount(Bmi2.X64.ParallelBitDeposit(1UL << r, mask));
+        }
+
+        for (int i = 0; i < r && mask != 0; i++)
+        {
+            mask &= mask - 1;
+        }
+
+        return BitOperations.TrailingZeroCount(mask);
+    }
+
+    // The bits of value below position n (0..64).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong LowBits(ulong value, int n)
+    {
+        if (Bmi2.X64.IsSupported)
+        {
+            return Bmi2.X64.ZeroHighBits(value, (ulong)n);
+        }
+
+        return n >= 64 ? value : value & ((1UL << n) - 1);
+    }
+
+    // Appends n (at most 63 in all per block) correction bits to the block's bit string, refilling only where a bit is
+    // wanted and none is buffered, as the bit-at-a-time reader does.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (ulong Acc, int Bits) TakeBits(ref HuffmanBitReader br, int n, ref ulong corrections, ref int count, ulong acc, int bits, ref int padLimit)
+    {
+        while (true)
+        {
+            if (bits == 0)
+            {
+                (acc, bits) = br.Refill(acc, bits);
+                padLimit = br.PaddingLimit;
+            }
+
+            int t = Math.Min(n, bits);
+            bits -= t;
+            corrections = (corrections << t) | ((acc >> bits) & ((1UL << t) - 1));
+            count += t;
+            n -= t;
+            if (n == 0)
+            {
+                return (acc, bits);
+            }
+        }
+    }
+
+    // Applies count correction bits (the first read in bit count-1) to the coefficients of mask in zigzag order: a set
+    // bit adds the refined bit away from zero, unless the coefficient already has it.
+    private static void ApplyCorrections(ref short block, ulong mask, ulong corrections, int count, int p1, int m1)
+    {
+        if (s_fastBitDeposit && (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated))
+        {
+            // Reverse the string so the first bit read lands on the lowest coefficient, then deposit it on the mask.
+            ulong apply = Bmi2.X64.ParallelBitDeposit(ReverseBits(corrections) >> (64 - count), mask);
+            if (apply != 0)
+            {
+                ApplyVector(ref block, apply, (short)p1);
+            }
+
+            return;
+        }
+
+        while (mask != 0)
+        {
+            int pos = BitOperations.TrailingZeroCount(mask);
+            mask &= mask - 1;
+            count--;
+            ref short coef = ref Unsafe.Add(ref block, pos);
+            int c = coef;
+            int apply = (int)(corrections >> count) & 1 & (((c & p1) - 1) >> 31);
+            coef = unchecked((short)(c + (-apply & (c >= 0 ? p1 : m1))));
+        }
+    }
+
+    // Adds +-p1 (away from zero) to each coefficient whose bit is set in apply and whose p1 bit is clear; p1 is 1 << Al
+    // with Al at most 13, so -p1 is m1 in 16-bit lanes and the sums wrap as the scalar short arithmetic does.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ApplyVector(ref short block, ulong apply, short p1)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var lanes = Vector512.Create(LaneBits, LaneBits);
+            var p = Vector512.Create(p1);
+            for (int half = 0; half < 2; half++)
+            {
+                uint a = (uint)(apply >> (half * 32));
+                if (a == 0)
+                {
+                    continue;
+                }
+
+                var words = Vector512.Create(Vector256.Create(unchecked((short)a)), Vector256.Create(unchecked((short)(a >> 16))));
+                var selected = Vector512.Equals(words & lanes, lanes);
+                ref short at = ref Unsafe.Add(ref block, half * 32);
+                var c = Vector512.LoadUnsafe(ref at);
+                var sign = Vector512.ShiftRightArithmetic(c, 15);
+                var delta = (p ^ sign) - sign;
+                var clear = Vector512.Equals(c & p, Vector512<short>.Zero);
+                (c + (delta & selected & clear)).StoreUnsafe(ref at);
+            }
+
+            return;
+        }
+
+        var lanes256 = LaneBits;
+        var p256 = Vector256.Create(p1);
+        for (int quarter = 0; quarter < 4; quarter++)
+        {
+            short a = unchecked((short)(apply >> (quarter * 16)));
+            if (a == 0)
+            {
+                continue;
+            }
+
+            var selected = Vector256.Equals(Vector256.Create(a) & lanes256, lanes256);
+            ref short at = ref Unsafe.Add(ref block, quarter * 16);
+            var c = Vector256.LoadUnsafe(ref at);
+            var sign = Vector256.ShiftRightArithmetic(c, 15);
+            var delta = (p256 ^ sign) - sign;
+            var clear = Vector256.Equals(c & p256, Vector256<short>.Zero);
+            (c + (delta & selected & clear)).StoreUnsafe(ref at);
+        }
+    }
+
+    // Lane i holds 1 << i: ANDed with a broadcast 16-bit mask, equal where the mask has bit i.
+    private static Vector256<short> LaneBits => Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, unchecked((short)0x8000));
+
+    private static ulong ReverseBits(ulong x)
+    {
+        x = ((x >> 1) & 0x5555555555555555UL) | ((x & 0x5555555555555555UL) << 1);
+        x = ((x >> 2) & 0x3333333333333333UL) | ((x & 0x3333333333333333UL) << 2);
+        x = ((x >> 4) & 0x0F0F0F0F0F0F0F0FUL) | ((x & 0x0F0F0F0F0F0F0F0FUL) << 4);
+        return BinaryPrimitives.ReverseEndianness(x);
     }
 
     private const int LookaheadMask = (1 << HuffmanTable.LookaheadBits) - 1;
@@ -210,11 +520,12 @@ internal static class HuffmanProgressiveDecoder
     // One symbol of an AC scan for a hot loop that keeps the bit buffer in locals (passed by value and handed back, so
     // that they stay in registers): refills below 32 bits, then the lookahead table or the long-code path.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (int Symbol, ulong Acc, int Bits) NextSymbol(ref HuffmanBitReader br, ref ushort lookup, HuffmanTable table, JpegWarnings warnings, ulong acc, int bits)
+    private static (int Symbol, ulong Acc, int Bits) NextSymbol(ref HuffmanBitReader br, ref ushort lookup, HuffmanTable table, JpegWarnings warnings, ulong acc, int bits, ref int padLimit)
     {
         if (bits < 32)
         {
             (acc, bits) = br.Refill(acc, bits);
+            padLimit = br.PaddingLimit;
         }
 
         int e = Unsafe.Add(ref lookup, (int)(acc >> (bits - HuffmanTable.LookaheadBits)) & LookaheadMask);
@@ -226,31 +537,6 @@ internal static class HuffmanProgressiveDecoder
         br.Restore(acc, bits);
         int sym = HuffmanSequentialDecoder.DecodeLong(ref br, table, warnings);
         return (sym, br.Acc, br.Bits);
-    }
-
-    // One correction bit for each coefficient in the mask, in zigzag order: a set bit adds the refined bit away from zero.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (ulong Acc, int Bits) Refine(ref short block, ulong mask, int p1, int m1, ref HuffmanBitReader br, ulong acc, int bits)
-    {
-        while (mask != 0)
-        {
-            int pos = BitOperations.TrailingZeroCount(mask);
-            mask &= mask - 1;
-            if (bits < 1)
-            {
-                (acc, bits) = br.Refill(acc, bits);
-            }
-
-            bits--;
-
-            // Branch-free: correction bits are close to random, so a branch on them mispredicts half the time.
-            ref short coef = ref Unsafe.Add(ref block, pos);
-            int c = coef;
-            int apply = (int)(acc >> bits) & 1 & (((c & p1) - 1) >> 31);
-            coef = unchecked((short)(c + (-apply & (c >= 0 ? p1 : m1))));
-        }
-
-        return (acc, bits);
     }
 
     // Bit k set when zigzag coefficient k of the block is nonzero.

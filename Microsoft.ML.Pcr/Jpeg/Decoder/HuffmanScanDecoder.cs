@@ -55,34 +55,51 @@ internal static class HuffmanScanDecoder
                         allocatedRow = my;
                     }
 
-                    f.McuBlockOffsets(mx, my, offsets);
-                    switch (kind)
+                    if (kind is ScanKind.AcFirst or ScanKind.AcRefine)
                     {
-                        case ScanKind.Sequential:
-                            HuffmanSequentialDecoder.DecodeMcu(f, ref br, offsets, lastDc, warnings);
-                            break;
-                        case ScanKind.DcFirst:
-                            HuffmanProgressiveDecoder.DecodeDcFirstMcu(f, ref br, offsets, lastDc, warnings, ref m);
-                            break;
-                        case ScanKind.DcRefine:
-                            HuffmanProgressiveDecoder.DecodeDcRefineMcu(f, ref br, offsets);
-                            break;
-                        case ScanKind.AcFirst:
-                            HuffmanProgressiveDecoder.DecodeAcFirstMcu(f, ref br, offsets[0], ref eobRun, warnings);
-                            break;
-                        default:
-                            HuffmanProgressiveDecoder.DecodeAcRefineMcu(f, ref br, offsets[0], ref eobRun, warnings);
-                            break;
-                    }
+                        // Single-block MCUs: a run decoder takes every MCU up to the interval's end (or the first that
+                        // consumes padding) with its state in registers, and leaves (mx, my) on the last one it decoded.
+                        int limit = restartInterval != 0 ? restartsToGo : int.MaxValue;
+                        bool padded;
+                        int decoded = kind == ScanKind.AcFirst
+                            ? HuffmanProgressiveDecoder.DecodeAcFirstRun(f, ref br, ref mx, ref my, limit, ref eobRun, warnings, out padded)
+                            : HuffmanProgressiveDecoder.DecodeAcRefineRun(f, ref br, ref mx, ref my, limit, ref eobRun, warnings, out padded);
+                        allocatedRow = -1;
+                        if (restartInterval != 0)
+                        {
+                            restartsToGo -= decoded;
+                        }
 
-                    if (restartInterval != 0)
-                    {
-                        restartsToGo--;
+                        if (!padded)
+                        {
+                            continue;
+                        }
                     }
-
-                    if (!br.ConsumedPadding)
+                    else
                     {
-                        continue;
+                        f.McuBlockOffsets(mx, my, offsets);
+                        switch (kind)
+                        {
+                            case ScanKind.Sequential:
+                                HuffmanSequentialDecoder.DecodeMcu(f, ref br, offsets, lastDc, warnings);
+                                break;
+                            case ScanKind.DcFirst:
+                                HuffmanProgressiveDecoder.DecodeDcFirstMcu(f, ref br, offsets, lastDc, warnings, ref m);
+                                break;
+                            default:
+                                HuffmanProgressiveDecoder.DecodeDcRefineMcu(f, ref br, offsets);
+                                break;
+                        }
+
+                        if (restartInterval != 0)
+                        {
+                            restartsToGo--;
+                        }
+
+                        if (!br.ConsumedPadding)
+                        {
+                            continue;
+                        }
                     }
 
                     warnings.Add(JpegWarnings.PrematureEndOfSegment);
