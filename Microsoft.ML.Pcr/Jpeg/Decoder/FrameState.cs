@@ -171,6 +171,12 @@ internal sealed class FrameState
     /// <summary>For each block of an MCU: its scan component index and its offset inside the MCU in blocks.</summary>
     public readonly int[] BlockComp = new int[MaxBlocksInMcu], BlockDx = new int[MaxBlocksInMcu], BlockDy = new int[MaxBlocksInMcu];
 
+    /// <summary>For each block of an MCU in a run decoder: the coefficient array of its component for the current MCU row.</summary>
+    public readonly short[][] McuBlockArrays = new short[MaxBlocksInMcu][];
+
+    /// <summary>For each block of an MCU in a run decoder: the Huffman table it is decoded with.</summary>
+    public readonly HuffmanTable[] McuBlockTables = new HuffmanTable[MaxBlocksInMcu];
+
     /// <summary>JFIF APP0 evidence as libjpeg's examine_app0 records it (defaults as get_soi sets them).</summary>
     public bool SawJfif;
 
@@ -206,6 +212,8 @@ internal sealed class FrameState
         }
 
         Array.Clear(s.ScanComponents);
+        Array.Clear(s.McuBlockArrays);
+        Array.Clear(s.McuBlockTables);
         t_cached = s;
     }
 
@@ -336,6 +344,33 @@ internal sealed class FrameState
         }
 
         InterleavedBlockOffsets(mcuX, mcuY, offsets);
+    }
+
+    /// <summary>
+    /// For a run decoder: makes sure MCU row <paramref name="mcuRow"/> is backed, and sets, for each block of the MCU,
+    /// its component's array in <see cref="McuBlockArrays"/>, the offset of its block in the row's first MCU
+    /// (<paramref name="rowBase"/>) and the distance in coefficients from one MCU to the next (<paramref name="step"/>),
+    /// so that block b of MCU x is at <c>rowBase[b] + x * step[b]</c>, as <see cref="McuBlockOffsets"/> computes it.
+    /// </summary>
+    public void SetUpMcuRow(int mcuRow, Span<int> rowBase, Span<int> step)
+    {
+        EnsureMcuRow(mcuRow);
+        if (CompsInScan == 1)
+        {
+            var c = ScanComponents[0];
+            McuBlockArrays[0] = c.Coefs;
+            rowBase[0] = mcuRow * c.BlocksPerRow * 64;
+            step[0] = 64;
+            return;
+        }
+
+        for (int b = 0; b < BlocksInMcu; b++)
+        {
+            var c = ScanComponents[BlockComp[b]];
+            McuBlockArrays[b] = c.Coefs;
+            rowBase[b] = ((((mcuRow * c.V) + BlockDy[b]) * c.BlocksPerRow) + BlockDx[b]) * 64;
+            step[b] = c.H * 64;
+        }
     }
 
     private void InterleavedBlockOffsets(int mcuX, int mcuY, Span<int> offsets)

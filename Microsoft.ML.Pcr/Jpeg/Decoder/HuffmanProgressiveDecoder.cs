@@ -13,59 +13,164 @@ namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 /// </summary>
 internal static class HuffmanProgressiveDecoder
 {
-    /// <summary>jdphuff.c's decode_mcu_DC_first, with the bit buffer in locals for the MCU's blocks.</summary>
-    public static void DecodeDcFirstMcu(FrameState f, ref HuffmanBitReader br, scoped Span<int> offsets, scoped Span<int> lastDc, JpegWarnings warnings, ref JpegMarkerReader m)
+    /// <summary>
+    /// Decodes a run of MCUs of a DC first scan (jdphuff.c's decode_mcu_DC_first for each), bounded as
+    /// <see cref="DecodeAcFirstRun"/>: the MCU's block layout, tables and arrays are set up once per MCU row, and the
+    /// bit buffer stays in registers across the run.
+    /// </summary>
+    /// <returns>The MCUs decoded; (<paramref name="mcuX"/>, <paramref name="mcuY"/>) is left on the last of them.</returns>
+    public static int DecodeDcFirstRun(FrameState f, ref HuffmanBitReader br, ref int mcuX, ref int mcuY, int limit, scoped Span<int> lastDc, JpegWarnings warnings, ref JpegMarkerReader m, out bool consumedPadding)
     {
         int al = f.Al;
+        int blocks = f.BlocksInMcu;
+        int perRow = f.McusPerRow;
+        Span<int> rowBase = stackalloc int[FrameState.MaxBlocksInMcu];
+        Span<int> step = stackalloc int[FrameState.MaxBlocksInMcu];
+        Span<int> comp = stackalloc int[FrameState.MaxBlocksInMcu];
+        short[][] arrays = f.McuBlockArrays;
+        HuffmanTable[] tables = f.McuBlockTables;
+        for (int b = 0; b < blocks; b++)
+        {
+            comp[b] = f.BlockComp[b];
+            tables[b] = f.DcTables[f.ScanComponents[comp[b]].DcTable];
+        }
+
+        int done = 0;
+        int mx = mcuX, my = mcuY;
         ulong acc = br.Acc;
         int bits = br.Bits;
-        int padLimit = 0;
-        for (int b = 0; b < f.BlocksInMcu; b++)
+        int padLimit = br.PaddingLimit;
+        consumedPadding = false;
+        while (true)
         {
-            int ci = f.BlockComp[b];
-            var comp = f.ScanComponents[ci];
-            var table = f.DcTables[comp.DcTable];
-            (int s, acc, bits) = NextSymbol(ref br, ref MemoryMarshal.GetArrayDataReference(table.Lookup), table, warnings, acc, bits, ref padLimit);
-            int diff = 0;
-            if (s is > 0 and <= 16)
+            f.SetUpMcuRow(my, rowBase, step);
+            while (mx < perRow)
             {
-                bits -= s;
-                diff = HuffmanSequentialDecoder.Extend((int)(acc >> bits) & ((1 << s) - 1), s);
-            }
-            else if (s > 16)
-            {
-                // A forged table's symbol beyond any DC category: read as the buffer-level reader always did.
-                br.Restore(acc, bits);
-                diff = br.GetSigned(s);
-                (acc, bits) = (br.Acc, br.Bits);
+                for (int b = 0; b < blocks; b++)
+                {
+                    int ci = comp[b];
+                    var table = tables[b];
+                    (int s, acc, bits) = NextSymbol(ref br, ref MemoryMarshal.GetArrayDataReference(table.Lookup), table, warnings, acc, bits, ref padLimit);
+                    int diff = 0;
+                    if (s is > 0 and <= 16)
+                    {
+                        bits -= s;
+                        diff = HuffmanSequentialDecoder.Extend((int)(acc >> bits) & ((1 << s) - 1), s);
+                    }
+                    else if (s > 16)
+                    {
+                        // A forged table's symbol beyond any DC category: read as the buffer-level reader always did.
+                        br.Restore(acc, bits);
+                        diff = br.GetSigned(s);
+                        (acc, bits) = (br.Acc, br.Bits);
+                    }
+
+                    long sum = (long)lastDc[ci] + diff;
+                    if (sum > int.MaxValue || sum < int.MinValue)
+                    {
+                        br.Restore(acc, bits);
+                        throw m.Fail("DC coefficient out of range");
+                    }
+
+                    lastDc[ci] = (int)sum;
+                    arrays[b][rowBase[b] + (mx * step[b])] = unchecked((short)(int)((uint)sum << al));
+                }
+
+                done++;
+                mx++;
+                if (bits < padLimit)
+                {
+                    consumedPadding = true;
+                    goto Finished;
+                }
+
+                if (done == limit)
+                {
+                    goto Finished;
+                }
             }
 
-            long sum = (long)lastDc[ci] + diff;
-            if (sum > int.MaxValue || sum < int.MinValue)
+            if (my + 1 >= f.McuRows)
             {
-                br.Restore(acc, bits);
-                throw m.Fail("DC coefficient out of range");
+                goto Finished;
             }
 
-            lastDc[ci] = (int)sum;
-            comp.Coefs[offsets[b]] = unchecked((short)(int)((uint)sum << al));
+            mx = 0;
+            my++;
         }
 
+    Finished:
+        mcuX = mx - 1;
+        mcuY = my;
         br.Restore(acc, bits);
+        return done;
     }
 
-    /// <summary>jdphuff.c's decode_mcu_DC_refine.</summary>
-    public static void DecodeDcRefineMcu(FrameState f, ref HuffmanBitReader br, scoped Span<int> offsets)
+    /// <summary>Decodes a run of MCUs of a DC refinement scan (jdphuff.c's decode_mcu_DC_refine for each), bounded as <see cref="DecodeAcFirstRun"/>.</summary>
+    /// <returns>The MCUs decoded; (<paramref name="mcuX"/>, <paramref name="mcuY"/>) is left on the last of them.</returns>
+    public static int DecodeDcRefineRun(FrameState f, ref HuffmanBitReader br, ref int mcuX, ref int mcuY, int limit, out bool consumedPadding)
     {
-        int p1 = 1 << f.Al;
-        for (int b = 0; b < f.BlocksInMcu; b++)
+        short p1 = (short)(1 << f.Al);
+        int blocks = f.BlocksInMcu;
+        int perRow = f.McusPerRow;
+        Span<int> rowBase = stackalloc int[FrameState.MaxBlocksInMcu];
+        Span<int> step = stackalloc int[FrameState.MaxBlocksInMcu];
+        short[][] arrays = f.McuBlockArrays;
+        int done = 0;
+        int mx = mcuX, my = mcuY;
+        ulong acc = br.Acc;
+        int bits = br.Bits;
+        int padLimit = br.PaddingLimit;
+        consumedPadding = false;
+        while (true)
         {
-            var comp = f.ScanComponents[f.BlockComp[b]];
-            if (br.GetBit() != 0)
+            f.SetUpMcuRow(my, rowBase, step);
+            while (mx < perRow)
             {
-                comp.Coefs[offsets[b]] |= (short)p1;
+                for (int b = 0; b < blocks; b++)
+                {
+                    // One bit per block, refilled only when none is left (as GetBit).
+                    if (bits < 1)
+                    {
+                        (acc, bits) = br.Refill(acc, bits);
+                        padLimit = br.PaddingLimit;
+                    }
+
+                    bits--;
+                    if (((acc >> bits) & 1) != 0)
+                    {
+                        arrays[b][rowBase[b] + (mx * step[b])] |= p1;
+                    }
+                }
+
+                done++;
+                mx++;
+                if (bits < padLimit)
+                {
+                    consumedPadding = true;
+                    goto Finished;
+                }
+
+                if (done == limit)
+                {
+                    goto Finished;
+                }
             }
+
+            if (my + 1 >= f.McuRows)
+            {
+                goto Finished;
+            }
+
+            mx = 0;
+            my++;
         }
+
+    Finished:
+        mcuX = mx - 1;
+        mcuY = my;
+        br.Restore(acc, bits);
+        return done;
     }
 
     /// <summary>

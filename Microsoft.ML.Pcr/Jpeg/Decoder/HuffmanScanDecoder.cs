@@ -55,15 +55,19 @@ internal static class HuffmanScanDecoder
                         allocatedRow = my;
                     }
 
-                    if (kind is ScanKind.AcFirst or ScanKind.AcRefine)
+                    if (kind != ScanKind.Sequential)
                     {
-                        // Single-block MCUs: a run decoder takes every MCU up to the interval's end (or the first that
+                        // Progressive scans: a run decoder takes every MCU up to the interval's end (or the first that
                         // consumes padding) with its state in registers, and leaves (mx, my) on the last one it decoded.
                         int limit = restartInterval != 0 ? restartsToGo : int.MaxValue;
                         bool padded;
-                        int decoded = kind == ScanKind.AcFirst
-                            ? HuffmanProgressiveDecoder.DecodeAcFirstRun(f, ref br, ref mx, ref my, limit, ref eobRun, warnings, out padded)
-                            : HuffmanProgressiveDecoder.DecodeAcRefineRun(f, ref br, ref mx, ref my, limit, ref eobRun, warnings, out padded);
+                        int decoded = kind switch
+                        {
+                            ScanKind.DcFirst => HuffmanProgressiveDecoder.DecodeDcFirstRun(f, ref br, ref mx, ref my, limit, lastDc, warnings, ref m, out padded),
+                            ScanKind.DcRefine => HuffmanProgressiveDecoder.DecodeDcRefineRun(f, ref br, ref mx, ref my, limit, out padded),
+                            ScanKind.AcFirst => HuffmanProgressiveDecoder.DecodeAcFirstRun(f, ref br, ref mx, ref my, limit, ref eobRun, warnings, out padded),
+                            _ => HuffmanProgressiveDecoder.DecodeAcRefineRun(f, ref br, ref mx, ref my, limit, ref eobRun, warnings, out padded),
+                        };
                         allocatedRow = -1;
                         if (restartInterval != 0)
                         {
@@ -78,18 +82,7 @@ internal static class HuffmanScanDecoder
                     else
                     {
                         f.McuBlockOffsets(mx, my, offsets);
-                        switch (kind)
-                        {
-                            case ScanKind.Sequential:
-                                HuffmanSequentialDecoder.DecodeMcu(f, ref br, offsets, lastDc, warnings);
-                                break;
-                            case ScanKind.DcFirst:
-                                HuffmanProgressiveDecoder.DecodeDcFirstMcu(f, ref br, offsets, lastDc, warnings, ref m);
-                                break;
-                            default:
-                                HuffmanProgressiveDecoder.DecodeDcRefineMcu(f, ref br, offsets);
-                                break;
-                        }
+                        HuffmanSequentialDecoder.DecodeMcu(f, ref br, offsets, lastDc, warnings);
 
                         if (restartInterval != 0)
                         {
