@@ -533,6 +533,7 @@ internal static class HuffmanProgressiveDecoder
 
     // Applies count correction bits (the first read in bit count-1) to the coefficients of mask in zigzag order: a set
     // bit adds the refined bit away from zero, unless the coefficient already has it.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ApplyCorrections(ref short block, ulong mask, ulong corrections, int count, int p1, int m1)
     {
         if (s_fastBitDeposit && (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated))
