@@ -8,8 +8,11 @@ using System.Runtime.Intrinsics.X86;
 namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 
 /// <summary>
-/// The MCU decoders of progressive Huffman scans (jdphuff.c): DC first and refinement scans over
-/// interleaved MCUs, AC first and refinement scans over single blocks with end-of-band runs.
+/// The decoders of progressive Huffman scans (jdphuff.c): DC first and refinement scans over interleaved MCUs, AC first
+/// and refinement scans over single blocks with end-of-band runs. Each decodes a run of MCUs (up to a restart interval's
+/// end, or the first MCU that reads past the data) with the bit buffer in registers; the bit buffer is refilled at the
+/// same points as a decoder taking one MCU, symbol or bit at a time, so what is read ahead, and so every marker met,
+/// warning and position, is the same.
 /// </summary>
 internal static class HuffmanProgressiveDecoder
 {
