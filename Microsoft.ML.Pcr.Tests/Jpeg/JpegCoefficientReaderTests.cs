@@ -258,6 +258,36 @@ public sealed class JpegCoefficientReaderTests
     }
 
     [TestMethod]
+    public void ProgressiveClothingPhotosAndEveryScanPrefixMatchLibJpegNet()
+    {
+        // Real refinement content for the progressive decoders (DC first and refine, AC first with end-of-band runs, AC
+        // refinement with correction bits): photos transcoded to progressive, read whole and cut after each scan (as a
+        // PCR scan group is), against LibJpeg.NET reading the same bytes.
+        string root = TestFiles.RequireClothingSmall();
+        var files = Directory.GetFiles(root, "*.jpg", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+        var transcoder = new JpegTranscoder();
+        int compared = 0;
+        for (int i = 0; i < files.Length; i += 150)
+        {
+            byte[] progressive = transcoder.Transcode(File.ReadAllBytes(files[i]), out var result, files[i]);
+            var ends = result.ScanEnds.ToArray();
+            for (int scan = 0; scan < ends.Length; scan++)
+            {
+                byte[] prefix = [.. progressive.AsSpan(0, ends[scan]), 0xFF, 0xD9];
+                string name = $"{files[i]} cut after scan {scan + 1} of {ends.Length}";
+                var expected = JpegOracle.Read(prefix, out int oracleWarnings);
+                Assert.AreEqual(0, oracleWarnings, name);
+                using var image = JpegCoefficientReader.Read(prefix, MaxPixels, name);
+                Assert.IsEmpty(image.Warnings, name + ": " + string.Join("; ", image.Warnings));
+                AssertSameCoefficients(expected, image, name);
+                compared++;
+            }
+        }
+
+        Assert.IsGreaterThan(100, compared);
+    }
+
+    [TestMethod]
     [DataRow("odd-37x23.jpg")]
     [DataRow("baseline-411.jpg")]
     [DataRow("baseline-440.jpg")]
