@@ -45,6 +45,9 @@ internal sealed class BatchFeeder : IDisposable
     private readonly Thread _reader;
     private readonly FeedSettings _settings;
     private readonly int _epoch;
+    // Every decode task started and not yet handed to the consumer: Dispose waits for them, so that no thread-pool thread is
+    // still creating or filling batch tensors once the feeder is gone (libtorch is then free to change its thread settings).
+    private readonly HashSet<Task<ImageBatch>> _unclaimed = [];
 
     public BatchFeeder(IDataView data, Random? shuffle, int epoch, FeedSettings settings, CancellationToken cancellation)
     {
@@ -67,6 +70,7 @@ internal sealed class BatchFeeder : IDisposable
             ImageBatch? batch = null;
             if (got)
             {
+                lock (_unclaimed) _unclaimed.Remove(next!);
                 try
                 {
                     batch = next!.GetAwaiter().GetResult();
@@ -130,15 +134,8 @@ internal sealed class BatchFeeder : IDisposable
     private void Enqueue(List<PendingImage> images)
     {
         Task<ImageBatch> task = Task.Run(() => Decode(images));
-        try
-        {
-            _queue.Add(task, _stop.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            task.ContinueWith(t => { if (t.IsCompletedSuccessfully) t.Result.Dispose(); }, TaskScheduler.Default);
-            throw;
-        }
+        lock (_unclaimed) _unclaimed.Add(task);
+        _queue.Add(task, _stop.Token); // cancelled: the task stays unclaimed, and Dispose waits for it and frees its batch
     }
 
     private ImageBatch Decode(List<PendingImage> images)
@@ -213,7 +210,9 @@ internal sealed class BatchFeeder : IDisposable
     {
         _stop.Cancel();
         _reader.Join();
-        foreach (Task<ImageBatch> t in _queue)
+        Task<ImageBatch>[] unclaimed;
+        lock (_unclaimed) unclaimed = [.. _unclaimed];
+        foreach (Task<ImageBatch> t in unclaimed)
         {
             try { t.GetAwaiter().GetResult().Dispose(); } catch (Exception) { /* the error was the consumer's to see; it stopped reading */ }
         }

@@ -258,7 +258,8 @@ public sealed class PcrImageClassificationTrainer : IEstimator<PcrImageClassific
 
         Device device = ChooseDevice(_host.GpuDeviceId, _host.FallbackToCpu);
         int threads = o.NumberOfThreads ?? Math.Max(1, Environment.ProcessorCount / 2);
-        torch.set_num_threads(threads);
+        // Only when it changes: libtorch resizes its process-wide thread pool, which must not race with work on other threads.
+        if (torch.get_num_threads() != threads) torch.set_num_threads(threads);
         int seed = o.Seed ?? 0;
         using IChannel channel = _host.Environment.Start(nameof(PcrImageClassificationTrainer));
 
