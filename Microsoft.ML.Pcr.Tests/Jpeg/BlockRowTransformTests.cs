@@ -50,6 +50,7 @@ public sealed class BlockRowTransformTests
         Assert.AreEqual(Avx2.IsSupported, BlockRowTransform.Applies(4, 50));
         Assert.IsFalse(BlockRowTransform.Applies(4, 7), "rows narrower than eight blocks stay per block");
         Assert.IsFalse(BlockRowTransform.Applies(1, 50), "1x1 blocks stay per block");
+        Assert.IsFalse(BlockRowTransform.Applies(8, 50), "8x8 blocks stay per block");
     }
 
     [TestMethod]

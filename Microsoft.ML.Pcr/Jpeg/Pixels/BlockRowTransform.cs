@@ -44,7 +44,7 @@ internal sealed class BlockRowTransform
     public static bool IsSupported => Avx2.IsSupported;
 
     /// <summary>Whether a component of <paramref name="widthInBlocks"/> blocks at IDCT size <paramref name="size"/> takes this path.</summary>
-    public static bool Applies(int size, int widthInBlocks) => IsSupported && size is 2 or 4 or 8 && widthInBlocks >= Lanes;
+    public static bool Applies(int size, int widthInBlocks) => IsSupported && size is 2 or 4 && widthInBlocks >= Lanes;
 
     private static byte[] Positions(ReadOnlySpan<int> used)
     {
@@ -140,7 +140,7 @@ internal sealed class BlockRowTransform
     /// <param name="totalImcuRows">The image's iMCU rows (for the smoothing window's bottom edge).</param>
     /// <param name="plan">The component's smoothing plan.</param>
     /// <param name="quant">64 quantization steps, natural order.</param>
-    /// <param name="size">The IDCT size, 2, 4 or 8.</param>
+    /// <param name="size">The IDCT size, 2 or 4 (other sizes go block by block through the per-block steps).</param>
     /// <param name="outRow">The first sample of the block row's output.</param>
     /// <param name="stride">The plane's row length.</param>
     public unsafe void TransformRow(JpegComponent c, int by, int totalImcuRows, in Plan plan, int[] quant, int size, ref byte outRow, int stride)

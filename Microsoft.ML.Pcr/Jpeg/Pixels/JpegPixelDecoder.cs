@@ -312,7 +312,9 @@ public sealed class JpegPixelDecoder
         int totalImcuRows = (image.Height + (image.MaxVSamp * 8) - 1) / (image.MaxVSamp * 8);
         int lastCol = c.WidthInBlocks - 1;
         int q0 = q[0];
-        if (UseRowTransform && BlockRowTransform.Applies(s, c.WidthInBlocks) && (s != 8 || smooth))
+        // Smoothed 4x4 and 2x2 blocks a row at a time (measured: unsmoothed rows, where most blocks take the DC-only fill,
+        // and 8x8 blocks, whose smoothing is already one vector step each, gain nothing from it).
+        if (UseRowTransform && smooth && BlockRowTransform.Applies(s, c.WidthInBlocks))
         {
             var plan = _rowTransform.CreatePlan(q, bits, changeDc, smooth);
             for (int by = 0; by < c.HeightInBlocks; by++)
