@@ -14,7 +14,7 @@ namespace Microsoft.ML.Pcr.Jpeg.Pixels;
 internal static class BlockDequantizer
 {
     // For each natural position p, the zigzag index holding it: the inverse of InverseDct.NaturalOrder.
-    private static ReadOnlySpan<short> ZigzagOfNatural =>
+    internal static ReadOnlySpan<short> ZigzagOfNatural =>
     [
         0, 1, 5, 6, 14, 15, 27, 28, 2, 4, 7, 13, 16, 26, 29, 42,
         3, 8, 12, 17, 25, 30, 41, 43, 9, 11, 18, 24, 31, 40, 44, 53,

@@ -332,7 +332,7 @@ internal static class BlockSmoothing
 
     // The weights of the DC window in each estimate's numerator, one row of 16 lanes per window position j (lane k:
     // zigzag coefficient k, lane 0 the DC), for blocks that have no AC data yet and for blocks that have some.
-    private static ReadOnlySpan<int> WeightsNoAc =>
+    internal static ReadOnlySpan<int> WeightsNoAc =>
     [
         -2, -1, -1, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         -6, -1, -3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -361,7 +361,7 @@ internal static class BlockSmoothing
         -2, 1, 1, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     ];
 
-    private static ReadOnlySpan<int> WeightsSomeAc =>
+    internal static ReadOnlySpan<int> WeightsSomeAc =>
     [
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,

@@ -1,0 +1,377 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Microsoft.ML.Pcr.Jpeg.Pixels;
+
+/// <summary>
+/// Smoothing, dequantization and the reduced 4x4 and 2x2 inverse DCTs for a whole block row at once, eight blocks a
+/// step with one block per 32-bit lane (AVX2): the smoothing estimates are computed for every block of the row from
+/// five padded rows of DC values (only the nonzero window weights, no per-block window), the coefficients the IDCT
+/// reads are gathered across the eight blocks, and both IDCT passes run without transposes or branches. Output equals
+/// <see cref="BlockSmoothing"/> followed by <see cref="InverseDct"/>: the first pass is exact in 32 bits whenever every
+/// dequantized coefficient is below 2^14 in magnitude (checked per step; otherwise those blocks take the per-block
+/// path), and the second pass may wrap because libjpeg's range limit keeps only bits that 32-bit arithmetic keeps too.
+/// </summary>
+[SkipLocalsInit]
+internal sealed class BlockRowTransform
+{
+    private const int Lanes = 8;
+    private const int SafeMagnitude = (1 << 14) - 1;
+
+    // The natural positions each reduced IDCT reads: rows and columns {0,1,3,5,7} for 2x2, all but 4 for 4x4.
+    private static readonly byte[] s_positions2 = Positions([0, 1, 3, 5, 7]);
+    private static readonly byte[] s_positions4 = Positions([0, 1, 2, 3, 5, 6, 7]);
+
+    // For each weight table (0: no AC yet, 1: some AC) and estimate k, the window positions with nonzero weight and the weights.
+    private static readonly (byte[] Positions, int[] Weights)[][] s_terms = [Terms(BlockSmoothing.WeightsNoAc), Terms(BlockSmoothing.WeightsSomeAc)];
+
+    private int[] _dc = [];
+    private int[] _estimates = [];
+    private readonly int[] _rows = new int[5];
+    private readonly double[] _caps = new double[ScanProgression.SavedCoefficients];
+    private readonly double[] _steps = new double[ScanProgression.SavedCoefficients];
+
+    /// <summary>The smoothing plan of one component, in this instance's buffers (valid until the next call).</summary>
+    /// <param name="q">The quantization table, natural order.</param>
+    /// <param name="bits">The component's coefficient bits (10 values).</param>
+    /// <param name="changeDc">Whether no AC coefficient has arrived at all.</param>
+    /// <param name="smooth">Whether the image is smoothed.</param>
+    public Plan CreatePlan(ReadOnlySpan<int> q, ReadOnlySpan<int> bits, bool changeDc, bool smooth) => new(q, bits, changeDc, smooth, _caps, _steps);
+
+    /// <summary>Whether the row transform runs here (AVX2 gathers and 32-bit lanes).</summary>
+    public static bool IsSupported => Avx2.IsSupported;
+
+    /// <summary>Whether a component of <paramref name="widthInBlocks"/> blocks at IDCT size <paramref name="size"/> takes this path.</summary>
+    public static bool Applies(int size, int widthInBlocks) => IsSupported && size is 2 or 4 && widthInBlocks >= Lanes;
+
+    private static byte[] Positions(ReadOnlySpan<int> used)
+    {
+        var list = new List<byte>();
+        foreach (int r in used)
+        {
+            foreach (int c in used)
+            {
+                list.Add((byte)((r * 8) + c));
+            }
+        }
+
+        return [.. list];
+    }
+
+    private static (byte[] Positions, int[] Weights)[] Terms(ReadOnlySpan<int> weights)
+    {
+        var terms = new (byte[], int[])[ScanProgression.SavedCoefficients];
+        for (int k = 0; k < terms.Length; k++)
+        {
+            var positions = new List<byte>();
+            var values = new List<int>();
+            for (int j = 0; j < 25; j++)
+            {
+                int w = weights[(j * 16) + k];
+                if (w != 0)
+                {
+                    positions.Add((byte)j);
+                    values.Add(w);
+                }
+            }
+
+            terms[k] = ([.. positions], [.. values]);
+        }
+
+        return terms;
+    }
+
+    /// <summary>The per-component smoothing plan: which zigzag coefficients are estimated, their caps and steps.</summary>
+    public readonly struct Plan
+    {
+        /// <summary>Bit k set: zigzag coefficient k is estimated where it is zero (or always, for the DC when no AC has arrived).</summary>
+        public readonly int EstimatedMask;
+
+        /// <summary>Whether no AC coefficient has arrived at all (the DC is estimated unconditionally).</summary>
+        public readonly bool ChangeDc;
+
+        /// <summary>The cap on each estimate's magnitude (2^Al - 1, or no cap).</summary>
+        public readonly double[] Caps;
+
+        /// <summary>The quantization step of each zigzag coefficient 0-9.</summary>
+        public readonly double[] Steps;
+
+        /// <summary>Builds the plan from the component's quantization table (natural order) and coefficient bits; no estimates when <paramref name="smooth"/> is false.</summary>
+        /// <param name="q">The quantization table, natural order.</param>
+        /// <param name="bits">The component's coefficient bits (10 values).</param>
+        /// <param name="changeDc">Whether no AC coefficient has arrived at all.</param>
+        /// <param name="smooth">Whether the image is smoothed.</param>
+        /// <param name="caps">10 values, written: the plan's <see cref="Caps"/>.</param>
+        /// <param name="steps">10 values, written: the plan's <see cref="Steps"/>.</param>
+        public Plan(ReadOnlySpan<int> q, ReadOnlySpan<int> bits, bool changeDc, bool smooth, double[] caps, double[] steps)
+        {
+            var natural = InverseDct.NaturalOrder;
+            Caps = caps;
+            Steps = steps;
+            ChangeDc = changeDc && smooth;
+            int mask = 0;
+            int last = changeDc ? 9 : 5;
+            for (int k = 0; k < ScanProgression.SavedCoefficients; k++)
+            {
+                Steps[k] = q[natural[k]];
+                Caps[k] = double.PositiveInfinity;
+                if (smooth && k >= 1 && k <= last && bits[k] != 0)
+                {
+                    mask |= 1 << k;
+                    if (bits[k] > 0)
+                        Caps[k] = (1L << bits[k]) - 1;
+                }
+            }
+
+            if (ChangeDc)
+                mask |= 1;
+            EstimatedMask = mask;
+        }
+    }
+
+    /// <summary>
+    /// Transforms block row <paramref name="by"/> of component <paramref name="c"/> into <paramref name="outRow"/>:
+    /// smoothed (as <paramref name="plan"/> says), dequantized and inverse transformed at <paramref name="size"/>.
+    /// </summary>
+    /// <param name="c">The component.</param>
+    /// <param name="by">The block row.</param>
+    /// <param name="totalImcuRows">The image's iMCU rows (for the smoothing window's bottom edge).</param>
+    /// <param name="plan">The component's smoothing plan.</param>
+    /// <param name="quant">64 quantization steps, natural order.</param>
+    /// <param name="size">The IDCT size, 2 or 4 (other sizes go block by block through the per-block steps).</param>
+    /// <param name="outRow">The first sample of the block row's output.</param>
+    /// <param name="stride">The plane's row length.</param>
+    public unsafe void TransformRow(JpegComponent c, int by, int totalImcuRows, in Plan plan, int[] quant, int size, ref byte outRow, int stride)
+    {
+        int width = c.WidthInBlocks;
+        short[] coefs = c.RowArray(by, out int rowStart);
+        if (plan.EstimatedMask != 0)
+            Estimate(c, by, totalImcuRows, plan);
+
+        Span<int> block = stackalloc int[64];
+        Span<short> patched = stackalloc short[64];
+        fixed (short* row = &coefs[rowStart])
+        {
+            for (int bx0 = 0; bx0 < width; bx0 += Lanes)
+            {
+                int start = Math.Min(bx0, width - Lanes);
+                ref byte output = ref Unsafe.Add(ref outRow, start * size);
+                bool done = size switch
+                {
+                    2 => Step2(row + (start * 64), start, width, plan, quant, ref output, stride),
+                    4 => Step4(row + (start * 64), start, width, plan, quant, ref output, stride),
+                    _ => false,
+                };
+                if (done)
+                    continue;
+
+                for (int b = start; b < start + Lanes; b++)
+                {
+                    ref short zigzag = ref Unsafe.AsRef<short>(row + (b * 64));
+                    if (plan.EstimatedMask != 0)
+                    {
+                        MemoryMarshal.CreateReadOnlySpan(ref zigzag, 64).CopyTo(patched);
+                        for (int k = 0; k < ScanProgression.SavedCoefficients; k++)
+                        {
+                            if ((plan.EstimatedMask & (1 << k)) != 0 && ((k == 0 && plan.ChangeDc) || patched[k] == 0))
+                                patched[k] = (short)_estimates[(k * width) + b];
+                        }
+
+                        BlockDequantizer.Dequantize(ref MemoryMarshal.GetReference(patched), quant, block, always: true);
+                    }
+                    else
+                    {
+                        BlockDequantizer.Dequantize(ref zigzag, quant, block, always: true);
+                    }
+
+                    InverseDct.Transform(ref MemoryMarshal.GetReference(block), size, ref Unsafe.Add(ref outRow, b * size), stride);
+                }
+            }
+        }
+    }
+
+    // The estimates of every block of the row, estimate k of block b at _estimates[k * width + b], wrapped to 16 bits.
+    private void Estimate(JpegComponent c, int by, int totalImcuRows, in Plan plan)
+    {
+        int width = c.WidthInBlocks;
+        int padded = width + 4;
+        if (_dc.Length < 5 * padded)
+            _dc = new int[Math.Max(5 * padded, _dc.Length * 3 / 2)];
+        if (_estimates.Length < ScanProgression.SavedCoefficients * width)
+            _estimates = new int[Math.Max(ScanProgression.SavedCoefficients * width, _estimates.Length * 3 / 2)];
+
+        // Five rows of DC values, two replicated columns at each end (the 5x5 window's column for block b + s - 2 is at b + s).
+        BlockSmoothing.NeighbourRows(by, c.VSamp, c.HeightInBlocks, totalImcuRows, _rows);
+        int last = width - 1;
+        for (int i = 0; i < 5; i++)
+        {
+            short[] source = c.RowArray(_rows[i], out int offset);
+            var dc = _dc.AsSpan(i * padded, padded);
+            for (int x = 0; x < padded; x++)
+            {
+                dc[x] = source[offset + (Math.Clamp(x - 2, 0, last) * 64)];
+            }
+        }
+
+        var terms = s_terms[plan.ChangeDc ? 0 : 1];
+        ref int dc0 = ref MemoryMarshal.GetArrayDataReference(_dc);
+        ref int est0 = ref MemoryMarshal.GetArrayDataReference(_estimates);
+        double q00 = plan.Steps[0];
+        for (int k = 0; k < ScanProgression.SavedCoefficients; k++)
+        {
+            if ((plan.EstimatedMask & (1 << k)) == 0)
+                continue;
+            var (positions, weights) = terms[k];
+            var step = Vector256.Create(plan.Steps[k]);
+            var half = step * 128.0;
+            var divisor = step * 256.0;
+            var cap = Vector256.Create(plan.Caps[k]);
+            var dcStep = Vector256.Create(q00);
+            for (int bx0 = 0; bx0 < width; bx0 += Lanes)
+            {
+                int start = Math.Min(bx0, width - Lanes);
+                var num = Vector256<int>.Zero;
+                for (int t = 0; t < positions.Length; t++)
+                {
+                    int j = positions[t];
+                    int i = j / 5, s = j % 5;
+                    num += Vector256.LoadUnsafe(ref dc0, (nuint)((i * padded) + start + s)) * Vector256.Create(weights[t]);
+                }
+
+                // libjpeg's estimate: (q << 7) + |q00 num| over q << 8, floored, capped, with num's sign. Every dividend is an
+                // integer below 2^41, so the correctly rounded double quotient floors to the exact one.
+                var magnitude = Vector256.Abs(num);
+                var low = Vector256.Min(Vector256.Floor((half + (dcStep * Avx.ConvertToVector256Double(magnitude.GetLower()))) / divisor), cap);
+                var high = Vector256.Min(Vector256.Floor((half + (dcStep * Avx.ConvertToVector256Double(magnitude.GetUpper()))) / divisor), cap);
+                var estimate = Vector256.Create(Avx.ConvertToVector128Int32WithTruncation(low), Avx.ConvertToVector128Int32WithTruncation(high));
+                estimate = Vector256.ConditionalSelect(Vector256.LessThan(num, Vector256<int>.Zero), -estimate, estimate);
+                Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(estimate, 16), 16).StoreUnsafe(ref est0, (nuint)((k * width) + start));
+            }
+        }
+    }
+
+    // Gathers zigzag coefficient z of eight consecutive blocks (the 16-bit value in the upper half of the dword that ends
+    // with it, so nothing past the row is read), applies the smoothing estimate and dequantizes it.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe Vector256<int> Load(short* blocks, int z, int start, int width, in Plan plan, int step, ref Vector256<int> max)
+    {
+        var index = Vector256.Create(0, 64, 128, 192, 256, 320, 384, 448) + Vector256.Create(z);
+        var v = Vector256.ShiftRightArithmetic(Avx2.GatherVector256((int*)(blocks - 1), index, 2), 16);
+        if (z < ScanProgression.SavedCoefficients && (plan.EstimatedMask & (1 << z)) != 0)
+        {
+            var estimate = Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(_estimates), (nuint)((z * width) + start));
+            var use = z == 0 && plan.ChangeDc ? Vector256<int>.AllBitsSet : Vector256.Equals(v, Vector256<int>.Zero);
+            v = Vector256.ConditionalSelect(use, estimate, v);
+        }
+
+        v *= Vector256.Create(step);
+        max = Vector256.Max(max, Vector256.Abs(v));
+        return v;
+    }
+
+    private static Vector256<int> Round(Vector256<int> x, [System.Diagnostics.CodeAnalysis.ConstantExpected] int shift) =>
+        Vector256.ShiftRightArithmetic(x + Vector256.Create(1 << (shift - 1)), shift);
+
+    // libjpeg's range limit on a descaled value: keep 10 bits as a signed value, add 128, clamp to a byte.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Limit(Vector256<int> x)
+    {
+        var t = Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(x, 22), 22) + Vector256.Create(128);
+        return Vector256.Min(Vector256.Max(t, Vector256<int>.Zero), Vector256.Create(255));
+    }
+
+    private unsafe bool Step2(short* blocks, int start, int width, in Plan plan, int[] quant, ref byte output, int stride)
+    {
+        Span<Vector256<int>> x = stackalloc Vector256<int>[64];
+        var max = Vector256<int>.Zero;
+        var zigzagOf = BlockDequantizer.ZigzagOfNatural;
+        foreach (byte p in s_positions2)
+        {
+            x[p] = Load(blocks, zigzagOf[p], start, width, plan, quant[p], ref max);
+        }
+
+        if (Vector256.GreaterThanAny(max, Vector256.Create(SafeMagnitude)))
+            return false;
+
+        // Pass 1 on columns 0, 1, 3, 5, 7 (into rows 0 and 1 of x), then pass 2 on both rows.
+        var c7 = Vector256.Create(-5906);
+        var c5 = Vector256.Create(6967);
+        var c3 = Vector256.Create(-10426);
+        var c1 = Vector256.Create(29692);
+        foreach (int col in (ReadOnlySpan<int>)[0, 1, 3, 5, 7])
+        {
+            var tmp10 = Vector256.ShiftLeft(x[col], 15);
+            var tmp0 = (x[56 + col] * c7) + (x[40 + col] * c5) + (x[24 + col] * c3) + (x[8 + col] * c1);
+            x[col] = Round(tmp10 + tmp0, 13);
+            x[8 + col] = Round(tmp10 - tmp0, 13);
+        }
+
+        for (int r = 0; r < 2; r++)
+        {
+            int w = r * 8;
+            var tmp10 = Vector256.ShiftLeft(x[w], 15);
+            var tmp0 = (x[w + 7] * c7) + (x[w + 5] * c5) + (x[w + 3] * c3) + (x[w + 1] * c1);
+            var left = Limit(Round(tmp10 + tmp0, 20));
+            var right = Limit(Round(tmp10 - tmp0, 20));
+            var pairs = (left | Vector256.ShiftLeft(right, 8)).AsUInt32();
+            Vector256.Narrow(pairs, pairs).GetLower().StoreUnsafe(ref Unsafe.As<byte, ushort>(ref Unsafe.Add(ref output, r * stride)));
+        }
+
+        return true;
+    }
+
+    private unsafe bool Step4(short* blocks, int start, int width, in Plan plan, int[] quant, ref byte output, int stride)
+    {
+        Span<Vector256<int>> x = stackalloc Vector256<int>[64];
+        var max = Vector256<int>.Zero;
+        var zigzagOf = BlockDequantizer.ZigzagOfNatural;
+        foreach (byte p in s_positions4)
+        {
+            x[p] = Load(blocks, zigzagOf[p], start, width, plan, quant[p], ref max);
+        }
+
+        if (Vector256.GreaterThanAny(max, Vector256.Create(SafeMagnitude)))
+            return false;
+
+        // Pass 1 on every column but 4 (into rows 0-3 of x), then pass 2 on the four rows.
+        foreach (int col in (ReadOnlySpan<int>)[0, 1, 2, 3, 5, 6, 7])
+        {
+            Pass4(x[col], x[8 + col], x[16 + col], x[24 + col], x[40 + col], x[48 + col], x[56 + col],
+                out var o0, out var o1, out var o2, out var o3);
+            x[col] = Round(o0, 12);
+            x[8 + col] = Round(o1, 12);
+            x[16 + col] = Round(o2, 12);
+            x[24 + col] = Round(o3, 12);
+        }
+
+        for (int r = 0; r < 4; r++)
+        {
+            int w = r * 8;
+            Pass4(x[w], x[w + 1], x[w + 2], x[w + 3], x[w + 5], x[w + 6], x[w + 7], out var o0, out var o1, out var o2, out var o3);
+            var samples = Limit(Round(o0, 19)) | Vector256.ShiftLeft(Limit(Round(o1, 19)), 8) |
+                Vector256.ShiftLeft(Limit(Round(o2, 19)), 16) | Vector256.ShiftLeft(Limit(Round(o3, 19)), 24);
+            samples.StoreUnsafe(ref Unsafe.As<byte, int>(ref Unsafe.Add(ref output, r * stride)));
+        }
+
+        return true;
+    }
+
+    // One 4-point pass of libjpeg's reduced IDCT (jidctred.c's 4x4) before descaling: frequencies 0-3, 5-7 in, samples 0-3 out.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pass4(Vector256<int> x0, Vector256<int> x1, Vector256<int> x2, Vector256<int> x3, Vector256<int> x5,
+        Vector256<int> x6, Vector256<int> x7, out Vector256<int> o0, out Vector256<int> o1, out Vector256<int> o2, out Vector256<int> o3)
+    {
+        var tmp0 = Vector256.ShiftLeft(x0, 14);
+        var tmp2 = (x2 * Vector256.Create(15137)) + (x6 * Vector256.Create(-6270));
+        var tmp10 = tmp0 + tmp2;
+        var tmp12 = tmp0 - tmp2;
+        var odd0 = (x7 * Vector256.Create(-1730)) + (x5 * Vector256.Create(11893)) + (x3 * Vector256.Create(-17799)) + (x1 * Vector256.Create(8697));
+        var odd2 = (x7 * Vector256.Create(-4176)) + (x5 * Vector256.Create(-4926)) + (x3 * Vector256.Create(7373)) + (x1 * Vector256.Create(20995));
+        o0 = tmp10 + odd2;
+        o3 = tmp10 - odd2;
+        o1 = tmp12 + odd0;
+        o2 = tmp12 - odd0;
+    }
+}
