@@ -4,7 +4,7 @@
 //   dotnet run -c Release --project samples/Benchmarks -- [--quick] [--only name[,name...]] [--data-dir DIR] [--out FILE]
 //   dotnet run -c Release --project samples/Benchmarks -- bdn [BenchmarkDotNet arguments]     (micro-benchmarks)
 //
-// Tables: transcoder, scaling, allocation, conversion, loader, epochs, fidelity, reliability, hostile, blob, decoder, cnn, cnnfeed, tta. --quick (what CI runs) takes a few
+// Tables: transcoder, scaling, allocation, conversion, loader, epochs, fidelity, reliability, hostile, blob, decoder, cnn, cnnfeed, tta, ttaseeds. --quick (what CI runs) takes a few
 // minutes. Inputs are made once under --data-dir (default: <temp>/pcr-bench) and reused.
 using BenchmarkDotNet.Running;
 using Pcr.Benchmarks.Harness;
@@ -39,7 +39,7 @@ IBenchmarkTable[] tables =
     new TranscoderThroughput(), new TranscoderScaling(), new TranscoderAllocation(), new ConversionThroughput(),
     new LoaderThroughput(), new ThrottledEpochs(), new FidelityPerScanGroup(), new IntegrityMutations(),
     new HostileInputs(), new ObjectStorageEpochs(),
-    new PixelDecoderThroughput(), new CnnTraining(), new CnnInputPipeline(), new TimeToAccuracy(),
+    new PixelDecoderThroughput(), new CnnTraining(), new CnnInputPipeline(), new TimeToAccuracy(), new TimeToAccuracySeeds(),
 ];
 if (only is not null)
 {
