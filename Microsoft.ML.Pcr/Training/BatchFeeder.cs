@@ -45,9 +45,10 @@ internal sealed class BatchFeeder : IDisposable
     private readonly Thread _reader;
     private readonly FeedSettings _settings;
     private readonly int _epoch;
-    // Every decode task started and not yet handed to the consumer: Dispose waits for them, so that no thread-pool thread is
-    // still creating or filling batch tensors once the feeder is gone (libtorch is then free to change its thread settings).
-    private readonly HashSet<Task<ImageBatch>> _unclaimed = [];
+    // A decode started just as the feeder was stopped, which never reached the queue (set by the reader thread, read after
+    // it is joined). Dispose waits for it as for the queued ones, so that no thread-pool thread is still creating or filling
+    // batch tensors once the feeder is gone (libtorch is then free to change its thread settings).
+    private Task<ImageBatch>? _unqueued;
 
     public BatchFeeder(IDataView data, Random? shuffle, int epoch, FeedSettings settings, CancellationToken cancellation)
     {
@@ -70,7 +71,6 @@ internal sealed class BatchFeeder : IDisposable
             ImageBatch? batch = null;
             if (got)
             {
-                lock (_unclaimed) _unclaimed.Remove(next!);
                 try
                 {
                     batch = next!.GetAwaiter().GetResult();
@@ -134,8 +134,15 @@ internal sealed class BatchFeeder : IDisposable
     private void Enqueue(List<PendingImage> images)
     {
         Task<ImageBatch> task = Task.Run(() => Decode(images));
-        lock (_unclaimed) _unclaimed.Add(task);
-        _queue.Add(task, _stop.Token); // cancelled: the task stays unclaimed, and Dispose waits for it and frees its batch
+        try
+        {
+            _queue.Add(task, _stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _unqueued = task;
+            throw;
+        }
     }
 
     private ImageBatch Decode(List<PendingImage> images)
@@ -210,9 +217,8 @@ internal sealed class BatchFeeder : IDisposable
     {
         _stop.Cancel();
         _reader.Join();
-        Task<ImageBatch>[] unclaimed;
-        lock (_unclaimed) unclaimed = [.. _unclaimed];
-        foreach (Task<ImageBatch> t in unclaimed)
+        // After the join: the queue holds what the consumer did not take, and _unqueued what never got in.
+        foreach (Task<ImageBatch> t in _unqueued is { } unqueued ? [.. _queue, unqueued] : _queue.ToArray())
         {
             try { t.GetAwaiter().GetResult().Dispose(); } catch (Exception) { /* the error was the consumer's to see; it stopped reading */ }
         }
