@@ -33,12 +33,11 @@ internal sealed class BlockRowTransform
     private readonly double[] _caps = new double[ScanProgression.SavedCoefficients];
     private readonly double[] _steps = new double[ScanProgression.SavedCoefficients];
 
-    /// <summary>The smoothing plan of one component, in this instance's buffers (valid until the next call).</summary>
+    /// <summary>The smoothing plan of one component of a smoothed image, in this instance's buffers (valid until the next call).</summary>
     /// <param name="q">The quantization table, natural order.</param>
     /// <param name="bits">The component's coefficient bits (10 values).</param>
     /// <param name="changeDc">Whether no AC coefficient has arrived at all.</param>
-    /// <param name="smooth">Whether the image is smoothed.</param>
-    public Plan CreatePlan(ReadOnlySpan<int> q, ReadOnlySpan<int> bits, bool changeDc, bool smooth) => new(q, bits, changeDc, smooth, _caps, _steps);
+    public Plan CreatePlan(ReadOnlySpan<int> q, ReadOnlySpan<int> bits, bool changeDc) => new(q, bits, changeDc, _caps, _steps);
 
     /// <summary>Whether the row transform runs here (AVX2 gathers and 32-bit lanes).</summary>
     public static bool IsSupported => Avx2.IsSupported;
@@ -98,26 +97,25 @@ internal sealed class BlockRowTransform
         /// <summary>The quantization step of each zigzag coefficient 0-9.</summary>
         public readonly double[] Steps;
 
-        /// <summary>Builds the plan from the component's quantization table (natural order) and coefficient bits; no estimates when <paramref name="smooth"/> is false.</summary>
+        /// <summary>Builds the plan of a smoothed image's component from its quantization table (natural order) and coefficient bits.</summary>
         /// <param name="q">The quantization table, natural order.</param>
         /// <param name="bits">The component's coefficient bits (10 values).</param>
         /// <param name="changeDc">Whether no AC coefficient has arrived at all.</param>
-        /// <param name="smooth">Whether the image is smoothed.</param>
         /// <param name="caps">10 values, written: the plan's <see cref="Caps"/>.</param>
         /// <param name="steps">10 values, written: the plan's <see cref="Steps"/>.</param>
-        public Plan(ReadOnlySpan<int> q, ReadOnlySpan<int> bits, bool changeDc, bool smooth, double[] caps, double[] steps)
+        public Plan(ReadOnlySpan<int> q, ReadOnlySpan<int> bits, bool changeDc, double[] caps, double[] steps)
         {
             var natural = InverseDct.NaturalOrder;
             Caps = caps;
             Steps = steps;
-            ChangeDc = changeDc && smooth;
+            ChangeDc = changeDc;
             int mask = 0;
             int last = changeDc ? 9 : 5;
             for (int k = 0; k < ScanProgression.SavedCoefficients; k++)
             {
                 Steps[k] = q[natural[k]];
                 Caps[k] = double.PositiveInfinity;
-                if (smooth && k >= 1 && k <= last && bits[k] != 0)
+                if (k >= 1 && k <= last && bits[k] != 0)
                 {
                     mask |= 1 << k;
                     if (bits[k] > 0)
@@ -282,17 +280,24 @@ internal sealed class BlockRowTransform
         return Vector256.Min(Vector256.Max(t, Vector256<int>.Zero), Vector256.Create(255));
     }
 
-    private unsafe bool Step2(short* blocks, int start, int width, in Plan plan, int[] quant, ref byte output, int stride)
+    // Loads the natural positions an IDCT reads into x (see Load); false when one is too large for the 32-bit first pass.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe bool LoadPositions(short* blocks, byte[] positions, int start, int width, in Plan plan, int[] quant, Span<Vector256<int>> x)
     {
-        Span<Vector256<int>> x = stackalloc Vector256<int>[64];
         var max = Vector256<int>.Zero;
         var zigzagOf = BlockDequantizer.ZigzagOfNatural;
-        foreach (byte p in s_positions2)
+        foreach (byte p in positions)
         {
             x[p] = Load(blocks, zigzagOf[p], start, width, plan, quant[p], ref max);
         }
 
-        if (Vector256.GreaterThanAny(max, Vector256.Create(SafeMagnitude)))
+        return !Vector256.GreaterThanAny(max, Vector256.Create(SafeMagnitude));
+    }
+
+    private unsafe bool Step2(short* blocks, int start, int width, in Plan plan, int[] quant, ref byte output, int stride)
+    {
+        Span<Vector256<int>> x = stackalloc Vector256<int>[64];
+        if (!LoadPositions(blocks, s_positions2, start, width, plan, quant, x))
             return false;
 
         // Pass 1 on columns 0, 1, 3, 5, 7 (into rows 0 and 1 of x), then pass 2 on both rows.
@@ -325,14 +330,7 @@ internal sealed class BlockRowTransform
     private unsafe bool Step4(short* blocks, int start, int width, in Plan plan, int[] quant, ref byte output, int stride)
     {
         Span<Vector256<int>> x = stackalloc Vector256<int>[64];
-        var max = Vector256<int>.Zero;
-        var zigzagOf = BlockDequantizer.ZigzagOfNatural;
-        foreach (byte p in s_positions4)
-        {
-            x[p] = Load(blocks, zigzagOf[p], start, width, plan, quant[p], ref max);
-        }
-
-        if (Vector256.GreaterThanAny(max, Vector256.Create(SafeMagnitude)))
+        if (!LoadPositions(blocks, s_positions4, start, width, plan, quant, x))
             return false;
 
         // Pass 1 on every column but 4 (into rows 0-3 of x), then pass 2 on the four rows.
