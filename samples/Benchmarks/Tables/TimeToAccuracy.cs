@@ -25,36 +25,34 @@ internal sealed class TimeToAccuracy : IBenchmarkTable
         var ml = new MLContext(seed: 1);
         int epochs = context.Pick(2, 8);
         string pcr = context.ClothingPcr;
-        string testPcr = context.ClothingTestPcr;
-        IDataView test = ml.Data.LoadFromPcr(testPcr);
-        if (context.Quick) test = ml.Data.TakeRows(test, 96);
+        IDataView test = TestSplit(context, ml);
 
         // Bandwidth: a full-fidelity epoch needs this many seconds of transfer, several times the compute of an epoch here.
         PcrDataView unthrottled = ml.Data.LoadFromPcr(pcr);
-        double share = context.Pick(0.08, 1.0);
-        PcrDataView Subset(PcrDataView v) => share < 1 ? v.SplitByRecords(share, 7).TestSet : v;
-        long fullBytes = Subset(unthrottled).WithScan(unthrottled.ScanGroupCount).BytesPerPass;
+        long fullBytes = TrainingRecords(context, unthrottled).WithScan(unthrottled.ScanGroupCount).BytesPerPass;
         double transferSeconds = context.Pick(4.0, 50.0);
         double bandwidth = fullBytes / transferSeconds;
         int full = unthrottled.ScanGroupCount;
+        List<PcrTrainingEpochMetrics> Run(IScanPolicy policy) =>
+            Train(ml, TrainingRecords(context, ml.Data.LoadFromPcr(new ThrottledByteSource(new FileByteSource(pcr), bandwidth))), test, epochs, 1, policy);
 
         var runs = new List<(string Name, List<PcrTrainingEpochMetrics> Epochs)>
         {
-            ("full", Train(ml, Subset, pcr, bandwidth, test, epochs, ScanPolicy.Full)),
-            ("scan 1", Train(ml, Subset, pcr, bandwidth, test, epochs, ScanPolicy.Fixed(1))),
-            ("scan 2", Train(ml, Subset, pcr, bandwidth, test, epochs, ScanPolicy.Fixed(2))),
-            ("scan 5", Train(ml, Subset, pcr, bandwidth, test, epochs, ScanPolicy.Fixed(5))),
+            ("full", Run(ScanPolicy.Full)),
+            ("scan 1", Run(ScanPolicy.Fixed(1))),
+            ("scan 2", Run(ScanPolicy.Fixed(2))),
+            ("scan 5", Run(ScanPolicy.Fixed(5))),
         };
         int?[] schedule = context.Quick ? [2, null] : [1, 1, 2, 2, 5, 5, null, null];
-        runs.Add(($"schedule {ScanPolicy.Schedule(schedule)}", Train(ml, Subset, pcr, bandwidth, test, epochs, ScanPolicy.Schedule(schedule))));
+        runs.Add(($"schedule {ScanPolicy.Schedule(schedule)}", Run(ScanPolicy.Schedule(schedule))));
         // A short run: epoch 0 at scan 1 (early epochs learn coarse features, and full fidelity's reads are what costs), then a
         // measurement before epochs 1, 4 and 7; 5 batches fill one record of clothing-small (192 images), every row of which is measured.
         AutomaticScanPolicyOptions automatic = AutomaticOptions(context);
-        runs.Add(("automatic", Train(ml, Subset, pcr, bandwidth, test, epochs, ScanPolicy.Automatic(automatic))));
+        runs.Add(("automatic", Run(ScanPolicy.Automatic(automatic))));
 
         double target = runs[0].Epochs[^1].ValidationAccuracy!.Value - 0.01;
         double fullTime = Reached(runs[0].Epochs, target) ?? double.NaN;
-        report.Note($"SmallResNet at 64x64, batch 32, {epochs} epochs, seed 1, {Environment.ProcessorCount} threads, {(share < 1 ? $"{share:P0} of the training records" : "the whole training split")}; " +
+        report.Note($"SmallResNet at 64x64, batch 32, {epochs} epochs, seed 1, {Environment.ProcessorCount} threads, {(context.Quick ? $"{QuickShare:P0} of the training records" : "the whole training split")}; " +
             $"training records throttled to {Report.MB(bandwidth)}/s (a full-fidelity epoch is {Report.MB(fullBytes)}, {transferSeconds:F0} s of transfer); " +
             $"full fidelity's data wait is {Report.Percent(runs[0].Epochs.Average(e => e.DataWaitShare))} of its training time. Time = cumulative training passes plus the automatic policy's measurements (validation excluded); " +
             $"accuracy on clothing-small's test split read at full fidelity; automatic = epoch 0 at scan 1, then measured before epoch 1 and every {automatic.Frequency} after, on at least {automatic.BatchesMeasured} batches, threshold 0.8, candidates 1, 2, 5, full.");
@@ -99,11 +97,27 @@ internal sealed class TimeToAccuracy : IBenchmarkTable
         return png;
     }
 
-    private static List<PcrTrainingEpochMetrics> Train(MLContext ml, Func<PcrDataView, PcrDataView> subset, string pcr, double bandwidth, IDataView test, int epochs, IScanPolicy policy)
+    /// <summary>The share of the training records quick mode trains on (a fixed record split).</summary>
+    internal const double QuickShare = 0.08;
+
+    /// <summary>The training records a run reads: all of <paramref name="view"/>, or in quick mode a fixed <see cref="QuickShare"/> of its records.</summary>
+    internal static PcrDataView TrainingRecords(BenchContext context, PcrDataView view) => context.Quick ? view.SplitByRecords(QuickShare, 7).TestSet : view;
+
+    /// <summary>clothing-small's test split read at full fidelity (quick mode: its first 96 rows).</summary>
+    internal static IDataView TestSplit(BenchContext context, MLContext ml)
+    {
+        IDataView test = ml.Data.LoadFromPcr(context.ClothingTestPcr);
+        return context.Quick ? ml.Data.TakeRows(test, 96) : test;
+    }
+
+    /// <summary>Trains the table's network (the trainer's defaults: SmallResNet, 64x64, batch 32) on <paramref name="train"/>, validating on <paramref name="test"/> after every epoch; returns every epoch's metrics.</summary>
+    internal static List<PcrTrainingEpochMetrics> Train(MLContext ml, PcrDataView train, IDataView test, int epochs, int seed, IScanPolicy policy, int? threads = null)
     {
         var metrics = new List<PcrTrainingEpochMetrics>();
-        PcrDataView train = subset(ml.Data.LoadFromPcr(new ThrottledByteSource(new FileByteSource(pcr), bandwidth)));
-        var options = new PcrImageClassificationTrainer.Options { Epoch = epochs, Seed = 1, ScanPolicy = policy, ValidationSet = test, MetricsCallback = metrics.Add };
+        var options = new PcrImageClassificationTrainer.Options
+        {
+            Epoch = epochs, Seed = seed, NumberOfThreads = threads, ScanPolicy = policy, ValidationSet = test, MetricsCallback = metrics.Add,
+        };
         using PcrImageClassificationTransformer model = ml.MulticlassClassification.Trainers.PcrImageClassification(options).Fit(train);
         return metrics;
     }

@@ -24,22 +24,20 @@ internal sealed class TimeToAccuracySeeds : IBenchmarkTable
         int epochs = context.Pick(2, 8);
         int[] seeds = context.Pick<int[]>([2], [2, 3]);
         var ml = new MLContext(seed: 1);
-        PcrDataView all = ml.Data.LoadFromPcr(context.ClothingPcr);
-        PcrDataView train = context.Quick ? all.SplitByRecords(0.08, 7).TestSet : all;
-        IDataView test = ml.Data.LoadFromPcr(context.ClothingTestPcr);
-        if (context.Quick) test = ml.Data.TakeRows(test, 96);
+        PcrDataView train = TimeToAccuracy.TrainingRecords(context, ml.Data.LoadFromPcr(context.ClothingPcr));
+        IDataView test = TimeToAccuracy.TestSplit(context, ml);
         int full = train.ScanGroupCount;
         (string Name, Func<IScanPolicy> Policy)[] runs =
         [
             ("full", () => ScanPolicy.Full), ("scan 1", () => ScanPolicy.Fixed(1)), ("scan 2", () => ScanPolicy.Fixed(2)), ("scan 5", () => ScanPolicy.Fixed(5)),
             ("automatic", () => ScanPolicy.Automatic(TimeToAccuracy.AutomaticOptions(context))),
         ];
-        report.Note($"{(context.Quick ? "Quick mode: full fidelity and automatic only. " : "")}SmallResNet at 64x64, batch 32, {epochs} epochs, one training thread, {(context.Quick ? "8% of the training records" : "the whole training split")}, " +
+        report.Note($"{(context.Quick ? "Quick mode: full fidelity and automatic only. " : "")}SmallResNet at 64x64, batch 32, {epochs} epochs, one training thread, {(context.Quick ? $"{TimeToAccuracy.QuickShare:P0} of the training records" : "the whole training split")}, " +
             $"accuracy on clothing-small's test split at full fidelity; automatic as in table 13. \"reached\" = the first epoch whose accuracy is at least full fidelity's final minus 1 point (0-based; MB read up to it).");
         var rows = new List<IReadOnlyList<string>>();
         foreach (int seed in seeds)
         {
-            var results = runs.Where(r => !context.Quick || r.Name is "full" or "automatic").Select(r => (r.Name, Epochs: Train(ml, train, test, epochs, seed, r.Policy()))).ToList();
+            var results = runs.Where(r => !context.Quick || r.Name is "full" or "automatic").Select(r => (r.Name, Epochs: TimeToAccuracy.Train(ml, train, test, epochs, seed, r.Policy(), threads: 1))).ToList();
             double fullFinal = results[0].Epochs[^1].ValidationAccuracy!.Value;
             foreach (var (name, e) in results)
             {
@@ -54,16 +52,5 @@ internal sealed class TimeToAccuracySeeds : IBenchmarkTable
             }
         }
         report.Table(["seed", "run", "scans per epoch", "accuracy per epoch (%)", "final", "vs full (points)", "reached full's final - 1 point"], rows);
-    }
-
-    private static List<PcrTrainingEpochMetrics> Train(MLContext ml, PcrDataView train, IDataView test, int epochs, int seed, IScanPolicy policy)
-    {
-        var metrics = new List<PcrTrainingEpochMetrics>();
-        var options = new PcrImageClassificationTrainer.Options
-        {
-            Epoch = epochs, Seed = seed, NumberOfThreads = 1, ScanPolicy = policy, ValidationSet = test, MetricsCallback = metrics.Add,
-        };
-        using PcrImageClassificationTransformer model = ml.MulticlassClassification.Trainers.PcrImageClassification(options).Fit(train);
-        return metrics;
     }
 }
