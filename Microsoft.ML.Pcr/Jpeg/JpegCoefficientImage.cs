@@ -80,6 +80,12 @@ internal sealed class JpegComponent
         return zeros;
     }
 
+    /// <summary>
+    /// Bit k set: some scan of this component covered zigzag position k (every bit after a sequential scan). A position
+    /// whose bit is clear is zero in every block; the default, all set, claims nothing.
+    /// </summary>
+    public ulong SpectralBands { get; init; } = ulong.MaxValue;
+
     /// <summary>The quantization table (64 values, zigzag order) this component was coded with.</summary>
     public ushort[] QuantTable { get; internal set; } = [];
 

@@ -88,6 +88,10 @@ internal sealed class FrameComponent
     /// <summary>The quantization table latched when the component's first scan started (libjpeg's latch_quant_tables); null before.</summary>
     public ushort[]? LatchedQuant;
 
+    /// <summary>Bit k set: a scan header that included this component covered zigzag position k (all 64 for a sequential
+    /// scan). Positions never covered are zero in every block, whatever the entropy-coded data holds.</summary>
+    public ulong SpectralBands;
+
     /// <summary>Huffman or arithmetic table slots the current scan assigns.</summary>
     public int DcTable, AcTable;
 }

@@ -260,6 +260,7 @@ internal static class JpegCoefficientReader
                 AllocatedRows = c.AllocatedRows,
                 Coefficients = c.Coefs,
                 QuantTable = image.QuantTables[c.QuantSlot]!,
+                SpectralBands = c.SpectralBands,
             };
             c.Coefs = [];
             c.AllocatedRows = 0;

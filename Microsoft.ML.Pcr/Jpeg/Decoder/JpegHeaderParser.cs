@@ -70,6 +70,7 @@ internal static class JpegHeaderParser
             c.Coefs = [];
             c.AllocatedRows = 0;
             c.LatchedQuant = null;
+            c.SpectralBands = 0;
             if (c.H < 1 || c.H > 4 || c.V < 1 || c.V > 4)
             {
                 throw m.Fail($"bad sampling factors {c.H}x{c.V} for component {i} (1 to 4 are allowed)", start);
@@ -180,10 +181,13 @@ internal static class JpegHeaderParser
             throw m.Fail("scan MCU holds more than 10 blocks", start);
         }
 
+        // A sequential scan codes whole blocks whatever Ss and Se say; a progressive one its validated band.
+        ulong band = f.Progressive ? (ulong.MaxValue >> (63 - f.Se)) & (ulong.MaxValue << f.Ss) : ulong.MaxValue;
         for (int i = 0; i < n; i++)
         {
             // libjpeg's latch_quant_tables: a component keeps the table in force at its first scan.
             var c = f.ScanComponents[i];
+            c.SpectralBands |= band;
             if (c.LatchedQuant is null)
             {
                 if (!f.QuantDefined[c.QuantSlot])

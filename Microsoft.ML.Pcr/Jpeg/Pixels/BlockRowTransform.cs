@@ -27,17 +27,32 @@ internal sealed class BlockRowTransform
     // For each weight table (0: no AC yet, 1: some AC) and estimate k, the window positions with nonzero weight and the weights.
     private static readonly (byte[] Positions, int[] Weights)[][] s_terms = [Terms(BlockSmoothing.WeightsNoAc), Terms(BlockSmoothing.WeightsSomeAc)];
 
+    // Zigzag estimates 0-9 each IDCT size reads (2x2 skips natural row and column 2, so estimates 3, 5, 7 and 8).
+    private static readonly int s_estimatesRead2 = EstimatesRead(s_positions2);
+    private static readonly int s_estimatesRead4 = EstimatesRead(s_positions4);
+
     private int[] _dc = [];
+    private int _dcStride;
     private int[] _estimates = [];
     private readonly int[] _rows = new int[5];
     private readonly double[] _caps = new double[ScanProgression.SavedCoefficients];
     private readonly double[] _steps = new double[ScanProgression.SavedCoefficients];
 
-    /// <summary>The smoothing plan of one component of a smoothed image, in this instance's buffers (valid until the next call).</summary>
+    /// <summary>
+    /// The smoothing plan of component <paramref name="c"/> of a smoothed image, in this instance's buffers (valid until
+    /// the next call); when anything is estimated, the component's DC values are gathered once here for every block row.
+    /// </summary>
+    /// <param name="c">The component.</param>
     /// <param name="q">The quantization table, natural order.</param>
     /// <param name="bits">The component's coefficient bits (10 values).</param>
     /// <param name="changeDc">Whether no AC coefficient has arrived at all.</param>
-    public Plan CreatePlan(ReadOnlySpan<int> q, ReadOnlySpan<int> bits, bool changeDc) => new(q, bits, changeDc, _caps, _steps);
+    public Plan CreatePlan(JpegComponent c, ReadOnlySpan<int> q, ReadOnlySpan<int> bits, bool changeDc)
+    {
+        var plan = new Plan(q, bits, changeDc, c.SpectralBands, _caps, _steps);
+        if (plan.EstimatedMask != 0)
+            GatherDc(c);
+        return plan;
+    }
 
     /// <summary>Whether the row transform runs here (AVX2 gathers and 32-bit lanes).</summary>
     public static bool IsSupported => Avx2.IsSupported;
@@ -57,6 +72,18 @@ internal sealed class BlockRowTransform
         }
 
         return [.. list];
+    }
+
+    private static int EstimatesRead(byte[] positions)
+    {
+        int mask = 0;
+        for (int k = 0; k < ScanProgression.SavedCoefficients; k++)
+        {
+            if (Array.IndexOf(positions, (byte)InverseDct.NaturalOrder[k]) >= 0)
+                mask |= 1 << k;
+        }
+
+        return mask;
     }
 
     private static (byte[] Positions, int[] Weights)[] Terms(ReadOnlySpan<int> weights)
@@ -97,13 +124,18 @@ internal sealed class BlockRowTransform
         /// <summary>The quantization step of each zigzag coefficient 0-9.</summary>
         public readonly double[] Steps;
 
+        /// <summary>Bit k set: zigzag coefficient k may be nonzero in some block (a scan covered it, or it is estimated);
+        /// the others are zero everywhere and are not read.</summary>
+        public readonly ulong Live;
+
         /// <summary>Builds the plan of a smoothed image's component from its quantization table (natural order) and coefficient bits.</summary>
         /// <param name="q">The quantization table, natural order.</param>
         /// <param name="bits">The component's coefficient bits (10 values).</param>
         /// <param name="changeDc">Whether no AC coefficient has arrived at all.</param>
+        /// <param name="bands">The component's <see cref="JpegComponent.SpectralBands"/>.</param>
         /// <param name="caps">10 values, written: the plan's <see cref="Caps"/>.</param>
         /// <param name="steps">10 values, written: the plan's <see cref="Steps"/>.</param>
-        public Plan(ReadOnlySpan<int> q, ReadOnlySpan<int> bits, bool changeDc, double[] caps, double[] steps)
+        public Plan(ReadOnlySpan<int> q, ReadOnlySpan<int> bits, bool changeDc, ulong bands, double[] caps, double[] steps)
         {
             var natural = InverseDct.NaturalOrder;
             Caps = caps;
@@ -126,6 +158,7 @@ internal sealed class BlockRowTransform
             if (ChangeDc)
                 mask |= 1;
             EstimatedMask = mask;
+            Live = bands | (uint)mask;
         }
     }
 
@@ -145,8 +178,9 @@ internal sealed class BlockRowTransform
     {
         int width = c.WidthInBlocks;
         short[] coefs = c.RowArray(by, out int rowStart);
-        if (plan.EstimatedMask != 0)
-            Estimate(c, by, totalImcuRows, plan);
+        int estimated = plan.EstimatedMask & (size == 2 ? s_estimatesRead2 : s_estimatesRead4);
+        if (estimated != 0)
+            Estimate(c, by, totalImcuRows, plan, estimated);
 
         Span<int> block = stackalloc int[64];
         Span<short> patched = stackalloc short[64];
@@ -168,12 +202,12 @@ internal sealed class BlockRowTransform
                 for (int b = start; b < start + Lanes; b++)
                 {
                     ref short zigzag = ref Unsafe.AsRef<short>(row + (b * 64));
-                    if (plan.EstimatedMask != 0)
+                    if (estimated != 0)
                     {
                         MemoryMarshal.CreateReadOnlySpan(ref zigzag, 64).CopyTo(patched);
                         for (int k = 0; k < ScanProgression.SavedCoefficients; k++)
                         {
-                            if ((plan.EstimatedMask & (1 << k)) != 0 && ((k == 0 && plan.ChangeDc) || patched[k] == 0))
+                            if ((estimated & (1 << k)) != 0 && ((k == 0 && plan.ChangeDc) || patched[k] == 0))
                                 patched[k] = (short)_estimates[(k * width) + b];
                         }
 
@@ -190,36 +224,47 @@ internal sealed class BlockRowTransform
         }
     }
 
-    // The estimates of every block of the row, estimate k of block b at _estimates[k * width + b], wrapped to 16 bits.
-    private void Estimate(JpegComponent c, int by, int totalImcuRows, in Plan plan)
+    // The component's DC values, one padded row per block row (two replicated columns at each end, so the 5x5 window's
+    // column for block b + s - 2 is at b + s), gathered once so that each block row's window reads five of these rows.
+    private void GatherDc(JpegComponent c)
+    {
+        int width = c.WidthInBlocks, padded = width + 4, rows = c.BlockRows;
+        if (_dc.Length < (long)rows * padded)
+            _dc = new int[Math.Max((long)rows * padded, _dc.Length * 3L / 2)];
+        _dcStride = padded;
+        for (int y = 0; y < rows; y++)
+        {
+            short[] source = c.RowArray(y, out int offset);
+            var dc = _dc.AsSpan(y * padded, padded);
+            ref short first = ref source[offset];
+            for (int x = 0; x < width; x++)
+            {
+                dc[x + 2] = Unsafe.Add(ref first, x * 64);
+            }
+
+            dc[0] = dc[1] = dc[2];
+            dc[width + 2] = dc[width + 3] = dc[width + 1];
+        }
+    }
+
+    // The estimates in <paramref name="estimated"/> of every block of the row, estimate k of block b at
+    // _estimates[k * width + b], wrapped to 16 bits.
+    private void Estimate(JpegComponent c, int by, int totalImcuRows, in Plan plan, int estimated)
     {
         int width = c.WidthInBlocks;
-        int padded = width + 4;
-        if (_dc.Length < 5 * padded)
-            _dc = new int[Math.Max(5 * padded, _dc.Length * 3 / 2)];
+        int padded = _dcStride;
         if (_estimates.Length < ScanProgression.SavedCoefficients * width)
             _estimates = new int[Math.Max(ScanProgression.SavedCoefficients * width, _estimates.Length * 3 / 2)];
 
-        // Five rows of DC values, two replicated columns at each end (the 5x5 window's column for block b + s - 2 is at b + s).
         BlockSmoothing.NeighbourRows(by, c.VSamp, c.HeightInBlocks, totalImcuRows, _rows);
-        int last = width - 1;
-        for (int i = 0; i < 5; i++)
-        {
-            short[] source = c.RowArray(_rows[i], out int offset);
-            var dc = _dc.AsSpan(i * padded, padded);
-            for (int x = 0; x < padded; x++)
-            {
-                dc[x] = source[offset + (Math.Clamp(x - 2, 0, last) * 64)];
-            }
-        }
-
+        ref int plane = ref MemoryMarshal.GetArrayDataReference(_dc);
+        Span<int> offsets = stackalloc int[25];
         var terms = s_terms[plan.ChangeDc ? 0 : 1];
-        ref int dc0 = ref MemoryMarshal.GetArrayDataReference(_dc);
         ref int est0 = ref MemoryMarshal.GetArrayDataReference(_estimates);
         double q00 = plan.Steps[0];
         for (int k = 0; k < ScanProgression.SavedCoefficients; k++)
         {
-            if ((plan.EstimatedMask & (1 << k)) == 0)
+            if ((estimated & (1 << k)) == 0)
                 continue;
             var (positions, weights) = terms[k];
             var step = Vector256.Create(plan.Steps[k]);
@@ -227,15 +272,18 @@ internal sealed class BlockRowTransform
             var divisor = step * 256.0;
             var cap = Vector256.Create(plan.Caps[k]);
             var dcStep = Vector256.Create(q00);
+            for (int t = 0; t < positions.Length; t++)
+            {
+                offsets[t] = (_rows[positions[t] / 5] * padded) + (positions[t] % 5);
+            }
+
             for (int bx0 = 0; bx0 < width; bx0 += Lanes)
             {
                 int start = Math.Min(bx0, width - Lanes);
                 var num = Vector256<int>.Zero;
                 for (int t = 0; t < positions.Length; t++)
                 {
-                    int j = positions[t];
-                    int i = j / 5, s = j % 5;
-                    num += Vector256.LoadUnsafe(ref dc0, (nuint)((i * padded) + start + s)) * Vector256.Create(weights[t]);
+                    num += Vector256.LoadUnsafe(ref plane, (nuint)(offsets[t] + start)) * Vector256.Create(weights[t]);
                 }
 
                 // libjpeg's estimate: (q << 7) + |q00 num| over q << 8, floored, capped, with num's sign. Every dividend is an
@@ -286,9 +334,11 @@ internal sealed class BlockRowTransform
     {
         var max = Vector256<int>.Zero;
         var zigzagOf = BlockDequantizer.ZigzagOfNatural;
+        ulong live = plan.Live;
         foreach (byte p in positions)
         {
-            x[p] = Load(blocks, zigzagOf[p], start, width, plan, quant[p], ref max);
+            int z = zigzagOf[p];
+            x[p] = ((live >> z) & 1) != 0 ? Load(blocks, z, start, width, plan, quant[p], ref max) : Vector256<int>.Zero;
         }
 
         return !Vector256.GreaterThanAny(max, Vector256.Create(SafeMagnitude));

@@ -316,7 +316,7 @@ public sealed class JpegPixelDecoder
         // and 8x8 blocks, whose smoothing is already one vector step each, gain nothing from it).
         if (UseRowTransform && smooth && BlockRowTransform.Applies(s, c.WidthInBlocks))
         {
-            var plan = _rowTransform.CreatePlan(q, bits, changeDc);
+            var plan = _rowTransform.CreatePlan(c, q, bits, changeDc);
             for (int by = 0; by < c.HeightInBlocks; by++)
             {
                 _rowTransform.TransformRow(c, by, totalImcuRows, plan, q, s, ref Unsafe.Add(ref plane, by * s * stride), stride);
