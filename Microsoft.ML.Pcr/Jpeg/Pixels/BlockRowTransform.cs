@@ -6,10 +6,11 @@ using System.Runtime.Intrinsics.X86;
 namespace Microsoft.ML.Pcr.Jpeg.Pixels;
 
 /// <summary>
-/// Smoothing, dequantization and the reduced 4x4 and 2x2 inverse DCTs for a whole block row at once, eight blocks a
-/// step with one block per 32-bit lane (AVX2): the smoothing estimates are computed for every block of the row from
-/// five padded rows of DC values (only the nonzero window weights, no per-block window), the coefficients the IDCT
-/// reads are gathered across the eight blocks, and both IDCT passes run without transposes or branches. Output equals
+/// Smoothing (where the image is smoothed), dequantization and the reduced 4x4 and 2x2 inverse DCTs for a whole block
+/// row at once, eight blocks a step with one block per 32-bit lane (AVX2): the smoothing estimates the IDCT reads are
+/// computed for every block of the row from five rows of the component's DC plane (only the nonzero window weights, no
+/// per-block window), the coefficients the IDCT reads are gathered across the eight blocks unless no scan coded them
+/// (<see cref="JpegComponent.SpectralBands"/>), and both IDCT passes run without transposes or branches. Output equals
 /// <see cref="BlockSmoothing"/> followed by <see cref="InverseDct"/>: the first pass is exact in 32 bits whenever every
 /// dequantized coefficient is below 2^14 in magnitude (checked per step; otherwise those blocks take the per-block
 /// path), and the second pass may wrap because libjpeg's range limit keeps only bits that 32-bit arithmetic keeps too.
@@ -46,9 +47,10 @@ internal sealed class BlockRowTransform
     /// <param name="q">The quantization table, natural order.</param>
     /// <param name="bits">The component's coefficient bits (10 values).</param>
     /// <param name="changeDc">Whether no AC coefficient has arrived at all.</param>
-    public Plan CreatePlan(JpegComponent c, ReadOnlySpan<int> q, ReadOnlySpan<int> bits, bool changeDc)
+    /// <param name="smooth">Whether the image is smoothed at all (when not, nothing is estimated).</param>
+    public Plan CreatePlan(JpegComponent c, ReadOnlySpan<int> q, ReadOnlySpan<int> bits, bool changeDc, bool smooth)
     {
-        var plan = new Plan(q, bits, changeDc, c.SpectralBands, _caps, _steps);
+        var plan = new Plan(q, bits, changeDc, smooth, c.SpectralBands, _caps, _steps);
         if (plan.EstimatedMask != 0)
             GatherDc(c);
         return plan;
@@ -132,22 +134,23 @@ internal sealed class BlockRowTransform
         /// <param name="q">The quantization table, natural order.</param>
         /// <param name="bits">The component's coefficient bits (10 values).</param>
         /// <param name="changeDc">Whether no AC coefficient has arrived at all.</param>
+        /// <param name="smooth">Whether the image is smoothed at all (when not, nothing is estimated).</param>
         /// <param name="bands">The component's <see cref="JpegComponent.SpectralBands"/>.</param>
         /// <param name="caps">10 values, written: the plan's <see cref="Caps"/>.</param>
         /// <param name="steps">10 values, written: the plan's <see cref="Steps"/>.</param>
-        public Plan(ReadOnlySpan<int> q, ReadOnlySpan<int> bits, bool changeDc, ulong bands, double[] caps, double[] steps)
+        public Plan(ReadOnlySpan<int> q, ReadOnlySpan<int> bits, bool changeDc, bool smooth, ulong bands, double[] caps, double[] steps)
         {
             var natural = InverseDct.NaturalOrder;
             Caps = caps;
             Steps = steps;
-            ChangeDc = changeDc;
+            ChangeDc = smooth && changeDc;
             int mask = 0;
             int last = changeDc ? 9 : 5;
             for (int k = 0; k < ScanProgression.SavedCoefficients; k++)
             {
                 Steps[k] = q[natural[k]];
                 Caps[k] = double.PositiveInfinity;
-                if (k >= 1 && k <= last && bits[k] != 0)
+                if (smooth && k >= 1 && k <= last && bits[k] != 0)
                 {
                     mask |= 1 << k;
                     if (bits[k] > 0)
