@@ -9,8 +9,9 @@ namespace Microsoft.ML.Pcr.Jpeg.Pixels;
 /// Smoothing (where the image is smoothed), dequantization and the reduced 4x4 and 2x2 inverse DCTs for a whole block
 /// row at once, eight blocks a step with one block per 32-bit lane (AVX2): the smoothing estimates the IDCT reads are
 /// computed for every block of the row from five rows of the component's DC plane (only the nonzero window weights, no
-/// per-block window), the coefficients the IDCT reads are gathered across the eight blocks unless no scan coded them
-/// (<see cref="JpegComponent.SpectralBands"/>), and both IDCT passes run without transposes or branches. Output equals
+/// per-block window), the eight blocks' coefficients are transposed into lanes eight zigzag positions at a time (groups
+/// no scan coded, by <see cref="JpegComponent.SpectralBands"/>, are skipped), and both IDCT passes run without
+/// transposes or branches. Output equals
 /// <see cref="BlockSmoothing"/> followed by <see cref="InverseDct"/>: the first pass is exact in 32 bits whenever every
 /// dequantized coefficient is below 2^14 in magnitude (checked per step; otherwise those blocks take the per-block
 /// path), and the second pass may wrap because libjpeg's range limit keeps only bits that 32-bit arithmetic keeps too.
@@ -301,13 +302,49 @@ internal sealed class BlockRowTransform
         }
     }
 
-    // Gathers zigzag coefficient z of eight consecutive blocks (the 16-bit value in the upper half of the dword that ends
-    // with it, so nothing past the row is read), applies the smoothing estimate and dequantizes it.
+    // Transposes eight consecutive blocks' zigzag coefficients into raw (raw[z]: coefficient z of the eight blocks, one
+    // 32-bit lane each), eight zigzag positions at a time: eight 128-bit loads, three rounds of unpacks, sign extension.
+    // Groups of eight positions none of which is live are skipped (their entries are not read).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe Vector256<int> Load(short* blocks, int z, int start, int width, in Plan plan, int step, ref Vector256<int> max)
+    private static unsafe void Transpose(short* blocks, ulong live, Span<Vector256<int>> raw)
     {
-        var index = Vector256.Create(0, 64, 128, 192, 256, 320, 384, 448) + Vector256.Create(z);
-        var v = Vector256.ShiftRightArithmetic(Avx2.GatherVector256((int*)(blocks - 1), index, 2), 16);
+        for (int g = 0; g < 8; g++)
+        {
+            if (((live >> (g * 8)) & 0xFF) == 0)
+                continue;
+            short* p = blocks + (g * 8);
+            var t0 = Sse2.UnpackLow(Vector128.Load(p), Vector128.Load(p + 64)).AsInt32();
+            var t1 = Sse2.UnpackHigh(Vector128.Load(p), Vector128.Load(p + 64)).AsInt32();
+            var t2 = Sse2.UnpackLow(Vector128.Load(p + 128), Vector128.Load(p + 192)).AsInt32();
+            var t3 = Sse2.UnpackHigh(Vector128.Load(p + 128), Vector128.Load(p + 192)).AsInt32();
+            var t4 = Sse2.UnpackLow(Vector128.Load(p + 256), Vector128.Load(p + 320)).AsInt32();
+            var t5 = Sse2.UnpackHigh(Vector128.Load(p + 256), Vector128.Load(p + 320)).AsInt32();
+            var t6 = Sse2.UnpackLow(Vector128.Load(p + 384), Vector128.Load(p + 448)).AsInt32();
+            var t7 = Sse2.UnpackHigh(Vector128.Load(p + 384), Vector128.Load(p + 448)).AsInt32();
+            var u0 = Sse2.UnpackLow(t0, t2).AsInt64();
+            var u1 = Sse2.UnpackHigh(t0, t2).AsInt64();
+            var u2 = Sse2.UnpackLow(t1, t3).AsInt64();
+            var u3 = Sse2.UnpackHigh(t1, t3).AsInt64();
+            var u4 = Sse2.UnpackLow(t4, t6).AsInt64();
+            var u5 = Sse2.UnpackHigh(t4, t6).AsInt64();
+            var u6 = Sse2.UnpackLow(t5, t7).AsInt64();
+            var u7 = Sse2.UnpackHigh(t5, t7).AsInt64();
+            ref var r = ref raw[g * 8];
+            r = Avx2.ConvertToVector256Int32(Sse2.UnpackLow(u0, u4).AsInt16());
+            Unsafe.Add(ref r, 1) = Avx2.ConvertToVector256Int32(Sse2.UnpackHigh(u0, u4).AsInt16());
+            Unsafe.Add(ref r, 2) = Avx2.ConvertToVector256Int32(Sse2.UnpackLow(u1, u5).AsInt16());
+            Unsafe.Add(ref r, 3) = Avx2.ConvertToVector256Int32(Sse2.UnpackHigh(u1, u5).AsInt16());
+            Unsafe.Add(ref r, 4) = Avx2.ConvertToVector256Int32(Sse2.UnpackLow(u2, u6).AsInt16());
+            Unsafe.Add(ref r, 5) = Avx2.ConvertToVector256Int32(Sse2.UnpackHigh(u2, u6).AsInt16());
+            Unsafe.Add(ref r, 6) = Avx2.ConvertToVector256Int32(Sse2.UnpackLow(u3, u7).AsInt16());
+            Unsafe.Add(ref r, 7) = Avx2.ConvertToVector256Int32(Sse2.UnpackHigh(u3, u7).AsInt16());
+        }
+    }
+
+    // Zigzag coefficient z of eight consecutive blocks (from Transpose), with the smoothing estimate applied, dequantized.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Vector256<int> Load(Vector256<int> v, int z, int start, int width, in Plan plan, int step, ref Vector256<int> max)
+    {
         if (z < ScanProgression.SavedCoefficients && (plan.EstimatedMask & (1 << z)) != 0)
         {
             var estimate = Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(_estimates), (nuint)((z * width) + start));
@@ -338,10 +375,12 @@ internal sealed class BlockRowTransform
         var max = Vector256<int>.Zero;
         var zigzagOf = BlockDequantizer.ZigzagOfNatural;
         ulong live = plan.Live;
+        Span<Vector256<int>> raw = stackalloc Vector256<int>[64];
+        Transpose(blocks, live, raw);
         foreach (byte p in positions)
         {
             int z = zigzagOf[p];
-            x[p] = ((live >> z) & 1) != 0 ? Load(blocks, z, start, width, plan, quant[p], ref max) : Vector256<int>.Zero;
+            x[p] = ((live >> z) & 1) != 0 ? Load(raw[z], z, start, width, plan, quant[p], ref max) : Vector256<int>.Zero;
         }
 
         return !Vector256.GreaterThanAny(max, Vector256.Create(SafeMagnitude));
