@@ -231,6 +231,40 @@ public sealed class JpegPixelDecoderTests
     }
 
     [TestMethod]
+    public void VectorTensorSamplingEqualsTheScalarLoop()
+    {
+        var rng = new Random(5);
+        var decoder = new JpegPixelDecoder();
+        var pixels = decoder.DecodeBgra(TestFiles.ReadInput("photo-clothing.jpg"), 2, null, out int w, out int h).ToArray();
+        int compared = 0;
+        foreach (var (tw, th) in new[] { (64, 64), (24, 16), (13, 7), (1, 1), (224, 224), (9, 33) })
+        {
+            for (int trial = 0; trial < 4; trial++)
+            {
+                int cx = rng.Next(0, w / 2), cy = rng.Next(0, h / 2);
+                var options = new TensorDecodeOptions(tw, th) { FlipHorizontal = trial % 2 == 1, Mean = (0.485f, 0.456f, 0.406f), StdDev = (0.229f, 0.224f, 0.225f) };
+                var vector = new float[options.TensorLength];
+                var scalar = new float[options.TensorLength];
+                int cw = rng.Next(1, w - cx), ch = rng.Next(1, h - cy);
+                TensorSampler.Sample(pixels, w, h, 0.5, 0.5, cx * 2, cy * 2, cw * 2, ch * 2, vector, options);
+                TensorSampler.Sample(pixels, w, h, 0.5, 0.5, cx * 2, cy * 2, cw * 2, ch * 2, scalar, options, vectors: false);
+                CollectionAssert.AreEqual(scalar, vector, $"{tw}x{th} from ({cx}, {cy}) {cw}x{ch}, flipped {options.FlipHorizontal}");
+                compared++;
+            }
+        }
+
+        // A one-pixel-wide source: both neighbours are the same pixel.
+        var column = pixels.AsSpan(0, 4 * 5).ToArray();
+        var narrow = new TensorDecodeOptions(16, 5);
+        var v1 = new float[narrow.TensorLength];
+        var s1 = new float[narrow.TensorLength];
+        TensorSampler.Sample(column, 1, 5, 1, 1, 0, 0, 1, 5, v1, narrow);
+        TensorSampler.Sample(column, 1, 5, 1, 1, 0, 0, 1, 5, s1, narrow, vectors: false);
+        CollectionAssert.AreEqual(s1, v1);
+        Assert.AreEqual(24, compared);
+    }
+
+    [TestMethod]
     public void AtOneEighthLumaAcScansAreNotDecoded()
     {
         // Scramble the entropy data of every AC scan of luma (which at 1/8 needs only DC): the pixels do not change,
