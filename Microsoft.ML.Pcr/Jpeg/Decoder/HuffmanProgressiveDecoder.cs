@@ -54,13 +54,14 @@ internal static class HuffmanProgressiveDecoder
                     int ci = comp[b];
                     var table = tables[b];
                     (int s, acc, bits) = NextSymbol(ref br, ref MemoryMarshal.GetArrayDataReference(table.Lookup), table, warnings, acc, bits, ref padLimit);
-                    int diff = 0;
-                    if (s is > 0 and <= 16)
+                    int diff;
+                    if (s <= 16)
                     {
+                        // Category 0 takes no bits and extends to 0, so the frequent zero difference needs no branch of its own.
                         bits -= s;
                         diff = HuffmanSequentialDecoder.Extend((int)(acc >> bits) & ((1 << s) - 1), s);
                     }
-                    else if (s > 16)
+                    else
                     {
                         // A forged table's symbol beyond any DC category: read as the buffer-level reader always did.
                         br.Restore(acc, bits);

@@ -276,6 +276,10 @@ internal sealed class BlockRowTransform
             var divisor = step * 256.0;
             var cap = Vector256.Create(plan.Caps[k]);
             var dcStep = Vector256.Create(q00);
+            var half512 = Vector512.Create(plan.Steps[k] * 128.0);
+            var divisor512 = Vector512.Create(plan.Steps[k] * 256.0);
+            var cap512 = Vector512.Create(plan.Caps[k]);
+            var dcStep512 = Vector512.Create(q00);
             for (int t = 0; t < positions.Length; t++)
             {
                 offsets[t] = (_rows[positions[t] / 5] * padded) + (positions[t] % 5);
@@ -293,10 +297,21 @@ internal sealed class BlockRowTransform
                 // libjpeg's estimate: (q << 7) + |q00 num| over q << 8, floored, capped, with num's sign. Every dividend is an
                 // integer below 2^41, so the correctly rounded double quotient floors to the exact one.
                 var magnitude = Vector256.Abs(num);
-                var low = Vector256.Min(Vector256.Floor((half + (dcStep * Avx.ConvertToVector256Double(magnitude.GetLower()))) / divisor), cap);
-                var high = Vector256.Min(Vector256.Floor((half + (dcStep * Avx.ConvertToVector256Double(magnitude.GetUpper()))) / divisor), cap);
-                var estimate = Vector256.Create(Avx.ConvertToVector128Int32WithTruncation(low), Avx.ConvertToVector128Int32WithTruncation(high));
-                estimate = Vector256.ConditionalSelect(Vector256.LessThan(num, Vector256<int>.Zero), -estimate, estimate);
+                Vector256<int> estimate;
+                if (Avx512F.IsSupported)
+                {
+                    var quotient = Avx512F.RoundScale(Avx512F.Divide(half512 + (dcStep512 * Avx512F.ConvertToVector512Double(magnitude)), divisor512), 1);
+                    estimate = Avx512F.ConvertToVector256Int32WithTruncation(Avx512F.Min(quotient, cap512));
+                }
+                else
+                {
+                    var low = Avx.Min(Avx.Floor((half + (dcStep * Avx.ConvertToVector256Double(magnitude.GetLower()))) / divisor), cap);
+                    var high = Avx.Min(Avx.Floor((half + (dcStep * Avx.ConvertToVector256Double(magnitude.GetUpper()))) / divisor), cap);
+                    estimate = Vector256.Create(Avx.ConvertToVector128Int32WithTruncation(low), Avx.ConvertToVector128Int32WithTruncation(high));
+                }
+
+                // num's sign (vpsignd zeroes where num is 0, where the quotient is 0 anyway).
+                estimate = Avx2.Sign(estimate, num);
                 Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(estimate, 16), 16).StoreUnsafe(ref est0, (nuint)((k * width) + start));
             }
         }
