@@ -26,8 +26,9 @@ internal sealed class BlockRowTransform
     private static readonly byte[] s_positions2 = Positions([0, 1, 3, 5, 7]);
     private static readonly byte[] s_positions4 = Positions([0, 1, 2, 3, 5, 6, 7]);
 
-    // For each weight table (0: no AC yet, 1: some AC) and estimate k, the window positions with nonzero weight and the weights.
-    private static readonly (byte[] Positions, int[] Weights)[][] s_terms = [Terms(BlockSmoothing.WeightsNoAc), Terms(BlockSmoothing.WeightsSomeAc)];
+    // For each weight table (0: no AC yet, 1: some AC) and estimate k, the window features (see Estimate) with nonzero
+    // weight and the weights.
+    private static readonly (byte[] Features, int[] Weights)[][] s_terms = [Terms(BlockSmoothing.WeightsNoAc), Terms(BlockSmoothing.WeightsSomeAc)];
 
     // Zigzag estimates 0-9 each IDCT size reads (2x2 skips natural row and column 2, so estimates 3, 5, 7 and 8).
     private static readonly int s_estimatesRead2 = EstimatesRead(s_positions2);
@@ -89,24 +90,48 @@ internal sealed class BlockRowTransform
         return mask;
     }
 
-    private static (byte[] Positions, int[] Weights)[] Terms(ReadOnlySpan<int> weights)
+    // Every estimate's 5x5 window weights are even or odd about the window's middle row and, separately, its middle
+    // column (as the DCT basis functions they approximate are), so each numerator is a combination of 25 window
+    // features: vertical combination v (0: rows 0+4, 1: rows 1+3, 2: row 2, 3: rows 0-4, 4: rows 1-3) of horizontal
+    // combination h (the same of the columns), feature 5v + h. An even estimate reads v or h 0-2, an odd one 3-4, with
+    // the weight of the window position in row (v % 3), column (h % 3).
+    private static (byte[] Features, int[] Weights)[] Terms(ReadOnlySpan<int> weights)
     {
         var terms = new (byte[], int[])[ScanProgression.SavedCoefficients];
+        int[] table = weights.ToArray();
         for (int k = 0; k < terms.Length; k++)
         {
-            var positions = new List<byte>();
-            var values = new List<int>();
-            for (int j = 0; j < 25; j++)
+            int W(int row, int col) => table[(((row * 5) + col) * 16) + k];
+            bool verticalEven = true, verticalOdd = true, horizontalEven = true, horizontalOdd = true;
+            for (int r = 0; r < 5; r++)
             {
-                int w = weights[(j * 16) + k];
-                if (w != 0)
+                for (int col = 0; col < 5; col++)
                 {
-                    positions.Add((byte)j);
-                    values.Add(w);
+                    verticalEven &= W(r, col) == W(4 - r, col);
+                    verticalOdd &= W(r, col) == -W(4 - r, col);
+                    horizontalEven &= W(r, col) == W(r, 4 - col);
+                    horizontalOdd &= W(r, col) == -W(r, 4 - col);
                 }
             }
 
-            terms[k] = ([.. positions], [.. values]);
+            if (!(verticalEven || verticalOdd) || !(horizontalEven || horizontalOdd))
+                throw new InvalidOperationException($"smoothing weights of estimate {k} are neither even nor odd about the window's middle");
+
+            var features = new List<byte>();
+            var values = new List<int>();
+            int rows = verticalEven ? 3 : 2, cols = horizontalEven ? 3 : 2;
+            for (int r = 0; r < rows; r++)
+            {
+                for (int col = 0; col < cols; col++)
+                {
+                    if (W(r, col) == 0)
+                        continue;
+                    features.Add((byte)((((verticalEven ? 0 : 3) + r) * 5) + (horizontalEven ? 0 : 3) + col));
+                    values.Add(W(r, col));
+                }
+            }
+
+            terms[k] = ([.. features], [.. values]);
         }
 
         return terms;
@@ -262,49 +287,69 @@ internal sealed class BlockRowTransform
 
         BlockSmoothing.NeighbourRows(by, c.VSamp, c.HeightInBlocks, totalImcuRows, _rows);
         ref int plane = ref MemoryMarshal.GetArrayDataReference(_dc);
-        Span<int> offsets = stackalloc int[25];
+        int o0 = _rows[0] * padded, o1 = _rows[1] * padded, o2 = _rows[2] * padded, o3 = _rows[3] * padded, o4 = _rows[4] * padded;
         var terms = s_terms[plan.ChangeDc ? 0 : 1];
         ref int est0 = ref MemoryMarshal.GetArrayDataReference(_estimates);
         double q00 = plan.Steps[0];
-        for (int k = 0; k < ScanProgression.SavedCoefficients; k++)
+        var dcStep = Vector256.Create(q00);
+        var dcStep512 = Vector512.Create(q00);
+        Span<Vector256<int>> vertical = stackalloc Vector256<int>[25];
+        Span<Vector256<int>> feature = stackalloc Vector256<int>[25];
+        for (int bx0 = 0; bx0 < width; bx0 += Lanes)
         {
-            if ((estimated & (1 << k)) == 0)
-                continue;
-            var (positions, weights) = terms[k];
-            var step = Vector256.Create(plan.Steps[k]);
-            var half = step * 128.0;
-            var divisor = step * 256.0;
-            var cap = Vector256.Create(plan.Caps[k]);
-            var dcStep = Vector256.Create(q00);
-            var half512 = Vector512.Create(plan.Steps[k] * 128.0);
-            var divisor512 = Vector512.Create(plan.Steps[k] * 256.0);
-            var cap512 = Vector512.Create(plan.Caps[k]);
-            var dcStep512 = Vector512.Create(q00);
-            for (int t = 0; t < positions.Length; t++)
+            int start = Math.Min(bx0, width - Lanes);
+
+            // The window's 25 values for eight blocks, combined vertically (vertical[5v + column]), then horizontally.
+            for (int col = 0; col < 5; col++)
             {
-                offsets[t] = (_rows[positions[t] / 5] * padded) + (positions[t] % 5);
+                nuint at = (nuint)(start + col);
+                var r0 = Vector256.LoadUnsafe(ref plane, (nuint)o0 + at);
+                var r1 = Vector256.LoadUnsafe(ref plane, (nuint)o1 + at);
+                var r3 = Vector256.LoadUnsafe(ref plane, (nuint)o3 + at);
+                var r4 = Vector256.LoadUnsafe(ref plane, (nuint)o4 + at);
+                vertical[col] = r0 + r4;
+                vertical[5 + col] = r1 + r3;
+                vertical[10 + col] = Vector256.LoadUnsafe(ref plane, (nuint)o2 + at);
+                vertical[15 + col] = r0 - r4;
+                vertical[20 + col] = r1 - r3;
             }
 
-            for (int bx0 = 0; bx0 < width; bx0 += Lanes)
+            for (int v = 0; v < 25; v += 5)
             {
-                int start = Math.Min(bx0, width - Lanes);
+                feature[v] = vertical[v] + vertical[v + 4];
+                feature[v + 1] = vertical[v + 1] + vertical[v + 3];
+                feature[v + 2] = vertical[v + 2];
+                feature[v + 3] = vertical[v] - vertical[v + 4];
+                feature[v + 4] = vertical[v + 1] - vertical[v + 3];
+            }
+
+            for (int k = 0; k < ScanProgression.SavedCoefficients; k++)
+            {
+                if ((estimated & (1 << k)) == 0)
+                    continue;
+                var (features, weights) = terms[k];
                 var num = Vector256<int>.Zero;
-                for (int t = 0; t < positions.Length; t++)
+                for (int t = 0; t < features.Length; t++)
                 {
-                    num += Vector256.LoadUnsafe(ref plane, (nuint)(offsets[t] + start)) * Vector256.Create(weights[t]);
+                    num += feature[features[t]] * Vector256.Create(weights[t]);
                 }
 
                 // libjpeg's estimate: (q << 7) + |q00 num| over q << 8, floored, capped, with num's sign. Every dividend is an
                 // integer below 2^41, so the correctly rounded double quotient floors to the exact one.
                 var magnitude = Vector256.Abs(num);
                 Vector256<int> estimate;
+                double step = plan.Steps[k];
                 if (Avx512F.IsSupported)
                 {
-                    var quotient = Avx512F.RoundScale(Avx512F.Divide(half512 + (dcStep512 * Avx512F.ConvertToVector512Double(magnitude)), divisor512), 1);
-                    estimate = Avx512F.ConvertToVector256Int32WithTruncation(Avx512F.Min(quotient, cap512));
+                    var dividend = Vector512.Create(step * 128.0) + (dcStep512 * Avx512F.ConvertToVector512Double(magnitude));
+                    var quotient = Avx512F.RoundScale(Avx512F.Divide(dividend, Vector512.Create(step * 256.0)), 1);
+                    estimate = Avx512F.ConvertToVector256Int32WithTruncation(Avx512F.Min(quotient, Vector512.Create(plan.Caps[k])));
                 }
                 else
                 {
+                    var half = Vector256.Create(step * 128.0);
+                    var divisor = Vector256.Create(step * 256.0);
+                    var cap = Vector256.Create(plan.Caps[k]);
                     var low = Avx.Min(Avx.Floor((half + (dcStep * Avx.ConvertToVector256Double(magnitude.GetLower()))) / divisor), cap);
                     var high = Avx.Min(Avx.Floor((half + (dcStep * Avx.ConvertToVector256Double(magnitude.GetUpper()))) / divisor), cap);
                     estimate = Vector256.Create(Avx.ConvertToVector128Int32WithTruncation(low), Avx.ConvertToVector128Int32WithTruncation(high));
