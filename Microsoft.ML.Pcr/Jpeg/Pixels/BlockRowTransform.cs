@@ -26,9 +26,14 @@ internal sealed class BlockRowTransform
     private static readonly byte[] s_positions2 = Positions([0, 1, 3, 5, 7]);
     private static readonly byte[] s_positions4 = Positions([0, 1, 2, 3, 5, 6, 7]);
 
-    // For each weight table (0: no AC yet, 1: some AC) and estimate k, the window features (see Estimate) with nonzero
-    // weight and the weights.
-    private static readonly (byte[] Features, int[] Weights)[][] s_terms = [Terms(BlockSmoothing.WeightsNoAc), Terms(BlockSmoothing.WeightsSomeAc)];
+    // For each estimate k of a block with no AC yet, the window features (see Terms) with nonzero weight and the weights:
+    // 41 terms for the ten estimates where the window has 119 nonzero weights.
+    private static readonly (byte[] Features, int[] Weights)[] s_featureTerms = Terms(BlockSmoothing.WeightsNoAc);
+
+    // For the estimates of a block with some AC, the window positions (5 row + column) with nonzero weight and the
+    // weights, estimate k's at [s_windowStarts[k], s_windowStarts[k + 1]): 30 in all, fewer multiplies than building the
+    // features would cost.
+    private static readonly (byte[] Positions, int[] Weights, int[] Starts) s_windowTerms = WindowTerms(BlockSmoothing.WeightsSomeAc);
 
     // Zigzag estimates 0-9 each IDCT size reads (2x2 skips natural row and column 2, so estimates 3, 5, 7 and 8).
     private static readonly int s_estimatesRead2 = EstimatesRead(s_positions2);
@@ -88,6 +93,29 @@ internal sealed class BlockRowTransform
         }
 
         return mask;
+    }
+
+    private static (byte[] Positions, int[] Weights, int[] Starts) WindowTerms(ReadOnlySpan<int> weights)
+    {
+        var positions = new List<byte>();
+        var values = new List<int>();
+        var starts = new int[ScanProgression.SavedCoefficients + 1];
+        for (int k = 0; k < ScanProgression.SavedCoefficients; k++)
+        {
+            starts[k] = positions.Count;
+            for (int j = 0; j < 25; j++)
+            {
+                int w = weights[(j * 16) + k];
+                if (w != 0)
+                {
+                    positions.Add((byte)j);
+                    values.Add(w);
+                }
+            }
+        }
+
+        starts[^1] = positions.Count;
+        return ([.. positions], [.. values], starts);
     }
 
     // Every estimate's 5x5 window weights are even or odd about the window's middle row and, separately, its middle
@@ -288,50 +316,70 @@ internal sealed class BlockRowTransform
         BlockSmoothing.NeighbourRows(by, c.VSamp, c.HeightInBlocks, totalImcuRows, _rows);
         ref int plane = ref MemoryMarshal.GetArrayDataReference(_dc);
         int o0 = _rows[0] * padded, o1 = _rows[1] * padded, o2 = _rows[2] * padded, o3 = _rows[3] * padded, o4 = _rows[4] * padded;
-        var terms = s_terms[plan.ChangeDc ? 0 : 1];
         ref int est0 = ref MemoryMarshal.GetArrayDataReference(_estimates);
         double q00 = plan.Steps[0];
         var dcStep = Vector256.Create(q00);
         var dcStep512 = Vector512.Create(q00);
+        var (windowPositions, windowWeights, windowStarts) = s_windowTerms;
+        Span<int> windowOffsets = stackalloc int[windowPositions.Length];
+        Span<int> rowOffsets = [o0, o1, o2, o3, o4];
+        for (int t = 0; t < windowOffsets.Length; t++)
+        {
+            windowOffsets[t] = rowOffsets[windowPositions[t] / 5] + (windowPositions[t] % 5);
+        }
+
         Span<Vector256<int>> vertical = stackalloc Vector256<int>[25];
         Span<Vector256<int>> feature = stackalloc Vector256<int>[25];
+        bool features = plan.ChangeDc;
         for (int bx0 = 0; bx0 < width; bx0 += Lanes)
         {
             int start = Math.Min(bx0, width - Lanes);
-
-            // The window's 25 values for eight blocks, combined vertically (vertical[5v + column]), then horizontally.
-            for (int col = 0; col < 5; col++)
+            if (features)
             {
-                nuint at = (nuint)(start + col);
-                var r0 = Vector256.LoadUnsafe(ref plane, (nuint)o0 + at);
-                var r1 = Vector256.LoadUnsafe(ref plane, (nuint)o1 + at);
-                var r3 = Vector256.LoadUnsafe(ref plane, (nuint)o3 + at);
-                var r4 = Vector256.LoadUnsafe(ref plane, (nuint)o4 + at);
-                vertical[col] = r0 + r4;
-                vertical[5 + col] = r1 + r3;
-                vertical[10 + col] = Vector256.LoadUnsafe(ref plane, (nuint)o2 + at);
-                vertical[15 + col] = r0 - r4;
-                vertical[20 + col] = r1 - r3;
-            }
+                // The window's 25 values for eight blocks, combined vertically (vertical[5v + column]), then horizontally.
+                for (int col = 0; col < 5; col++)
+                {
+                    nuint at = (nuint)(start + col);
+                    var r0 = Vector256.LoadUnsafe(ref plane, (nuint)o0 + at);
+                    var r1 = Vector256.LoadUnsafe(ref plane, (nuint)o1 + at);
+                    var r3 = Vector256.LoadUnsafe(ref plane, (nuint)o3 + at);
+                    var r4 = Vector256.LoadUnsafe(ref plane, (nuint)o4 + at);
+                    vertical[col] = r0 + r4;
+                    vertical[5 + col] = r1 + r3;
+                    vertical[10 + col] = Vector256.LoadUnsafe(ref plane, (nuint)o2 + at);
+                    vertical[15 + col] = r0 - r4;
+                    vertical[20 + col] = r1 - r3;
+                }
 
-            for (int v = 0; v < 25; v += 5)
-            {
-                feature[v] = vertical[v] + vertical[v + 4];
-                feature[v + 1] = vertical[v + 1] + vertical[v + 3];
-                feature[v + 2] = vertical[v + 2];
-                feature[v + 3] = vertical[v] - vertical[v + 4];
-                feature[v + 4] = vertical[v + 1] - vertical[v + 3];
+                for (int v = 0; v < 25; v += 5)
+                {
+                    feature[v] = vertical[v] + vertical[v + 4];
+                    feature[v + 1] = vertical[v + 1] + vertical[v + 3];
+                    feature[v + 2] = vertical[v + 2];
+                    feature[v + 3] = vertical[v] - vertical[v + 4];
+                    feature[v + 4] = vertical[v + 1] - vertical[v + 3];
+                }
             }
 
             for (int k = 0; k < ScanProgression.SavedCoefficients; k++)
             {
                 if ((estimated & (1 << k)) == 0)
                     continue;
-                var (features, weights) = terms[k];
                 var num = Vector256<int>.Zero;
-                for (int t = 0; t < features.Length; t++)
+                if (features)
                 {
-                    num += feature[features[t]] * Vector256.Create(weights[t]);
+                    var (used, weights) = s_featureTerms[k];
+                    for (int t = 0; t < used.Length; t++)
+                    {
+                        num += feature[used[t]] * Vector256.Create(weights[t]);
+                    }
+                }
+                else
+                {
+                    for (int t = windowStarts[k]; t < windowStarts[k + 1]; t++)
+                    {
+                        num += Vector256.LoadUnsafe(ref plane, (nuint)(windowOffsets[t] + start)) * Vector256.Create(windowWeights[t]);
+                    }
                 }
 
                 // libjpeg's estimate: (q << 7) + |q00 num| over q << 8, floored, capped, with num's sign. Every dividend is an
