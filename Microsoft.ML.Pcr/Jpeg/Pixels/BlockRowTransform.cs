@@ -41,6 +41,13 @@ internal sealed class BlockRowTransform
 
     private int[] _dc = [];
     private int _dcStride;
+
+    // What one step reads for the current component, resolved once per block row: natural positions whose coefficients
+    // are zero in every block (dead), read as they are (plain), or replaced by the smoothing estimate where zero (or
+    // always, for the DC when no AC has arrived); for the last two, the zigzag position and the quantization step.
+    private readonly byte[] _dead = new byte[64], _plain = new byte[64], _estimated = new byte[64];
+    private readonly int[] _plainZigzag = new int[64], _plainStep = new int[64], _estimatedZigzag = new int[64], _estimatedStep = new int[64];
+    private int _deadCount, _plainCount, _estimatedCount;
     private int[] _estimates = [];
     private readonly int[] _rows = new int[5];
     private readonly double[] _caps = new double[ScanProgression.SavedCoefficients];
@@ -238,6 +245,7 @@ internal sealed class BlockRowTransform
         int estimated = plan.EstimatedMask & (size == 2 ? s_estimatesRead2 : s_estimatesRead4);
         if (estimated != 0)
             Estimate(c, by, totalImcuRows, plan, estimated);
+        ResolveReads(size == 2 ? s_positions2 : s_positions4, plan, quant);
 
         Span<int> block = stackalloc int[64];
         Span<short> patched = stackalloc short[64];
@@ -249,8 +257,8 @@ internal sealed class BlockRowTransform
                 ref byte output = ref Unsafe.Add(ref outRow, start * size);
                 bool done = size switch
                 {
-                    2 => Step2(row + (start * 64), start, width, plan, quant, ref output, stride),
-                    4 => Step4(row + (start * 64), start, width, plan, quant, ref output, stride),
+                    2 => Step2(row + (start * 64), start, width, plan, ref output, stride),
+                    4 => Step4(row + (start * 64), start, width, plan, ref output, stride),
                     _ => false,
                 };
                 if (done)
@@ -449,22 +457,6 @@ internal sealed class BlockRowTransform
         }
     }
 
-    // Zigzag coefficient z of eight consecutive blocks (from Transpose), with the smoothing estimate applied, dequantized.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Vector256<int> Load(Vector256<int> v, int z, int start, int width, in Plan plan, int step, ref Vector256<int> max)
-    {
-        if (z < ScanProgression.SavedCoefficients && (plan.EstimatedMask & (1 << z)) != 0)
-        {
-            var estimate = Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(_estimates), (nuint)((z * width) + start));
-            var use = z == 0 && plan.ChangeDc ? Vector256<int>.AllBitsSet : Vector256.Equals(v, Vector256<int>.Zero);
-            v = Vector256.ConditionalSelect(use, estimate, v);
-        }
-
-        v *= Vector256.Create(step);
-        max = Vector256.Max(max, Vector256.Abs(v));
-        return v;
-    }
-
     private static Vector256<int> Round(Vector256<int> x, [System.Diagnostics.CodeAnalysis.ConstantExpected] int shift) =>
         Vector256.ShiftRightArithmetic(x + Vector256.Create(1 << (shift - 1)), shift);
 
@@ -476,28 +468,69 @@ internal sealed class BlockRowTransform
         return Vector256.Min(Vector256.Max(t, Vector256<int>.Zero), Vector256.Create(255));
     }
 
-    // Loads the natural positions an IDCT reads into x (see Load); false when one is too large for the 32-bit first pass.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe bool LoadPositions(short* blocks, byte[] positions, int start, int width, in Plan plan, int[] quant, Span<Vector256<int>> x)
+    private void ResolveReads(byte[] positions, in Plan plan, int[] quant)
     {
-        var max = Vector256<int>.Zero;
         var zigzagOf = BlockDequantizer.ZigzagOfNatural;
-        ulong live = plan.Live;
-        Span<Vector256<int>> raw = stackalloc Vector256<int>[64];
-        Transpose(blocks, live, raw);
+        _deadCount = _plainCount = _estimatedCount = 0;
         foreach (byte p in positions)
         {
             int z = zigzagOf[p];
-            x[p] = ((live >> z) & 1) != 0 ? Load(raw[z], z, start, width, plan, quant[p], ref max) : Vector256<int>.Zero;
+            if (((plan.Live >> z) & 1) == 0)
+            {
+                _dead[_deadCount++] = p;
+            }
+            else if (z < ScanProgression.SavedCoefficients && (plan.EstimatedMask & (1 << z)) != 0)
+            {
+                _estimated[_estimatedCount] = p;
+                _estimatedZigzag[_estimatedCount] = z;
+                _estimatedStep[_estimatedCount++] = quant[p];
+            }
+            else
+            {
+                _plain[_plainCount] = p;
+                _plainZigzag[_plainCount] = z;
+                _plainStep[_plainCount++] = quant[p];
+            }
+        }
+    }
+
+    // Loads the natural positions an IDCT reads into x (see Load); false when one is too large for the 32-bit first pass.
+    private unsafe bool LoadPositions(short* blocks, int start, int width, in Plan plan, Span<Vector256<int>> x)
+    {
+        var max = Vector256<int>.Zero;
+        Span<Vector256<int>> raw = stackalloc Vector256<int>[64];
+        Transpose(blocks, plan.Live, raw);
+        for (int i = 0; i < _deadCount; i++)
+        {
+            x[_dead[i]] = Vector256<int>.Zero;
+        }
+
+        for (int i = 0; i < _plainCount; i++)
+        {
+            var v = raw[_plainZigzag[i]] * Vector256.Create(_plainStep[i]);
+            max = Vector256.Max(max, Vector256.Abs(v));
+            x[_plain[i]] = v;
+        }
+
+        ref int estimates = ref MemoryMarshal.GetArrayDataReference(_estimates);
+        for (int i = 0; i < _estimatedCount; i++)
+        {
+            int z = _estimatedZigzag[i];
+            var v = raw[z];
+            var estimate = Vector256.LoadUnsafe(ref estimates, (nuint)((z * width) + start));
+            var use = z == 0 && plan.ChangeDc ? Vector256<int>.AllBitsSet : Vector256.Equals(v, Vector256<int>.Zero);
+            v = Vector256.ConditionalSelect(use, estimate, v) * Vector256.Create(_estimatedStep[i]);
+            max = Vector256.Max(max, Vector256.Abs(v));
+            x[_estimated[i]] = v;
         }
 
         return !Vector256.GreaterThanAny(max, Vector256.Create(SafeMagnitude));
     }
 
-    private unsafe bool Step2(short* blocks, int start, int width, in Plan plan, int[] quant, ref byte output, int stride)
+    private unsafe bool Step2(short* blocks, int start, int width, in Plan plan, ref byte output, int stride)
     {
         Span<Vector256<int>> x = stackalloc Vector256<int>[64];
-        if (!LoadPositions(blocks, s_positions2, start, width, plan, quant, x))
+        if (!LoadPositions(blocks, start, width, plan, x))
             return false;
 
         // Pass 1 on columns 0, 1, 3, 5, 7 (into rows 0 and 1 of x), then pass 2 on both rows.
@@ -527,10 +560,10 @@ internal sealed class BlockRowTransform
         return true;
     }
 
-    private unsafe bool Step4(short* blocks, int start, int width, in Plan plan, int[] quant, ref byte output, int stride)
+    private unsafe bool Step4(short* blocks, int start, int width, in Plan plan, ref byte output, int stride)
     {
         Span<Vector256<int>> x = stackalloc Vector256<int>[64];
-        if (!LoadPositions(blocks, s_positions4, start, width, plan, quant, x))
+        if (!LoadPositions(blocks, start, width, plan, x))
             return false;
 
         // Pass 1 on every column but 4 (into rows 0-3 of x), then pass 2 on the four rows.
