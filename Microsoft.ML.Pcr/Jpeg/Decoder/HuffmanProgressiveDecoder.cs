@@ -373,13 +373,11 @@ internal static class HuffmanProgressiveDecoder
                         // Pass over r still-zero coefficients, refining every nonzero one on the way; stop at the next zero
                         // (where a new coefficient goes), or past the band when there is none.
                         int stop = Math.Min(SelectBit(zeros, r), se + 1);
+                        // Without a branch on whether any is passed (as good as random): none takes no bits and refills nothing.
                         ulong passed = LowBits(ahead, stop);
-                        if (passed != 0)
-                        {
-                            ahead ^= passed;
-                            refined |= passed;
-                            (acc, bits) = TakeBits(ref br, BitOperations.PopCount(passed), ref corrections, ref count, acc, bits, ref padLimit);
-                        }
+                        ahead ^= passed;
+                        refined |= passed;
+                        (acc, bits) = TakeBits(ref br, BitOperations.PopCount(passed), ref corrections, ref count, acc, bits, ref padLimit);
 
                         if (value != 0)
                         {
@@ -510,19 +508,13 @@ internal static class HuffmanProgressiveDecoder
         return n >= 64 ? value : value & ((1UL << n) - 1);
     }
 
-    // Appends n (at most 63 in all per block) correction bits to the block's bit string, refilling only where a bit is
-    // wanted and none is buffered, as the bit-at-a-time reader does.
+    // Appends n (at most 63 in all per block, possibly none) correction bits to the block's bit string, refilling only
+    // where a bit is wanted and none is buffered, as the bit-at-a-time reader does.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (ulong Acc, int Bits) TakeBits(ref HuffmanBitReader br, int n, ref ulong corrections, ref int count, ulong acc, int bits, ref int padLimit)
     {
         while (true)
         {
-            if (bits == 0)
-            {
-                (acc, bits) = br.Refill(acc, bits);
-                padLimit = br.PaddingLimit;
-            }
-
             int t = Math.Min(n, bits);
             bits -= t;
             corrections = (corrections << t) | ((acc >> bits) & ((1UL << t) - 1));
@@ -532,6 +524,10 @@ internal static class HuffmanProgressiveDecoder
             {
                 return (acc, bits);
             }
+
+            // Bits are wanted and the buffer is empty.
+            (acc, bits) = br.Refill(acc, bits);
+            padLimit = br.PaddingLimit;
         }
     }
 
