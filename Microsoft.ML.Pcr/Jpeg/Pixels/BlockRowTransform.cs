@@ -47,7 +47,7 @@ internal sealed class BlockRowTransform
     // always, for the DC when no AC has arrived); for the last two, the zigzag position and the quantization step.
     private readonly byte[] _dead = new byte[64], _plain = new byte[64], _estimated = new byte[64];
     private readonly int[] _plainZigzag = new int[64], _plainStep = new int[64], _estimatedZigzag = new int[64], _estimatedStep = new int[64];
-    private int _deadCount, _plainCount, _estimatedCount;
+    private int _deadCount, _plainCount, _estimatedCount, _resolvedSize;
     private int[] _estimates = [];
     private readonly int[] _rows = new int[5];
     private readonly double[] _caps = new double[ScanProgression.SavedCoefficients];
@@ -62,11 +62,14 @@ internal sealed class BlockRowTransform
     /// <param name="bits">The component's coefficient bits (10 values).</param>
     /// <param name="changeDc">Whether no AC coefficient has arrived at all.</param>
     /// <param name="smooth">Whether the image is smoothed at all (when not, nothing is estimated).</param>
-    public Plan CreatePlan(JpegComponent c, ReadOnlySpan<int> q, ReadOnlySpan<int> bits, bool changeDc, bool smooth)
+    /// <param name="size">The IDCT size the rows will be transformed at, 2 or 4.</param>
+    public Plan CreatePlan(JpegComponent c, ReadOnlySpan<int> q, ReadOnlySpan<int> bits, bool changeDc, bool smooth, int size)
     {
         var plan = new Plan(q, bits, changeDc, smooth, c.SpectralBands, _caps, _steps);
         if (plan.EstimatedMask != 0)
             GatherDc(c);
+        ResolveReads(size == 2 ? s_positions2 : s_positions4, plan, q);
+        _resolvedSize = size;
         return plan;
     }
 
@@ -233,9 +236,9 @@ internal sealed class BlockRowTransform
     /// <param name="c">The component.</param>
     /// <param name="by">The block row.</param>
     /// <param name="totalImcuRows">The image's iMCU rows (for the smoothing window's bottom edge).</param>
-    /// <param name="plan">The component's smoothing plan.</param>
+    /// <param name="plan">The component's smoothing plan, the latest this instance made.</param>
     /// <param name="quant">64 quantization steps, natural order.</param>
-    /// <param name="size">The IDCT size, 2 or 4 (other sizes go block by block through the per-block steps).</param>
+    /// <param name="size">The IDCT size, 2 or 4, as the plan was made for.</param>
     /// <param name="outRow">The first sample of the block row's output.</param>
     /// <param name="stride">The plane's row length.</param>
     public unsafe void TransformRow(JpegComponent c, int by, int totalImcuRows, in Plan plan, int[] quant, int size, ref byte outRow, int stride)
@@ -245,7 +248,8 @@ internal sealed class BlockRowTransform
         int estimated = plan.EstimatedMask & (size == 2 ? s_estimatesRead2 : s_estimatesRead4);
         if (estimated != 0)
             Estimate(c, by, totalImcuRows, plan, estimated);
-        ResolveReads(size == 2 ? s_positions2 : s_positions4, plan, quant);
+        if (size != _resolvedSize)
+            throw new ArgumentException($"The plan was made for IDCT size {_resolvedSize}, not {size}.", nameof(size));
 
         Span<int> block = stackalloc int[64];
         Span<short> patched = stackalloc short[64];
@@ -468,7 +472,7 @@ internal sealed class BlockRowTransform
         return Vector256.Min(Vector256.Max(t, Vector256<int>.Zero), Vector256.Create(255));
     }
 
-    private void ResolveReads(byte[] positions, in Plan plan, int[] quant)
+    private void ResolveReads(byte[] positions, in Plan plan, ReadOnlySpan<int> quant)
     {
         var zigzagOf = BlockDequantizer.ZigzagOfNatural;
         _deadCount = _plainCount = _estimatedCount = 0;

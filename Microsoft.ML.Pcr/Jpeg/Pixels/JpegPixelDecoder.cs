@@ -317,7 +317,7 @@ public sealed class JpegPixelDecoder
         // vector step each, gain nothing from it.
         if (UseRowTransform && BlockRowTransform.Applies(s, c.WidthInBlocks))
         {
-            var plan = _rowTransform.CreatePlan(c, q, bits, changeDc, smooth);
+            var plan = _rowTransform.CreatePlan(c, q, bits, changeDc, smooth, s);
             for (int by = 0; by < c.HeightInBlocks; by++)
             {
                 _rowTransform.TransformRow(c, by, totalImcuRows, plan, q, s, ref Unsafe.Add(ref plane, by * s * stride), stride);
