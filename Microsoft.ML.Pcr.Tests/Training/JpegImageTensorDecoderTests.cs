@@ -12,6 +12,34 @@ namespace Microsoft.ML.Pcr.Tests.Training;
 public sealed class JpegImageTensorDecoderTests
 {
     [TestMethod]
+    public void VectorResamplingEqualsTheScalarLoop()
+    {
+        var rng = new Random(3);
+        int compared = 0;
+        foreach (var (width, height) in new[] { (100, 134), (37, 5), (1, 1), (1, 9), (300, 200) })
+        {
+            var pixels = new byte[width * height * 4];
+            rng.NextBytes(pixels);
+            foreach (int size in (int[])[64, 24, 13, 1, 224])
+            {
+                foreach (var format in (ImagePixelFormat[])[ImagePixelFormat.Bgra32, ImagePixelFormat.Rgba32])
+                {
+                    foreach (ImageCrop crop in (ImageCrop[])[ImageCrop.Whole, RandomCrop(rng, flip: false), RandomCrop(rng, flip: true)])
+                    {
+                        float[] scalar = new float[3 * size * size], vector = new float[3 * size * size];
+                        ImageTensorResampler.Resample(pixels, format, width, height, size, crop, vector);
+                        ImageTensorResampler.Resample(pixels, format, width, height, size, crop, scalar, vectors: false);
+                        CollectionAssert.AreEqual(scalar, vector, $"{width}x{height} to {size}, {format}, {crop}");
+                        compared++;
+                    }
+                }
+            }
+        }
+
+        Assert.AreEqual(150, compared);
+    }
+
+    [TestMethod]
     public void RealJpegsGiveSkiaSharpsTensorsBitForBit()
     {
         // Our decoder's pixels equal SkiaSharp's at the scale both choose for the input size, and the resample is one
