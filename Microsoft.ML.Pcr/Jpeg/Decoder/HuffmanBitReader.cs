@@ -83,9 +83,32 @@ internal ref struct HuffmanBitReader
         _bits = bits;
     }
 
-    /// <summary>Refills a hot loop's bit buffer to at least 57 bits and hands it back.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    /// <summary>
+    /// Refills a hot loop's bit buffer to at least 57 bits and hands it back (the fields are left as they were: the loop
+    /// hands its buffer back with <see cref="Restore"/>). Inline: the common case, eight bytes none of which is FF before
+    /// any marker, as <see cref="Fill"/>'s fast path; the rest is a call.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public (ulong Acc, int Bits) Refill(ulong acc, int bits)
+    {
+        // Before a marker no padding is buffered (_padBits is 0), so Fill's padding check has nothing to record.
+        if (UnreadMarker == 0 && bits <= 56 && (uint)_pos <= (uint)(_data.Length - 8))
+        {
+            ulong w = BinaryPrimitives.ReadUInt64BigEndian(_data.Slice(_pos, 8));
+            ulong inv = ~w;
+            if (((inv - 0x0101010101010101UL) & ~inv & 0x8080808080808080UL) == 0)
+            {
+                int n = (63 - bits) >> 3;
+                _pos += n;
+                return ((acc << (n * 8)) | (w >> (64 - (n * 8))), bits + (n * 8));
+            }
+        }
+
+        return RefillSlow(acc, bits);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private (ulong Acc, int Bits) RefillSlow(ulong acc, int bits)
     {
         _acc = acc;
         _bits = bits;
