@@ -39,6 +39,86 @@ public sealed class JpegCoefficientReaderTests
     }
 
     [TestMethod]
+    public void SpectralBandsAreTheUnionOfTheScanHeadersAndEveryOtherCoefficientIsZero()
+    {
+        // The pixel decoder reads nothing outside a component's bands, so they must cover every coefficient a scan set.
+        int compared = 0, narrowed = 0;
+        foreach (var name in TestFiles.GoldenNames().Concat(["photo-clothing.jpg"]))
+        {
+            var jpeg = name == "photo-clothing.jpg" ? TestFiles.ReadInput(name) : TestFiles.ReadGolden(name);
+            var ends = JpegSegments.ScanEnds(jpeg);
+            for (int k = 1; k <= ends.Length; k++)
+            {
+                byte[] prefix = [.. jpeg.AsSpan(0, ends[k - 1]), 0xFF, 0xD9];
+                var expected = BandsFromHeaders(prefix);
+                using var image = JpegCoefficientReader.Read(prefix, MaxPixels, name);
+                for (int ci = 0; ci < image.Components.Length; ci++)
+                {
+                    var c = image.Components[ci];
+                    Assert.AreEqual(expected[ci], c.SpectralBands, $"{name} k={k} component {ci}");
+                    narrowed += c.SpectralBands != ulong.MaxValue ? 1 : 0;
+                    for (int b = 0; b < c.AllocatedRows * c.BlocksPerRow; b++)
+                    {
+                        for (int z = 0; z < 64; z++)
+                        {
+                            if (((c.SpectralBands >> z) & 1) == 0 && c.Coefficients[(b * 64) + z] != 0)
+                                Assert.Fail($"{name} k={k} component {ci} block {b}: coefficient {z} is set outside the bands");
+                        }
+                    }
+
+                    compared++;
+                }
+            }
+        }
+
+        Assert.IsGreaterThan(100, compared);
+        Assert.IsGreaterThan(50, narrowed, "progressive prefixes have narrower bands than whole blocks");
+    }
+
+    // Per frame component, the zigzag positions the file's scan headers cover: all 64 for a sequential frame's scans,
+    // Ss..Se for a progressive one's (an independent walk over the markers).
+    private static ulong[] BandsFromHeaders(byte[] jpeg)
+    {
+        var bands = new ulong[4];
+        var ids = new List<byte>();
+        bool progressive = false;
+        int p = 2;
+        while (p + 3 < jpeg.Length)
+        {
+            int m = jpeg[p + 1];
+            if (m == 0xD9)
+                break;
+            int length = (jpeg[p + 2] << 8) | jpeg[p + 3];
+            if (m is 0xC0 or 0xC1 or 0xC2 or 0xC9 or 0xCA)
+            {
+                progressive = m is 0xC2 or 0xCA;
+                for (int i = 0; i < jpeg[p + 9]; i++)
+                    ids.Add(jpeg[p + 10 + (3 * i)]);
+            }
+
+            p += 2 + length;
+            if (m != 0xDA)
+                continue;
+            int n = jpeg[p - length + 2];
+            int ss = jpeg[p - 3], se = jpeg[p - 2];
+            for (int i = 0; i < n; i++)
+            {
+                int ci = ids.IndexOf(jpeg[p - length + 3 + (2 * i)]);
+                for (int z = 0; z < 64; z++)
+                {
+                    if (!progressive || (z >= ss && z <= se))
+                        bands[ci] |= 1UL << z;
+                }
+            }
+
+            while (!(jpeg[p] == 0xFF && jpeg[p + 1] != 0 && jpeg[p + 1] != 0xFF && (jpeg[p + 1] < 0xD0 || jpeg[p + 1] > 0xD7)))
+                p++;
+        }
+
+        return bands;
+    }
+
+    [TestMethod]
     [DynamicData(nameof(Fixtures))]
     public void InputCoefficientsEqualGoldenCoefficients(string name)
     {
