@@ -42,7 +42,7 @@ internal sealed class BlockRowTransform
     private int[] _dc = [];
     private int _dcStride;
 
-    // What one step reads for the current component, resolved once per block row: natural positions whose coefficients
+    // What one step reads for the current component, resolved once per plan: natural positions whose coefficients
     // are zero in every block (dead), read as they are (plain), or replaced by the smoothing estimate where zero (or
     // always, for the DC when no AC has arrived); for the last two, the zigzag position and the quantization step.
     private readonly byte[] _dead = new byte[64], _plain = new byte[64], _estimated = new byte[64];
@@ -73,7 +73,7 @@ internal sealed class BlockRowTransform
         return plan;
     }
 
-    /// <summary>Whether the row transform runs here (AVX2 gathers and 32-bit lanes).</summary>
+    /// <summary>Whether the row transform runs here (AVX2: 32-bit lanes, sign-extending transposes).</summary>
     public static bool IsSupported => Avx2.IsSupported;
 
     /// <summary>Whether a component of <paramref name="widthInBlocks"/> blocks at IDCT size <paramref name="size"/> takes this path.</summary>
@@ -498,7 +498,8 @@ internal sealed class BlockRowTransform
         }
     }
 
-    // Loads the natural positions an IDCT reads into x (see Load); false when one is too large for the 32-bit first pass.
+    // Loads the natural positions an IDCT reads into x (transposed, estimated where the plan says, dequantized); false
+    // when one is too large for the 32-bit first pass.
     private unsafe bool LoadPositions(short* blocks, int start, int width, in Plan plan, Span<Vector256<int>> x)
     {
         var max = Vector256<int>.Zero;
