@@ -243,13 +243,13 @@ internal sealed class BlockRowTransform
     /// <param name="stride">The plane's row length.</param>
     public unsafe void TransformRow(JpegComponent c, int by, int totalImcuRows, in Plan plan, int[] quant, int size, ref byte outRow, int stride)
     {
+        if (size != _resolvedSize)
+            throw new ArgumentException($"The plan was made for IDCT size {_resolvedSize}, not {size}.", nameof(size));
         int width = c.WidthInBlocks;
         short[] coefs = c.RowArray(by, out int rowStart);
         int estimated = plan.EstimatedMask & (size == 2 ? s_estimatesRead2 : s_estimatesRead4);
         if (estimated != 0)
             Estimate(c, by, totalImcuRows, plan, estimated);
-        if (size != _resolvedSize)
-            throw new ArgumentException($"The plan was made for IDCT size {_resolvedSize}, not {size}.", nameof(size));
 
         Span<int> block = stackalloc int[64];
         Span<short> patched = stackalloc short[64];
