@@ -45,8 +45,8 @@ internal sealed class BlockRowTransform
     // What one step reads for the current component, resolved once per plan: natural positions whose coefficients
     // are zero in every block (dead), read as they are (plain), or replaced by the smoothing estimate where zero (or
     // always, for the DC when no AC has arrived); for the last two, the zigzag position and the quantization step.
-    private readonly byte[] _dead = new byte[64], _plain = new byte[64], _estimated = new byte[64];
-    private readonly int[] _plainZigzag = new int[64], _plainStep = new int[64], _estimatedZigzag = new int[64], _estimatedStep = new int[64];
+    private readonly byte[] _dead = new byte[64];
+    private readonly Read[] _plain = new Read[64], _estimated = new Read[64];
     private int _deadCount, _plainCount, _estimatedCount, _resolvedSize;
     private int[] _estimates = [];
     private readonly int[] _rows = new int[5];
@@ -485,52 +485,59 @@ internal sealed class BlockRowTransform
             }
             else if (z < ScanProgression.SavedCoefficients && (plan.EstimatedMask & (1 << z)) != 0)
             {
-                _estimated[_estimatedCount] = p;
-                _estimatedZigzag[_estimatedCount] = z;
-                _estimatedStep[_estimatedCount++] = quant[p];
+                _estimated[_estimatedCount++] = new Read(p, z, quant[p]);
             }
             else
             {
-                _plain[_plainCount] = p;
-                _plainZigzag[_plainCount] = z;
-                _plainStep[_plainCount++] = quant[p];
+                _plain[_plainCount++] = new Read(p, z, quant[p]);
             }
         }
     }
 
     // Loads the natural positions an IDCT reads into x (transposed, estimated where the plan says, dequantized); false
-    // when one is too large for the 32-bit first pass.
+    // when one is too large for the 32-bit first pass. Every index below is a natural or zigzag position (0-63) and x
+    // holds 64 vectors, so the loops index by reference, without bounds checks.
     private unsafe bool LoadPositions(short* blocks, int start, int width, in Plan plan, Span<Vector256<int>> x)
     {
         var max = Vector256<int>.Zero;
         Span<Vector256<int>> raw = stackalloc Vector256<int>[64];
         Transpose(blocks, plan.Live, raw);
-        for (int i = 0; i < _deadCount; i++)
+        ref var x0 = ref MemoryMarshal.GetReference(x[..64]);
+        ref var raw0 = ref MemoryMarshal.GetReference(raw);
+        ref byte dead = ref MemoryMarshal.GetArrayDataReference(_dead);
+        for (int i = 0, n = _deadCount; i < n; i++)
         {
-            x[_dead[i]] = Vector256<int>.Zero;
+            Unsafe.Add(ref x0, Unsafe.Add(ref dead, i)) = Vector256<int>.Zero;
         }
 
-        for (int i = 0; i < _plainCount; i++)
+        ref Read plain = ref MemoryMarshal.GetArrayDataReference(_plain);
+        for (int i = 0, n = _plainCount; i < n; i++)
         {
-            var v = raw[_plainZigzag[i]] * Vector256.Create(_plainStep[i]);
+            ref readonly Read read = ref Unsafe.Add(ref plain, i);
+            var v = Unsafe.Add(ref raw0, read.Zigzag) * Vector256.Create(read.Step);
             max = Vector256.Max(max, Vector256.Abs(v));
-            x[_plain[i]] = v;
+            Unsafe.Add(ref x0, read.Natural) = v;
         }
 
         ref int estimates = ref MemoryMarshal.GetArrayDataReference(_estimates);
-        for (int i = 0; i < _estimatedCount; i++)
+        ref Read estimated = ref MemoryMarshal.GetArrayDataReference(_estimated);
+        for (int i = 0, n = _estimatedCount; i < n; i++)
         {
-            int z = _estimatedZigzag[i];
-            var v = raw[z];
+            ref readonly Read read = ref Unsafe.Add(ref estimated, i);
+            int z = read.Zigzag;
+            var v = Unsafe.Add(ref raw0, z);
             var estimate = Vector256.LoadUnsafe(ref estimates, (nuint)((z * width) + start));
             var use = z == 0 && plan.ChangeDc ? Vector256<int>.AllBitsSet : Vector256.Equals(v, Vector256<int>.Zero);
-            v = Vector256.ConditionalSelect(use, estimate, v) * Vector256.Create(_estimatedStep[i]);
+            v = Vector256.ConditionalSelect(use, estimate, v) * Vector256.Create(read.Step);
             max = Vector256.Max(max, Vector256.Abs(v));
-            x[_estimated[i]] = v;
+            Unsafe.Add(ref x0, read.Natural) = v;
         }
 
         return !Vector256.GreaterThanAny(max, Vector256.Create(SafeMagnitude));
     }
+
+    // One position a step reads: its natural and zigzag positions and its quantization step.
+    private readonly record struct Read(int Natural, int Zigzag, int Step);
 
     private unsafe bool Step2(short* blocks, int start, int width, in Plan plan, ref byte output, int stride)
     {
