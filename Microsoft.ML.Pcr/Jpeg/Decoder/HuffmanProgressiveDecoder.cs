@@ -114,7 +114,7 @@ internal static class HuffmanProgressiveDecoder
     /// <returns>The MCUs decoded; (<paramref name="mcuX"/>, <paramref name="mcuY"/>) is left on the last of them.</returns>
     public static int DecodeDcRefineRun(FrameState f, ref HuffmanBitReader br, ref int mcuX, ref int mcuY, int limit, out bool consumedPadding)
     {
-        short p1 = (short)(1 << f.Al);
+        int al = f.Al;
         int blocks = f.BlocksInMcu;
         int perRow = f.McusPerRow;
         Span<int> rowBase = stackalloc int[FrameState.MaxBlocksInMcu];
@@ -140,11 +140,9 @@ internal static class HuffmanProgressiveDecoder
                         padLimit = br.PaddingLimit;
                     }
 
+                    // Set without a branch on the bit (as good as random): a zero bit ORs in nothing.
                     bits--;
-                    if (((acc >> bits) & 1) != 0)
-                    {
-                        arrays[b][rowBase[b] + (mx * step[b])] |= p1;
-                    }
+                    arrays[b][rowBase[b] + (mx * step[b])] |= (short)(((int)(acc >> bits) & 1) << al);
                 }
 
                 done++;

@@ -423,41 +423,39 @@ internal sealed class BlockRowTransform
     }
 
     // Transposes eight consecutive blocks' zigzag coefficients into raw (raw[z]: coefficient z of the eight blocks, one
-    // 32-bit lane each), eight zigzag positions at a time: eight 128-bit loads, three rounds of unpacks, sign extension.
-    // Groups of eight positions none of which is live are skipped (their entries are not read).
+    // 32-bit lane each), eight zigzag positions at a time: the positions are taken in pairs, one 32-bit value each, so
+    // that a 4x4 transpose of 32-bit values (blocks b and b + 4 sharing a register) puts pair p of every block in one
+    // register, and two shifts split it into its two sign-extended positions. Groups of eight positions none of which is
+    // live are skipped (their entries are not read).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Transpose(short* blocks, ulong live, Span<Vector256<int>> raw)
     {
+        ref var raw0 = ref MemoryMarshal.GetReference(raw[..64]);
         for (int g = 0; g < 8; g++)
         {
             if (((live >> (g * 8)) & 0xFF) == 0)
                 continue;
             short* p = blocks + (g * 8);
-            var t0 = Sse2.UnpackLow(Vector128.Load(p), Vector128.Load(p + 64)).AsInt32();
-            var t1 = Sse2.UnpackHigh(Vector128.Load(p), Vector128.Load(p + 64)).AsInt32();
-            var t2 = Sse2.UnpackLow(Vector128.Load(p + 128), Vector128.Load(p + 192)).AsInt32();
-            var t3 = Sse2.UnpackHigh(Vector128.Load(p + 128), Vector128.Load(p + 192)).AsInt32();
-            var t4 = Sse2.UnpackLow(Vector128.Load(p + 256), Vector128.Load(p + 320)).AsInt32();
-            var t5 = Sse2.UnpackHigh(Vector128.Load(p + 256), Vector128.Load(p + 320)).AsInt32();
-            var t6 = Sse2.UnpackLow(Vector128.Load(p + 384), Vector128.Load(p + 448)).AsInt32();
-            var t7 = Sse2.UnpackHigh(Vector128.Load(p + 384), Vector128.Load(p + 448)).AsInt32();
-            var u0 = Sse2.UnpackLow(t0, t2).AsInt64();
-            var u1 = Sse2.UnpackHigh(t0, t2).AsInt64();
-            var u2 = Sse2.UnpackLow(t1, t3).AsInt64();
-            var u3 = Sse2.UnpackHigh(t1, t3).AsInt64();
-            var u4 = Sse2.UnpackLow(t4, t6).AsInt64();
-            var u5 = Sse2.UnpackHigh(t4, t6).AsInt64();
-            var u6 = Sse2.UnpackLow(t5, t7).AsInt64();
-            var u7 = Sse2.UnpackHigh(t5, t7).AsInt64();
-            ref var r = ref raw[g * 8];
-            r = Avx2.ConvertToVector256Int32(Sse2.UnpackLow(u0, u4).AsInt16());
-            Unsafe.Add(ref r, 1) = Avx2.ConvertToVector256Int32(Sse2.UnpackHigh(u0, u4).AsInt16());
-            Unsafe.Add(ref r, 2) = Avx2.ConvertToVector256Int32(Sse2.UnpackLow(u1, u5).AsInt16());
-            Unsafe.Add(ref r, 3) = Avx2.ConvertToVector256Int32(Sse2.UnpackHigh(u1, u5).AsInt16());
-            Unsafe.Add(ref r, 4) = Avx2.ConvertToVector256Int32(Sse2.UnpackLow(u2, u6).AsInt16());
-            Unsafe.Add(ref r, 5) = Avx2.ConvertToVector256Int32(Sse2.UnpackHigh(u2, u6).AsInt16());
-            Unsafe.Add(ref r, 6) = Avx2.ConvertToVector256Int32(Sse2.UnpackLow(u3, u7).AsInt16());
-            Unsafe.Add(ref r, 7) = Avx2.ConvertToVector256Int32(Sse2.UnpackHigh(u3, u7).AsInt16());
+            var r0 = Vector256.Create(Vector128.Load(p).AsInt32(), Vector128.Load(p + 256).AsInt32());
+            var r1 = Vector256.Create(Vector128.Load(p + 64).AsInt32(), Vector128.Load(p + 320).AsInt32());
+            var r2 = Vector256.Create(Vector128.Load(p + 128).AsInt32(), Vector128.Load(p + 384).AsInt32());
+            var r3 = Vector256.Create(Vector128.Load(p + 192).AsInt32(), Vector128.Load(p + 448).AsInt32());
+            var t0 = Avx2.UnpackLow(r0, r1).AsInt64();
+            var t1 = Avx2.UnpackHigh(r0, r1).AsInt64();
+            var t2 = Avx2.UnpackLow(r2, r3).AsInt64();
+            var t3 = Avx2.UnpackHigh(r2, r3).AsInt64();
+            ref var r = ref Unsafe.Add(ref raw0, g * 8);
+            Split(Avx2.UnpackLow(t0, t2).AsInt32(), ref r);
+            Split(Avx2.UnpackHigh(t0, t2).AsInt32(), ref Unsafe.Add(ref r, 2));
+            Split(Avx2.UnpackLow(t1, t3).AsInt32(), ref Unsafe.Add(ref r, 4));
+            Split(Avx2.UnpackHigh(t1, t3).AsInt32(), ref Unsafe.Add(ref r, 6));
+        }
+
+        // A pair of 16-bit coefficients per lane into its even (low half) and odd (high half) position, sign-extended.
+        static void Split(Vector256<int> pair, ref Vector256<int> even)
+        {
+            even = Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(pair, 16), 16);
+            Unsafe.Add(ref even, 1) = Vector256.ShiftRightArithmetic(pair, 16);
         }
     }
 
