@@ -353,8 +353,9 @@ internal static class HuffmanProgressiveDecoder
                                 warnings.Add(JpegWarnings.BadHuffmanCode);
                             }
 
+                            // The sign without a branch on it (as good as random): 1 gives p1, 0 gives m1.
                             bits--;
-                            value = ((acc >> bits) & 1) != 0 ? p1 : m1;
+                            value = ((((int)(acc >> bits) & 1) * 2) - 1) << f.Al;
                         }
                         else if (r != 15)
                         {
