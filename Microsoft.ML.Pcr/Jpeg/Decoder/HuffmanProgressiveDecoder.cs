@@ -383,7 +383,7 @@ internal static class HuffmanProgressiveDecoder
                             if (stop > 63 && count != 0)
                             {
                                 // A forged run past the band's end puts the coefficient on 63, after 63 was refined.
-                                ApplyCorrections(ref block, refined, corrections, count, p1, m1);
+                                ApplyCorrectionsOutOfLine(ref block, refined, corrections, count, p1, m1);
                                 refined = 0;
                                 count = 0;
                                 corrections = 0;
@@ -559,6 +559,11 @@ internal static class HuffmanProgressiveDecoder
         }
     }
 
+    // The rare forged-run case's call, kept out of the decode loop so that the JIT's inlining budget goes to the per-block call.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ApplyCorrectionsOutOfLine(ref short block, ulong mask, ulong corrections, int count, int p1, int m1) =>
+        ApplyCorrections(ref block, mask, corrections, count, p1, m1);
+
     // Adds +-p1 (away from zero) to each coefficient whose bit is set in apply and whose p1 bit is clear; p1 is 1 << Al
     // with Al at most 13, so -p1 is m1 in 16-bit lanes and the sums wrap as the scalar short arithmetic does.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -610,8 +615,13 @@ internal static class HuffmanProgressiveDecoder
     }
 
     // Lane i holds 1 << i: ANDed with a broadcast 16-bit mask, equal where the mask has bit i.
-    private static Vector256<short> LaneBits => Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, unchecked((short)0x8000));
+    private static Vector256<short> LaneBits
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, unchecked((short)0x8000));
+    }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong ReverseBits(ulong x)
     {
         x = ((x >> 1) & 0x5555555555555555UL) | ((x & 0x5555555555555555UL) << 1);
