@@ -329,9 +329,9 @@ internal static class HuffmanProgressiveDecoder
                 ref short block = ref Unsafe.Add(ref row, mx * 64);
                 ulong nonzero = NonzeroMask(ref block) & band;
 
-                // Correction bits taken so far in this block, first read in the highest place, and the coefficients they belong to.
-                ulong corrections = 0;
-                int count = 0;
+                // Correction bits taken so far in this block, first read in the highest place, above a sentinel 1 (so the
+                // string is its own count: at most 63 bits, as the band is), and the coefficients they belong to.
+                ulong corrections = 1;
                 ulong refined = 0;
                 if (eob == 0)
                 {
@@ -344,20 +344,7 @@ internal static class HuffmanProgressiveDecoder
 
                         int r = sym >> 4;
                         int s = sym & 15;
-                        int value = 0;
-                        if (s != 0)
-                        {
-                            if (s != 1)
-                            {
-                                // The size of a newly nonzero coefficient must be 1; libjpeg warns and carries on.
-                                warnings.Add(JpegWarnings.BadHuffmanCode);
-                            }
-
-                            // The sign without a branch on it (as good as random): 1 gives p1, 0 gives m1.
-                            bits--;
-                            value = ((((int)(acc >> bits) & 1) * 2) - 1) << f.Al;
-                        }
-                        else if (r != 15)
+                        if (s == 0 && r != 15)
                         {
                             eob = 1 << r;
                             if (r != 0)
@@ -372,25 +359,44 @@ internal static class HuffmanProgressiveDecoder
                         // Pass over r still-zero coefficients, refining every nonzero one on the way; stop at the next zero
                         // (where a new coefficient goes), or past the band when there is none.
                         int stop = Math.Min(SelectBit(zeros, r), se + 1);
+                        if (s != 0)
+                        {
+                            if (s != 1)
+                            {
+                                // The size of a newly nonzero coefficient must be 1; libjpeg warns and carries on.
+                                warnings.Add(JpegWarnings.BadHuffmanCode);
+                            }
+
+                            // The sign (read before the corrections, without a branch on it: 1 gives p1, 0 gives m1) and the
+                            // new coefficient, stored at once where it cannot be among the corrected ones.
+                            bits--;
+                            int value = ((((int)(acc >> bits) & 1) * 2) - 1) << f.Al;
+                            if (stop <= 63)
+                            {
+                                Unsafe.Add(ref block, stop) = (short)value;
+                            }
+                            else
+                            {
+                                // A forged run past the band's end puts the coefficient on 63, after 63 is refined.
+                                ulong last = ahead;
+                                refined |= last;
+                                (acc, bits) = TakeBits(ref br, BitOperations.PopCount(last), ref corrections, acc, bits, ref padLimit);
+                                if (corrections != 1)
+                                {
+                                    ApplyCorrectionsOutOfLine(ref block, refined, corrections, p1, m1);
+                                }
+
+                                Unsafe.Add(ref block, 63) = (short)value;
+                                ahead = refined = 0;
+                                corrections = 1;
+                            }
+                        }
+
                         // Without a branch on whether any is passed (as good as random): none takes no bits and refills nothing.
                         ulong passed = LowBits(ahead, stop);
                         ahead ^= passed;
                         refined |= passed;
-                        (acc, bits) = TakeBits(ref br, BitOperations.PopCount(passed), ref corrections, ref count, acc, bits, ref padLimit);
-
-                        if (value != 0)
-                        {
-                            if (stop > 63 && count != 0)
-                            {
-                                // A forged run past the band's end puts the coefficient on 63, after 63 was refined.
-                                ApplyCorrectionsOutOfLine(ref block, refined, corrections, count, p1, m1);
-                                refined = 0;
-                                count = 0;
-                                corrections = 0;
-                            }
-
-                            Unsafe.Add(ref block, stop > 63 ? 63 : stop) = (short)value;
-                        }
+                        (acc, bits) = TakeBits(ref br, BitOperations.PopCount(passed), ref corrections, acc, bits, ref padLimit);
 
                         k = stop + 1;
                         zeros = stop >= 63 ? 0 : zeros & (ulong.MaxValue << (stop + 1));
@@ -402,7 +408,7 @@ internal static class HuffmanProgressiveDecoder
                         if (k <= se && ahead != 0)
                         {
                             refined |= ahead;
-                            (acc, bits) = TakeBits(ref br, BitOperations.PopCount(ahead), ref corrections, ref count, acc, bits, ref padLimit);
+                            (acc, bits) = TakeBits(ref br, BitOperations.PopCount(ahead), ref corrections, acc, bits, ref padLimit);
                         }
 
                         eob--;
@@ -414,15 +420,15 @@ internal static class HuffmanProgressiveDecoder
                     if (nonzero != 0)
                     {
                         refined = nonzero;
-                        (acc, bits) = TakeBits(ref br, BitOperations.PopCount(nonzero), ref corrections, ref count, acc, bits, ref padLimit);
+                        (acc, bits) = TakeBits(ref br, BitOperations.PopCount(nonzero), ref corrections, acc, bits, ref padLimit);
                     }
 
                     eob--;
                 }
 
-                if (count != 0)
+                if (corrections != 1)
                 {
-                    ApplyCorrections(ref block, refined, corrections, count, p1, m1);
+                    ApplyCorrections(ref block, refined, corrections, p1, m1);
                 }
 
                 done++;
@@ -510,14 +516,13 @@ internal static class HuffmanProgressiveDecoder
     // Appends n (at most 63 in all per block, possibly none) correction bits to the block's bit string, refilling only
     // where a bit is wanted and none is buffered, as the bit-at-a-time reader does.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (ulong Acc, int Bits) TakeBits(ref HuffmanBitReader br, int n, ref ulong corrections, ref int count, ulong acc, int bits, ref int padLimit)
+    private static (ulong Acc, int Bits) TakeBits(ref HuffmanBitReader br, int n, ref ulong corrections, ulong acc, int bits, ref int padLimit)
     {
         while (true)
         {
             int t = Math.Min(n, bits);
             bits -= t;
             corrections = (corrections << t) | ((acc >> bits) & ((1UL << t) - 1));
-            count += t;
             n -= t;
             if (n == 0)
             {
@@ -530,11 +535,12 @@ internal static class HuffmanProgressiveDecoder
         }
     }
 
-    // Applies count correction bits (the first read in bit count-1) to the coefficients of mask in zigzag order: a set
-    // bit adds the refined bit away from zero, unless the coefficient already has it.
+    // Applies the correction bits below corrections' sentinel (the first read just below it) to the coefficients of mask
+    // in zigzag order: a set bit adds the refined bit away from zero, unless the coefficient already has it.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ApplyCorrections(ref short block, ulong mask, ulong corrections, int count, int p1, int m1)
+    private static void ApplyCorrections(ref short block, ulong mask, ulong corrections, int p1, int m1)
     {
+        int count = 63 - BitOperations.LeadingZeroCount(corrections);
         if (s_fastBitDeposit && (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated))
         {
             // Reverse the string so the first bit read lands on the lowest coefficient, then deposit it on the mask.
@@ -561,8 +567,8 @@ internal static class HuffmanProgressiveDecoder
 
     // The rare forged-run case's call, kept out of the decode loop so that the JIT's inlining budget goes to the per-block call.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ApplyCorrectionsOutOfLine(ref short block, ulong mask, ulong corrections, int count, int p1, int m1) =>
-        ApplyCorrections(ref block, mask, corrections, count, p1, m1);
+    private static void ApplyCorrectionsOutOfLine(ref short block, ulong mask, ulong corrections, int p1, int m1) =>
+        ApplyCorrections(ref block, mask, corrections, p1, m1);
 
     // Adds +-p1 (away from zero) to each coefficient whose bit is set in apply and whose p1 bit is clear; p1 is 1 << Al
     // with Al at most 13, so -p1 is m1 in 16-bit lanes and the sums wrap as the scalar short arithmetic does.
