@@ -337,8 +337,7 @@ internal static class HuffmanProgressiveDecoder
                 {
                     ulong zeros = band & ~nonzero;
                     ulong ahead = nonzero;
-                    int k = ss;
-                    while (k <= se)
+                    while (true)
                     {
                         (int sym, acc, bits) = NextSymbol(ref br, ref lookup, table, warnings, acc, bits, ref padLimit);
 
@@ -398,14 +397,20 @@ internal static class HuffmanProgressiveDecoder
                         refined |= passed;
                         (acc, bits) = TakeBits(ref br, BitOperations.PopCount(passed), ref corrections, acc, bits, ref padLimit);
 
-                        k = stop + 1;
-                        zeros = stop >= 63 ? 0 : zeros & (ulong.MaxValue << (stop + 1));
+                        // The next coefficient is stop + 1: the band is done past se.
+                        if (stop >= se)
+                        {
+                            break;
+                        }
+
+                        zeros &= ulong.MaxValue << (stop + 1);
                     }
 
                     if (eob > 0)
                     {
-                        // The rest of the band lies in an end-of-band run: only refine what is already nonzero.
-                        if (k <= se && ahead != 0)
+                        // The rest of the band lies in an end-of-band run (only a symbol inside the band starts one): only
+                        // refine what is already nonzero.
+                        if (ahead != 0)
                         {
                             refined |= ahead;
                             (acc, bits) = TakeBits(ref br, BitOperations.PopCount(ahead), ref corrections, acc, bits, ref padLimit);
