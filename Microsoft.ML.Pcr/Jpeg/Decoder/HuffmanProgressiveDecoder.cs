@@ -326,6 +326,40 @@ internal static class HuffmanProgressiveDecoder
             ref short row = ref MemoryMarshal.GetReference(comp.Coefs.AsSpan(my * comp.BlocksPerRow * 64, perRow * 64));
             while (mx < perRow)
             {
+                if (eob > 0)
+                {
+                    // A stretch of blocks inside an end-of-band run, in a loop of its own (few live values): each only
+                    // refines what is already nonzero.
+                    int n = Math.Min(eob, Math.Min(perRow - mx, limit - done));
+                    for (int i = 0; i < n; i++)
+                    {
+                        ref short inRun = ref Unsafe.Add(ref row, mx * 64);
+                        ulong mask = NonzeroMask(ref inRun) & band;
+                        if (mask != 0)
+                        {
+                            ulong taken = 1;
+                            (acc, bits) = TakeBits(ref br, BitOperations.PopCount(mask), ref taken, acc, bits, ref padLimit);
+                            ApplyCorrections(ref inRun, mask, taken, p1, m1);
+                        }
+
+                        eob--;
+                        done++;
+                        mx++;
+                        if (bits < padLimit)
+                        {
+                            consumedPadding = true;
+                            goto Finished;
+                        }
+                    }
+
+                    if (done == limit)
+                    {
+                        goto Finished;
+                    }
+
+                    continue;
+                }
+
                 ref short block = ref Unsafe.Add(ref row, mx * 64);
                 ulong nonzero = NonzeroMask(ref block) & band;
 
@@ -333,99 +367,85 @@ internal static class HuffmanProgressiveDecoder
                 // string is its own count: at most 63 bits, as the band is), and the coefficients they belong to.
                 ulong corrections = 1;
                 ulong refined = 0;
-                if (eob == 0)
+                ulong zeros = band & ~nonzero;
+                ulong ahead = nonzero;
+                while (true)
                 {
-                    ulong zeros = band & ~nonzero;
-                    ulong ahead = nonzero;
-                    while (true)
+                    (int sym, acc, bits) = NextSymbol(ref br, ref lookup, table, warnings, acc, bits, ref padLimit);
+
+                    int r = sym >> 4;
+                    int s = sym & 15;
+                    if (s == 0 && r != 15)
                     {
-                        (int sym, acc, bits) = NextSymbol(ref br, ref lookup, table, warnings, acc, bits, ref padLimit);
-
-                        int r = sym >> 4;
-                        int s = sym & 15;
-                        if (s == 0 && r != 15)
+                        eob = 1 << r;
+                        if (r != 0)
                         {
-                            eob = 1 << r;
-                            if (r != 0)
-                            {
-                                bits -= r;
-                                eob += (int)(acc >> bits) & ((1 << r) - 1);
-                            }
-
-                            break;
+                            bits -= r;
+                            eob += (int)(acc >> bits) & ((1 << r) - 1);
                         }
 
-                        // Pass over r still-zero coefficients, refining every nonzero one on the way; stop at the next zero
-                        // (where a new coefficient goes), or past the band when there is none.
-                        int stop = Math.Min(SelectBit(zeros, r), se + 1);
-                        if (s != 0)
-                        {
-                            if (s != 1)
-                            {
-                                // The size of a newly nonzero coefficient must be 1; libjpeg warns and carries on.
-                                warnings.Add(JpegWarnings.BadHuffmanCode);
-                            }
-
-                            // The sign (read before the corrections, without a branch on it: 1 gives p1, 0 gives m1) and the
-                            // new coefficient, stored at once where it cannot be among the corrected ones.
-                            bits--;
-                            int value = ((((int)(acc >> bits) & 1) * 2) - 1) << f.Al;
-                            if (stop <= 63)
-                            {
-                                Unsafe.Add(ref block, stop) = (short)value;
-                            }
-                            else
-                            {
-                                // A forged run past the band's end puts the coefficient on 63, after 63 is refined.
-                                ulong last = ahead;
-                                refined |= last;
-                                (acc, bits) = TakeBits(ref br, BitOperations.PopCount(last), ref corrections, acc, bits, ref padLimit);
-                                if (corrections != 1)
-                                {
-                                    ApplyCorrectionsOutOfLine(ref block, refined, corrections, p1, m1);
-                                }
-
-                                Unsafe.Add(ref block, 63) = (short)value;
-                                ahead = refined = 0;
-                                corrections = 1;
-                            }
-                        }
-
-                        // Without a branch on whether any is passed (as good as random): none takes no bits and refills nothing.
-                        ulong passed = LowBits(ahead, stop);
-                        ahead ^= passed;
-                        refined |= passed;
-                        (acc, bits) = TakeBits(ref br, BitOperations.PopCount(passed), ref corrections, acc, bits, ref padLimit);
-
-                        // The next coefficient is stop + 1: the band is done past se.
-                        if (stop >= se)
-                        {
-                            break;
-                        }
-
-                        zeros &= ulong.MaxValue << (stop + 1);
+                        break;
                     }
 
-                    if (eob > 0)
+                    // Pass over r still-zero coefficients, refining every nonzero one on the way; stop at the next zero
+                    // (where a new coefficient goes), or past the band when there is none.
+                    int stop = Math.Min(SelectBit(zeros, r), se + 1);
+                    if (s != 0)
                     {
-                        // The rest of the band lies in an end-of-band run (only a symbol inside the band starts one): only
-                        // refine what is already nonzero.
-                        if (ahead != 0)
+                        if (s != 1)
                         {
-                            refined |= ahead;
-                            (acc, bits) = TakeBits(ref br, BitOperations.PopCount(ahead), ref corrections, acc, bits, ref padLimit);
+                            // The size of a newly nonzero coefficient must be 1; libjpeg warns and carries on.
+                            warnings.Add(JpegWarnings.BadHuffmanCode);
                         }
 
-                        eob--;
+                        // The sign (read before the corrections, without a branch on it: 1 gives p1, 0 gives m1) and the
+                        // new coefficient, stored at once where it cannot be among the corrected ones.
+                        bits--;
+                        int value = ((((int)(acc >> bits) & 1) * 2) - 1) << f.Al;
+                        if (stop <= 63)
+                        {
+                            Unsafe.Add(ref block, stop) = (short)value;
+                        }
+                        else
+                        {
+                            // A forged run past the band's end puts the coefficient on 63, after 63 is refined.
+                            ulong last = ahead;
+                            refined |= last;
+                            (acc, bits) = TakeBits(ref br, BitOperations.PopCount(last), ref corrections, acc, bits, ref padLimit);
+                            if (corrections != 1)
+                            {
+                                ApplyCorrectionsOutOfLine(ref block, refined, corrections, p1, m1);
+                            }
+
+                            Unsafe.Add(ref block, 63) = (short)value;
+                            ahead = refined = 0;
+                            corrections = 1;
+                        }
                     }
+
+                    // Without a branch on whether any is passed (as good as random): none takes no bits and refills nothing.
+                    ulong passed = LowBits(ahead, stop);
+                    ahead ^= passed;
+                    refined |= passed;
+                    (acc, bits) = TakeBits(ref br, BitOperations.PopCount(passed), ref corrections, acc, bits, ref padLimit);
+
+                    // The next coefficient is stop + 1: the band is done past se.
+                    if (stop >= se)
+                    {
+                        break;
+                    }
+
+                    zeros &= ulong.MaxValue << (stop + 1);
                 }
-                else
+
+                if (eob > 0)
                 {
-                    // The whole block lies in an end-of-band run.
-                    if (nonzero != 0)
+                    // The rest of the band lies in an end-of-band run (only a symbol inside the band starts one): only
+                    // refine what is already nonzero.
+                    if (ahead != 0)
                     {
-                        refined = nonzero;
-                        (acc, bits) = TakeBits(ref br, BitOperations.PopCount(nonzero), ref corrections, acc, bits, ref padLimit);
+                        refined |= ahead;
+                        (acc, bits) = TakeBits(ref br, BitOperations.PopCount(ahead), ref corrections, acc, bits, ref padLimit);
                     }
 
                     eob--;
