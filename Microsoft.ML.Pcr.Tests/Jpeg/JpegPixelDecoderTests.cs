@@ -326,4 +326,35 @@ public sealed class JpegPixelDecoderTests
         StringAssert.Contains(e.Message, "row 7");
         StringAssert.Contains(e.Message, "SkiaSharp could not decode");
     }
+
+    [TestMethod]
+    public void QuantizationStepsAbove32767DequantizeAsLibjpegTurbosSixteenBitMultipliers()
+    {
+        // A 16-bit table (here of an extended sequential file) may hold steps up to 65535; libjpeg-turbo's IDCT
+        // multiplies by them as 16-bit signed values, so 40000 acts as -25536. Three of the luma steps are forged above
+        // 32767; the row transform (1/2 and 1/4 on this 12-block-wide image) and the per-block path must both agree.
+        var jpeg = TestFiles.ReadInput("extended-sequential-sof1.jpg");
+        int dqt = JpegSegments.Find(jpeg, 0xDB);
+        Assert.AreEqual(1, jpeg[dqt + 4] >> 4, "the fixture's first table is 16-bit");
+        ushort[] forged = [40000, 50000, 65535];
+        for (int k = 0; k < forged.Length; k++)
+        {
+            jpeg[dqt + 5 + (2 * k)] = (byte)(forged[k] >> 8);
+            jpeg[dqt + 6 + (2 * k)] = (byte)forged[k];
+        }
+
+        var failures = new List<string>();
+        foreach (bool rows in (ReadOnlySpan<bool>)[true, false])
+        {
+            var decoder = new JpegPixelDecoder { UseRowTransform = rows };
+            foreach (int d in Scales)
+            {
+                Assert.IsNotNull(SkiaDecode(jpeg, d, out _, out _), "SkiaSharp decodes the forged file");
+                if (Compare(decoder, jpeg, d) is { } diff)
+                    failures.Add($"row transform {rows}, 1/{d}: {diff}");
+            }
+        }
+
+        Assert.IsEmpty(failures, string.Join("\n", failures));
+    }
 }

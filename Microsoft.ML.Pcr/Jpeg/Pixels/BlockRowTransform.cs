@@ -43,11 +43,15 @@ internal sealed class BlockRowTransform
     private int _dcStride;
 
     // What one step reads for the current component, resolved once per plan: natural positions whose coefficients
-    // are zero in every block (dead), read as they are (plain), or replaced by the smoothing estimate where zero (or
-    // always, for the DC when no AC has arrived); for the last two, the zigzag position and the quantization step.
+    // are zero in every block (dead), and those replaced by the smoothing estimate where zero (or always, for the DC
+    // when no AC has arrived), with their zigzag position and quantization step; every other position is read as the
+    // transpose dequantizes it, by the multiplier of its zigzag position (the step in the 16-bit half of a coefficient
+    // pair it multiplies, 0 in the other), which fits when every step is below 2^15.
     private readonly byte[] _dead = new byte[64];
-    private readonly Read[] _plain = new Read[64], _estimated = new Read[64];
-    private int _deadCount, _plainCount, _estimatedCount, _resolvedSize;
+    private readonly Read[] _estimated = new Read[64];
+    private readonly int[] _pairSteps = new int[64];
+    private bool _stepsFit;
+    private int _deadCount, _estimatedCount, _resolvedSize;
     private int[] _estimates = [];
     private readonly int[] _rows = new int[5];
     private readonly double[] _caps = new double[ScanProgression.SavedCoefficients];
@@ -422,43 +426,6 @@ internal sealed class BlockRowTransform
         }
     }
 
-    // Transposes eight consecutive blocks' zigzag coefficients into raw (raw[z]: coefficient z of the eight blocks, one
-    // 32-bit lane each), eight zigzag positions at a time: the positions are taken in pairs, one 32-bit value each, so
-    // that a 4x4 transpose of 32-bit values (blocks b and b + 4 sharing a register) puts pair p of every block in one
-    // register, and two shifts split it into its two sign-extended positions. Groups of eight positions none of which is
-    // live are skipped (their entries are not read).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Transpose(short* blocks, ulong live, Span<Vector256<int>> raw)
-    {
-        ref var raw0 = ref MemoryMarshal.GetReference(raw[..64]);
-        for (int g = 0; g < 8; g++)
-        {
-            if (((live >> (g * 8)) & 0xFF) == 0)
-                continue;
-            short* p = blocks + (g * 8);
-            var r0 = Vector256.Create(Vector128.Load(p).AsInt32(), Vector128.Load(p + 256).AsInt32());
-            var r1 = Vector256.Create(Vector128.Load(p + 64).AsInt32(), Vector128.Load(p + 320).AsInt32());
-            var r2 = Vector256.Create(Vector128.Load(p + 128).AsInt32(), Vector128.Load(p + 384).AsInt32());
-            var r3 = Vector256.Create(Vector128.Load(p + 192).AsInt32(), Vector128.Load(p + 448).AsInt32());
-            var t0 = Avx2.UnpackLow(r0, r1).AsInt64();
-            var t1 = Avx2.UnpackHigh(r0, r1).AsInt64();
-            var t2 = Avx2.UnpackLow(r2, r3).AsInt64();
-            var t3 = Avx2.UnpackHigh(r2, r3).AsInt64();
-            ref var r = ref Unsafe.Add(ref raw0, g * 8);
-            Split(Avx2.UnpackLow(t0, t2).AsInt32(), ref r);
-            Split(Avx2.UnpackHigh(t0, t2).AsInt32(), ref Unsafe.Add(ref r, 2));
-            Split(Avx2.UnpackLow(t1, t3).AsInt32(), ref Unsafe.Add(ref r, 4));
-            Split(Avx2.UnpackHigh(t1, t3).AsInt32(), ref Unsafe.Add(ref r, 6));
-        }
-
-        // A pair of 16-bit coefficients per lane into its even (low half) and odd (high half) position, sign-extended.
-        static void Split(Vector256<int> pair, ref Vector256<int> even)
-        {
-            even = Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(pair, 16), 16);
-            Unsafe.Add(ref even, 1) = Vector256.ShiftRightArithmetic(pair, 16);
-        }
-    }
-
     private static Vector256<int> Round(Vector256<int> x, [System.Diagnostics.CodeAnalysis.ConstantExpected] int shift) =>
         Vector256.ShiftRightArithmetic(x + Vector256.Create(1 << (shift - 1)), shift);
 
@@ -473,7 +440,8 @@ internal sealed class BlockRowTransform
     private void ResolveReads(byte[] positions, in Plan plan, ReadOnlySpan<int> quant)
     {
         var zigzagOf = BlockDequantizer.ZigzagOfNatural;
-        _deadCount = _plainCount = _estimatedCount = 0;
+        var natural = InverseDct.NaturalOrder;
+        _deadCount = _estimatedCount = 0;
         foreach (byte p in positions)
         {
             int z = zigzagOf[p];
@@ -485,53 +453,87 @@ internal sealed class BlockRowTransform
             {
                 _estimated[_estimatedCount++] = new Read(p, z, quant[p]);
             }
-            else
-            {
-                _plain[_plainCount++] = new Read(p, z, quant[p]);
-            }
+        }
+
+        _stepsFit = true;
+        for (int z = 0; z < 64; z++)
+        {
+            int step = quant[natural[z]];
+            _stepsFit &= step >= short.MinValue && step <= short.MaxValue;
+            _pairSteps[z] = (z & 1) == 0 ? step & 0xFFFF : step << 16;
         }
     }
 
-    // Loads the natural positions an IDCT reads into x (transposed, estimated where the plan says, dequantized); false
-    // when one is too large for the 32-bit first pass. Every index below is a natural or zigzag position (0-63) and x
-    // holds 64 vectors, so the loops index by reference, without bounds checks.
+    // Loads the natural positions an IDCT reads into x (transposed, dequantized, estimated where the plan says); false
+    // when one is too large for the 32-bit first pass, or a quantization step too large for the 16-bit multiply (then
+    // the blocks take the per-block path). The eight blocks' zigzag coefficients are transposed eight positions at a
+    // time: the positions are taken in pairs, one 32-bit value each, so that a 4x4 transpose of 32-bit values (blocks b
+    // and b + 4 sharing a register) puts pair q of every block in one register; one multiply-add of 16-bit halves
+    // then sign-extends and dequantizes each position of the pair, stored at its natural position. Groups of eight
+    // positions none of which is live are skipped (what they hold that a step reads is in the dead list). Every index
+    // below is a natural or zigzag position (0-63) and x holds 64 vectors, so the code indexes by reference.
     private unsafe bool LoadPositions(short* blocks, int start, int width, in Plan plan, Span<Vector256<int>> x)
     {
+        if (!_stepsFit)
+            return false;
         var max = Vector256<int>.Zero;
-        Span<Vector256<int>> raw = stackalloc Vector256<int>[64];
-        Transpose(blocks, plan.Live, raw);
         ref var x0 = ref MemoryMarshal.GetReference(x[..64]);
-        ref var raw0 = ref MemoryMarshal.GetReference(raw);
+        ref int pairSteps = ref MemoryMarshal.GetArrayDataReference(_pairSteps);
+        ref byte natural = ref MemoryMarshal.GetReference(InverseDct.NaturalOrder[..64]);
+        ulong live = plan.Live;
+        for (int g = 0; g < 8; g++)
+        {
+            if (((live >> (g * 8)) & 0xFF) == 0)
+                continue;
+            short* p = blocks + (g * 8);
+            var r0 = Vector256.Create(Vector128.Load(p).AsInt32(), Vector128.Load(p + 256).AsInt32());
+            var r1 = Vector256.Create(Vector128.Load(p + 64).AsInt32(), Vector128.Load(p + 320).AsInt32());
+            var r2 = Vector256.Create(Vector128.Load(p + 128).AsInt32(), Vector128.Load(p + 384).AsInt32());
+            var r3 = Vector256.Create(Vector128.Load(p + 192).AsInt32(), Vector128.Load(p + 448).AsInt32());
+            var t0 = Avx2.UnpackLow(r0, r1).AsInt64();
+            var t1 = Avx2.UnpackHigh(r0, r1).AsInt64();
+            var t2 = Avx2.UnpackLow(r2, r3).AsInt64();
+            var t3 = Avx2.UnpackHigh(r2, r3).AsInt64();
+            int z = g * 8;
+            max = Dequantize(Avx2.UnpackLow(t0, t2).AsInt16(), z, ref x0, ref pairSteps, ref natural, max);
+            max = Dequantize(Avx2.UnpackHigh(t0, t2).AsInt16(), z + 2, ref x0, ref pairSteps, ref natural, max);
+            max = Dequantize(Avx2.UnpackLow(t1, t3).AsInt16(), z + 4, ref x0, ref pairSteps, ref natural, max);
+            max = Dequantize(Avx2.UnpackHigh(t1, t3).AsInt16(), z + 6, ref x0, ref pairSteps, ref natural, max);
+        }
+
         ref byte dead = ref MemoryMarshal.GetArrayDataReference(_dead);
         for (int i = 0, n = _deadCount; i < n; i++)
         {
             Unsafe.Add(ref x0, Unsafe.Add(ref dead, i)) = Vector256<int>.Zero;
         }
 
-        ref Read plain = ref MemoryMarshal.GetArrayDataReference(_plain);
-        for (int i = 0, n = _plainCount; i < n; i++)
-        {
-            ref readonly Read read = ref Unsafe.Add(ref plain, i);
-            var v = Unsafe.Add(ref raw0, read.Zigzag) * Vector256.Create(read.Step);
-            max = Vector256.Max(max, Vector256.Abs(v));
-            Unsafe.Add(ref x0, read.Natural) = v;
-        }
-
+        // An estimated position's dequantized value is zero exactly where its coefficient is (or its step is zero, where
+        // the estimate dequantizes to zero too).
         ref int estimates = ref MemoryMarshal.GetArrayDataReference(_estimates);
         ref Read estimated = ref MemoryMarshal.GetArrayDataReference(_estimated);
         for (int i = 0, n = _estimatedCount; i < n; i++)
         {
             ref readonly Read read = ref Unsafe.Add(ref estimated, i);
             int z = read.Zigzag;
-            var v = Unsafe.Add(ref raw0, z);
-            var estimate = Vector256.LoadUnsafe(ref estimates, (nuint)((z * width) + start));
-            var use = z == 0 && plan.ChangeDc ? Vector256<int>.AllBitsSet : Vector256.Equals(v, Vector256<int>.Zero);
-            v = Vector256.ConditionalSelect(use, estimate, v) * Vector256.Create(read.Step);
+            ref var at = ref Unsafe.Add(ref x0, read.Natural);
+            var estimate = Vector256.LoadUnsafe(ref estimates, (nuint)((z * width) + start)) * Vector256.Create(read.Step);
+            var use = z == 0 && plan.ChangeDc ? Vector256<int>.AllBitsSet : Vector256.Equals(at, Vector256<int>.Zero);
+            var v = Vector256.ConditionalSelect(use, estimate, at);
             max = Vector256.Max(max, Vector256.Abs(v));
-            Unsafe.Add(ref x0, read.Natural) = v;
+            at = v;
         }
 
         return !Vector256.GreaterThanAny(max, Vector256.Create(SafeMagnitude));
+
+        // Zigzag positions z and z + 1 of the eight blocks (a 16-bit pair per lane), dequantized into their natural places.
+        static Vector256<int> Dequantize(Vector256<short> pair, int z, ref Vector256<int> x0, ref int pairSteps, ref byte natural, Vector256<int> max)
+        {
+            var even = Avx2.MultiplyAddAdjacent(pair, Vector256.Create(Unsafe.Add(ref pairSteps, z)).AsInt16());
+            var odd = Avx2.MultiplyAddAdjacent(pair, Vector256.Create(Unsafe.Add(ref pairSteps, z + 1)).AsInt16());
+            Unsafe.Add(ref x0, Unsafe.Add(ref natural, z)) = even;
+            Unsafe.Add(ref x0, Unsafe.Add(ref natural, z + 1)) = odd;
+            return Vector256.Max(max, Vector256.Max(Vector256.Abs(even), Vector256.Abs(odd)));
+        }
     }
 
     // One position a step reads: its natural and zigzag positions and its quantization step.

@@ -267,9 +267,11 @@ public sealed class JpegPixelDecoder
 
             var zq = c.QuantTable;
             var q = _quant[ci];
+            // libjpeg-turbo's IDCT multipliers are 16-bit signed: a step above 32767 (a 16-bit table may hold up to
+            // 65535) multiplies as its 16-bit wrap, and so it does here.
             for (int k = 0; k < 64; k++)
             {
-                q[InverseDct.NaturalOrder[k]] = zq[k];
+                q[InverseDct.NaturalOrder[k]] = (short)zq[k];
             }
         }
 
