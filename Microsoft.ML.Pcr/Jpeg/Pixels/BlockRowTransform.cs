@@ -46,7 +46,8 @@ internal sealed class BlockRowTransform
     // are zero in every block (dead), and those replaced by the smoothing estimate where zero (or always, for the DC
     // when no AC has arrived), with their zigzag position and quantization step; every other position is read as the
     // transpose dequantizes it, by the multiplier of its zigzag position (the step in the 16-bit half of a coefficient
-    // pair it multiplies, 0 in the other), which fits when every step is below 2^15.
+    // pair it multiplies, 0 in the other). That needs every step to be a 16-bit signed value, as JpegPixelDecoder's
+    // wrapped IDCT multipliers always are; other steps send the blocks to the per-block path.
     private readonly byte[] _dead = new byte[64];
     private readonly Read[] _estimated = new Read[64];
     private readonly int[] _pairSteps = new int[64];
@@ -77,7 +78,7 @@ internal sealed class BlockRowTransform
         return plan;
     }
 
-    /// <summary>Whether the row transform runs here (AVX2: 32-bit lanes, sign-extending transposes).</summary>
+    /// <summary>Whether the row transform runs here (AVX2: 32-bit lanes, transposes that dequantize by 16-bit multiply-adds).</summary>
     public static bool IsSupported => Avx2.IsSupported;
 
     /// <summary>Whether a component of <paramref name="widthInBlocks"/> blocks at IDCT size <paramref name="size"/> takes this path.</summary>
