@@ -91,7 +91,34 @@ internal ref struct HuffmanBitReader
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public (ulong Acc, int Bits) Refill(ulong acc, int bits)
     {
-        // Before a marker no padding is buffered (_padBits is 0), so Fill's padding check has nothing to record.
+        if (TryRefillFast(ref acc, ref bits))
+        {
+            return (acc, bits);
+        }
+
+        return RefillSlow(acc, bits);
+    }
+
+    /// <summary>
+    /// <see cref="Refill"/> with the byte-at-a-time path inline too, for a loop that must make no call: a call makes the
+    /// JIT keep the loop's values in the few callee-saved registers or on the stack, even when the call is rarely taken.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public (ulong Acc, int Bits) RefillWithoutCall(ulong acc, int bits)
+    {
+        if (TryRefillFast(ref acc, ref bits))
+        {
+            return (acc, bits);
+        }
+
+        return FillBytes(acc, bits);
+    }
+
+    // Eight bytes at once when none of them is FF (no stuffing, no marker) before any marker. Before a marker no padding is
+    // buffered (_padBits is 0), so FillBytes' padding check has nothing to record.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryRefillFast(ref ulong acc, ref int bits)
+    {
         if (UnreadMarker == 0 && bits <= 56 && (uint)_pos <= (uint)(_data.Length - 8))
         {
             ulong w = BinaryPrimitives.ReadUInt64BigEndian(_data.Slice(_pos, 8));
@@ -100,21 +127,17 @@ internal ref struct HuffmanBitReader
             {
                 int n = (63 - bits) >> 3;
                 _pos += n;
-                return ((acc << (n * 8)) | (w >> (64 - (n * 8))), bits + (n * 8));
+                acc = (acc << (n * 8)) | (w >> (64 - (n * 8)));
+                bits += n * 8;
+                return true;
             }
         }
 
-        return RefillSlow(acc, bits);
+        return false;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private (ulong Acc, int Bits) RefillSlow(ulong acc, int bits)
-    {
-        _acc = acc;
-        _bits = bits;
-        Fill();
-        return (_acc, _bits);
-    }
+    private (ulong Acc, int Bits) RefillSlow(ulong acc, int bits) => FillBytes(acc, bits);
 
     /// <summary>Makes sure at least 32 bits are buffered: enough for a code of up to 16 bits and up to 16 value bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -143,25 +166,7 @@ internal ref struct HuffmanBitReader
     }
 
     /// <summary>Decodes a code longer than the lookahead (or a bad one: -1); at least 17 bits must be buffered.</summary>
-    public int DecodeLong(HuffmanTable t)
-    {
-        int l = HuffmanTable.LookaheadBits + 1;
-        int code = (int)(_acc >> (_bits - l)) & ((1 << l) - 1);
-        var maxCode = t.MaxCode;
-        while (code > maxCode[l])
-        {
-            l++;
-            code = (int)(_acc >> (_bits - l)) & ((1 << l) - 1);
-        }
-
-        _bits -= l;
-        if (l > 16)
-        {
-            return -1;
-        }
-
-        return t.Values[(code + t.ValOffset[l]) & 0xFF];
-    }
+    public int DecodeLong(HuffmanTable t) => t.DecodeLong(_acc, ref _bits);
 
     /// <summary>Reads <paramref name="n"/> (0..16) bits; the caller made sure they are buffered.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -193,37 +198,26 @@ internal ref struct HuffmanBitReader
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Fill()
+    private void Fill() => (_acc, _bits) = RefillWithoutCall(_acc, _bits);
+
+    // A byte at a time, with FF 00 unstuffing, up to at least 57 bits; after a marker, zero bits counted as padding.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private (ulong Acc, int Bits) FillBytes(ulong acc, int bits)
     {
-        if (_bits < _padBits)
+        if (bits < _padBits)
         {
             _consumedPadding = true;
-            _padBits = _bits;
+            _padBits = bits;
         }
 
         var data = _data;
-        if (UnreadMarker == 0 && _bits <= 56 && (uint)_pos <= (uint)(data.Length - 8))
-        {
-            // Fast path: 8 bytes at once when none of them is FF (no stuffing, no marker).
-            ulong w = BinaryPrimitives.ReadUInt64BigEndian(data.Slice(_pos, 8));
-            ulong inv = ~w;
-            if (((inv - 0x0101010101010101UL) & ~inv & 0x8080808080808080UL) == 0)
-            {
-                int n = (63 - _bits) >> 3;
-                _acc = (_acc << (n * 8)) | (w >> (64 - (n * 8)));
-                _bits += n * 8;
-                _pos += n;
-                return;
-            }
-        }
-
-        while (_bits <= 56)
+        while (bits <= 56)
         {
             if (UnreadMarker != 0)
             {
                 // After a marker libjpeg supplies zero bits.
-                _acc <<= 8;
-                _bits += 8;
+                acc <<= 8;
+                bits += 8;
                 _padBits += 8;
                 continue;
             }
@@ -247,9 +241,11 @@ internal ref struct HuffmanBitReader
                 c = JpegMarkers.Prefix;
             }
 
-            _acc = (_acc << 8) | (uint)c;
-            _bits += 8;
+            acc = (acc << 8) | (uint)c;
+            bits += 8;
         }
+
+        return (acc, bits);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -299,7 +299,9 @@ internal static class HuffmanProgressiveDecoder
     /// markers met and where the scan's data ends, are the same. Deferring the corrections to the block's end is exact
     /// because a correction reads only its own coefficient, every coefficient it touches was nonzero when the block
     /// started, and new coefficients go only where there were zeros (the one exception, a forged run that places a
-    /// coefficient at 63 past a nonzero 63, applies the corrections first, as the bit-at-a-time order does).
+    /// coefficient at 63 past a nonzero 63, is exact too: the correction then finds the new +-p1, which it never changes).
+    /// The symbol loop makes no call, not even on its rare paths (a bad code is warned about after the block), so that
+    /// the JIT keeps its values in registers.
     /// </remarks>
     /// <returns>The MCUs decoded; (<paramref name="mcuX"/>, <paramref name="mcuY"/>) is left on the last of them.</returns>
     public static int DecodeAcRefineRun(FrameState f, ref HuffmanBitReader br, ref int mcuX, ref int mcuY, int limit, ref int eobRun, JpegWarnings warnings, out bool consumedPadding)
@@ -369,9 +371,15 @@ internal static class HuffmanProgressiveDecoder
                 ulong refined = 0;
                 ulong zeros = band & ~nonzero;
                 ulong ahead = nonzero;
+                bool badCode = false;
                 while (true)
                 {
-                    (int sym, acc, bits) = NextSymbol(ref br, ref lookup, table, warnings, acc, bits, ref padLimit);
+                    (int sym, acc, bits) = NextSymbolWithoutCall(ref br, ref lookup, table, acc, bits, ref padLimit);
+                    if (sym < 0)
+                    {
+                        badCode = true;
+                        sym = 0;
+                    }
 
                     int r = sym >> 4;
                     int s = sym & 15;
@@ -392,35 +400,16 @@ internal static class HuffmanProgressiveDecoder
                     int stop = Math.Min(SelectBit(zeros, r), se + 1);
                     if (s != 0)
                     {
-                        if (s != 1)
-                        {
-                            // The size of a newly nonzero coefficient must be 1; libjpeg warns and carries on.
-                            warnings.Add(JpegWarnings.BadHuffmanCode);
-                        }
+                        // The size of a newly nonzero coefficient must be 1; libjpeg warns and carries on.
+                        badCode |= s != 1;
 
                         // The sign (read before the corrections, without a branch on it: 1 gives p1, 0 gives m1) and the
-                        // new coefficient, stored at once where it cannot be among the corrected ones.
+                        // new coefficient, stored at once where it cannot be among the corrected ones. The one exception is
+                        // a forged run past the band's end, which puts it on 63 after libjpeg refined a nonzero 63: here 63
+                        // is refined at the block's end instead, which leaves the new +-p1 as it is (a correction never
+                        // changes a coefficient whose p1 bit is set).
                         bits--;
-                        int value = ((((int)(acc >> bits) & 1) * 2) - 1) << f.Al;
-                        if (stop <= 63)
-                        {
-                            Unsafe.Add(ref block, stop) = (short)value;
-                        }
-                        else
-                        {
-                            // A forged run past the band's end puts the coefficient on 63, after 63 is refined.
-                            ulong last = ahead;
-                            refined |= last;
-                            (acc, bits) = TakeBits(ref br, BitOperations.PopCount(last), ref corrections, acc, bits, ref padLimit);
-                            if (corrections != 1)
-                            {
-                                ApplyCorrectionsOutOfLine(ref block, refined, corrections, p1, m1);
-                            }
-
-                            Unsafe.Add(ref block, 63) = (short)value;
-                            ahead = refined = 0;
-                            corrections = 1;
-                        }
+                        Unsafe.Add(ref block, Math.Min(stop, 63)) = (short)(((((int)(acc >> bits) & 1) * 2) - 1) << f.Al);
                     }
 
                     // Without a branch on whether any is passed (as good as random): none takes no bits and refills nothing.
@@ -451,9 +440,10 @@ internal static class HuffmanProgressiveDecoder
                     eob--;
                 }
 
-                if (corrections != 1)
+                ApplyCorrections(ref block, refined, corrections, p1, m1);
+                if (badCode)
                 {
-                    ApplyCorrections(ref block, refined, corrections, p1, m1);
+                    warnings.Add(JpegWarnings.BadHuffmanCode);
                 }
 
                 done++;
@@ -555,7 +545,7 @@ internal static class HuffmanProgressiveDecoder
             }
 
             // Bits are wanted and the buffer is empty.
-            (acc, bits) = br.Refill(acc, bits);
+            (acc, bits) = br.RefillWithoutCall(acc, bits);
             padLimit = br.PaddingLimit;
         }
     }
@@ -569,12 +559,8 @@ internal static class HuffmanProgressiveDecoder
         if (s_fastBitDeposit && (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated))
         {
             // Reverse the string so the first bit read lands on the lowest coefficient, then deposit it on the mask.
-            ulong apply = Bmi2.X64.ParallelBitDeposit(ReverseBits(corrections) >> (64 - count), mask);
-            if (apply != 0)
-            {
-                ApplyVector(ref block, apply, (short)p1);
-            }
-
+            ulong apply = Bmi2.X64.ParallelBitDeposit(ReverseBits(corrections) >> (63 - count) >> 1, mask);
+            ApplyVector(ref block, apply, (short)p1);
             return;
         }
 
@@ -590,38 +576,20 @@ internal static class HuffmanProgressiveDecoder
         }
     }
 
-    // The rare forged-run case's call, kept out of the decode loop so that the JIT's inlining budget goes to the per-block call.
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ApplyCorrectionsOutOfLine(ref short block, ulong mask, ulong corrections, int p1, int m1) =>
-        ApplyCorrections(ref block, mask, corrections, p1, m1);
-
     // Adds +-p1 (away from zero) to each coefficient whose bit is set in apply and whose p1 bit is clear; p1 is 1 << Al
     // with Al at most 13, so -p1 is m1 in 16-bit lanes and the sums wrap as the scalar short arithmetic does.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ApplyVector(ref short block, ulong apply, short p1)
     {
-        if (Vector512.IsHardwareAccelerated)
+        if (Vector512.IsHardwareAccelerated && Avx512BW.IsSupported)
         {
-            var lanes = Vector512.Create(LaneBits, LaneBits);
+            // apply's four 16-bit words in every 64-bit lane; a word permute gives each half's 32 lanes their word
+            // (lanes 0-15 word 0 or 2, lanes 16-31 word 1 or 3), so no vector is built through the stack.
+            var words = Vector512.Create(apply).AsInt16();
+            var lanes = LaneBits512;
             var p = Vector512.Create(p1);
-            for (int half = 0; half < 2; half++)
-            {
-                uint a = (uint)(apply >> (half * 32));
-                if (a == 0)
-                {
-                    continue;
-                }
-
-                var words = Vector512.Create(Vector256.Create(unchecked((short)a)), Vector256.Create(unchecked((short)(a >> 16))));
-                var selected = Vector512.Equals(words & lanes, lanes);
-                ref short at = ref Unsafe.Add(ref block, half * 32);
-                var c = Vector512.LoadUnsafe(ref at);
-                var sign = Vector512.ShiftRightArithmetic(c, 15);
-                var delta = (p ^ sign) - sign;
-                var clear = Vector512.Equals(c & p, Vector512<short>.Zero);
-                (c + (delta & selected & clear)).StoreUnsafe(ref at);
-            }
-
+            ApplyHalf(ref block, Avx512BW.PermuteVar32x16(words, WordIndices(0)), lanes, p);
+            ApplyHalf(ref Unsafe.Add(ref block, 32), Avx512BW.PermuteVar32x16(words, WordIndices(2)), lanes, p);
             return;
         }
 
@@ -643,6 +611,34 @@ internal static class HuffmanProgressiveDecoder
             var clear = Vector256.Equals(c & p256, Vector256<short>.Zero);
             (c + (delta & selected & clear)).StoreUnsafe(ref at);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ApplyHalf(ref short at, Vector512<short> words, Vector512<short> lanes, Vector512<short> p)
+    {
+        var selected = Vector512.Equals(words & lanes, lanes);
+        var c = Vector512.LoadUnsafe(ref at);
+        var sign = Vector512.ShiftRightArithmetic(c, 15);
+        var delta = (p ^ sign) - sign;
+        var clear = Vector512.Equals(c & p, Vector512<short>.Zero);
+        (c + (delta & selected & clear)).StoreUnsafe(ref at);
+    }
+
+    // Lanes 0-15 and 16-31 hold 1 << i, as LaneBits (written out in full: a vector of constants is then one load).
+    private static Vector512<short> LaneBits512
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector512.Create(
+            1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, unchecked((short)0x8000),
+            1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, unchecked((short)0x8000));
+    }
+
+    // Word w in lanes 0-15 and word w + 1 in lanes 16-31 (w is 0 or 2), written out in full for the same reason.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> WordIndices(short w)
+    {
+        short v = (short)(w + 1);
+        return Vector512.Create(w, w, w, w, w, w, w, w, w, w, w, w, w, w, w, w, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v);
     }
 
     // Lane i holds 1 << i: ANDed with a broadcast 16-bit mask, equal where the mask has bit i.
@@ -683,6 +679,27 @@ internal static class HuffmanProgressiveDecoder
         br.Restore(acc, bits);
         int sym = HuffmanSequentialDecoder.DecodeLong(ref br, table, warnings);
         return (sym, br.Acc, br.Bits);
+    }
+
+    // NextSymbol for a loop that must make no call: the byte-at-a-time refill and the long-code path are inline too,
+    // and a bad code gives -1 for the caller to warn about.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (int Symbol, ulong Acc, int Bits) NextSymbolWithoutCall(ref HuffmanBitReader br, ref ushort lookup, HuffmanTable table, ulong acc, int bits, ref int padLimit)
+    {
+        if (bits < 32)
+        {
+            (acc, bits) = br.RefillWithoutCall(acc, bits);
+            padLimit = br.PaddingLimit;
+        }
+
+        int e = Unsafe.Add(ref lookup, (int)(acc >> (bits - HuffmanTable.LookaheadBits)) & LookaheadMask);
+        if (e != 0)
+        {
+            return (e & 0xFF, acc, bits - (e >> 8));
+        }
+
+        int sym = table.DecodeLong(acc, ref bits);
+        return (sym, acc, bits);
     }
 
     // Bit k set when zigzag coefficient k of the block is nonzero.

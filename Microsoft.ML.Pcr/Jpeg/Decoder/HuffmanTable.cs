@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 
 /// <summary>
@@ -43,6 +45,32 @@ internal sealed class HuffmanTable
     private HuffmanTableDefinition? _source;
     private int _sourceVersion = -1;
     private bool _sourceIsDc;
+
+    /// <summary>
+    /// Decodes a code longer than the lookahead from the top <paramref name="bits"/> bits of <paramref name="acc"/> (at
+    /// least 17 must be buffered) and takes its bits; a bit pattern no code matches takes 17 bits and gives -1, as libjpeg.
+    /// Inlinable and call-free, for hot loops that must make no call.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int DecodeLong(ulong acc, ref int bits)
+    {
+        int l = LookaheadBits + 1;
+        int code = (int)(acc >> (bits - l)) & ((1 << l) - 1);
+        var maxCode = MaxCode;
+        while (code > maxCode[l])
+        {
+            l++;
+            code = (int)(acc >> (bits - l)) & ((1 << l) - 1);
+        }
+
+        bits -= l;
+        if (l > 16)
+        {
+            return -1;
+        }
+
+        return Values[(code + ValOffset[l]) & 0xFF];
+    }
 
     /// <summary>
     /// Derives this table from <paramref name="def"/> (cheaply skipped when already derived from the same

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 
 /// <summary>
@@ -135,6 +137,7 @@ internal ref struct JpegMarkerReader
     /// The byte libjpeg's stdio source supplies at <paramref name="pos"/> past the end of a
     /// <paramref name="length"/>-byte input: endless FF D9 pairs, aligned on the real end.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ByteAfterEnd(int pos, int length) => ((pos - length) & 1) == 0 ? JpegMarkers.Prefix : Eoi;
 
     /// <summary>Reads a big-endian 16-bit value of marker parameters.</summary>
