@@ -221,10 +221,17 @@ internal static class HuffmanProgressiveDecoder
                     continue;
                 }
 
+                // The symbol loop makes no call, as the refinement's (a bad code is warned about after the block).
                 ref short block = ref Unsafe.Add(ref row, mx * 64);
+                bool badCode = false;
                 for (int k = ss; k <= se; k++)
                 {
-                    (int sym, acc, bits) = NextSymbol(ref br, ref lookup, table, warnings, acc, bits, ref padLimit);
+                    (int sym, acc, bits) = NextSymbolWithoutCall(ref br, ref lookup, table, acc, bits, ref padLimit);
+                    if (sym < 0)
+                    {
+                        badCode = true;
+                        sym = 0;
+                    }
 
                     int r = sym >> 4;
                     int s = sym & 15;
@@ -252,6 +259,11 @@ internal static class HuffmanProgressiveDecoder
                         eob--;
                         break;
                     }
+                }
+
+                if (badCode)
+                {
+                    warnings.Add(JpegWarnings.BadHuffmanCode);
                 }
 
                 done++;
