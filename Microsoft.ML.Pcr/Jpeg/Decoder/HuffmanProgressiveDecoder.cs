@@ -49,11 +49,19 @@ internal static class HuffmanProgressiveDecoder
             f.SetUpMcuRow(my, rowBase, step);
             while (mx < perRow)
             {
+                // The MCU's loop makes no call on its common paths, as the AC loops (a bad code is warned about after the MCU).
+                bool badCode = false;
                 for (int b = 0; b < blocks; b++)
                 {
                     int ci = comp[b];
                     var table = tables[b];
-                    (int s, acc, bits) = NextSymbol(ref br, ref MemoryMarshal.GetArrayDataReference(table.Lookup), table, warnings, acc, bits, ref padLimit);
+                    (int s, acc, bits) = NextSymbolWithoutCall(ref br, ref MemoryMarshal.GetArrayDataReference(table.Lookup), table, acc, bits, ref padLimit);
+                    if (s < 0)
+                    {
+                        badCode = true;
+                        s = 0;
+                    }
+
                     int diff;
                     if (s <= 16)
                     {
@@ -72,6 +80,8 @@ internal static class HuffmanProgressiveDecoder
                     long sum = (long)lastDc[ci] + diff;
                     if (sum > int.MaxValue || sum < int.MinValue)
                     {
+                        // A bad code earlier in the MCU is warned about first, as it was met first.
+                        FlushBadCode(warnings, badCode);
                         br.Restore(acc, bits);
                         throw m.Fail("DC coefficient out of range");
                     }
@@ -79,6 +89,8 @@ internal static class HuffmanProgressiveDecoder
                     lastDc[ci] = (int)sum;
                     arrays[b][rowBase[b] + (mx * step[b])] = unchecked((short)(int)((uint)sum << al));
                 }
+
+                FlushBadCode(warnings, badCode);
 
                 done++;
                 mx++;
@@ -261,10 +273,7 @@ internal static class HuffmanProgressiveDecoder
                     }
                 }
 
-                if (badCode)
-                {
-                    warnings.Add(JpegWarnings.BadHuffmanCode);
-                }
+                FlushBadCode(warnings, badCode);
 
                 done++;
                 mx++;
@@ -453,10 +462,7 @@ internal static class HuffmanProgressiveDecoder
                 }
 
                 ApplyCorrections(ref block, refined, corrections, p1, m1);
-                if (badCode)
-                {
-                    warnings.Add(JpegWarnings.BadHuffmanCode);
-                }
+                FlushBadCode(warnings, badCode);
 
                 done++;
                 mx++;
@@ -671,30 +677,10 @@ internal static class HuffmanProgressiveDecoder
 
     private const int LookaheadMask = (1 << HuffmanTable.LookaheadBits) - 1;
 
-    // One symbol of an AC scan for a hot loop that keeps the bit buffer in locals (passed by value and handed back, so
-    // that they stay in registers): refills below 32 bits, then the lookahead table or the long-code path.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (int Symbol, ulong Acc, int Bits) NextSymbol(ref HuffmanBitReader br, ref ushort lookup, HuffmanTable table, JpegWarnings warnings, ulong acc, int bits, ref int padLimit)
-    {
-        if (bits < 32)
-        {
-            (acc, bits) = br.Refill(acc, bits);
-            padLimit = br.PaddingLimit;
-        }
-
-        int e = Unsafe.Add(ref lookup, (int)(acc >> (bits - HuffmanTable.LookaheadBits)) & LookaheadMask);
-        if (e != 0)
-        {
-            return (e & 0xFF, acc, bits - (e >> 8));
-        }
-
-        br.Restore(acc, bits);
-        int sym = HuffmanSequentialDecoder.DecodeLong(ref br, table, warnings);
-        return (sym, br.Acc, br.Bits);
-    }
-
-    // NextSymbol for a loop that must make no call: the byte-at-a-time refill and the long-code path are inline too,
-    // and a bad code gives -1 for the caller to warn about.
+    // One symbol for a hot loop that keeps the bit buffer in locals (passed by value and handed back, so that they stay in
+    // registers): refills below 32 bits, then the lookahead table or the long-code path. It makes no call: the
+    // byte-at-a-time refill and the long-code path are inline too, and a bad code gives -1 for the caller to warn about
+    // (FlushBadCode) once the block or MCU is done.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (int Symbol, ulong Acc, int Bits) NextSymbolWithoutCall(ref HuffmanBitReader br, ref ushort lookup, HuffmanTable table, ulong acc, int bits, ref int padLimit)
     {
@@ -712,6 +698,16 @@ internal static class HuffmanProgressiveDecoder
 
         int sym = table.DecodeLong(acc, ref bits);
         return (sym, acc, bits);
+    }
+
+    // The warning for the bad codes a block or MCU met (libjpeg's JWRN_HUFF_BAD_CODE, which is the same message each time).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FlushBadCode(JpegWarnings warnings, bool badCode)
+    {
+        if (badCode)
+        {
+            warnings.Add(JpegWarnings.BadHuffmanCode);
+        }
     }
 
     // Bit k set when zigzag coefficient k of the block is nonzero.
