@@ -669,6 +669,13 @@ internal static class HuffmanProgressiveDecoder
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong ReverseBits(ulong x)
     {
+        if (Gfni.IsSupported)
+        {
+            // One affine transform reverses the bits of every byte; the byte swap does the rest.
+            var reversed = Gfni.GaloisFieldAffineTransform(Vector128.CreateScalarUnsafe(x).AsByte(), Vector128.Create(0x8040201008040201UL).AsByte(), 0);
+            return BinaryPrimitives.ReverseEndianness(reversed.AsUInt64().ToScalar());
+        }
+
         x = ((x >> 1) & 0x5555555555555555UL) | ((x & 0x5555555555555555UL) << 1);
         x = ((x >> 2) & 0x3333333333333333UL) | ((x & 0x3333333333333333UL) << 2);
         x = ((x >> 4) & 0x0F0F0F0F0F0F0F0FUL) | ((x & 0x0F0F0F0F0F0F0F0FUL) << 4);
