@@ -418,6 +418,73 @@ public sealed class JpegCoefficientReaderTests
         AssertSameCoefficients(expected, image, "no-dht.jpg");
     }
 
+    [TestMethod]
+    public void DamagedLastRefinementScansReadAsLibJpegDoes()
+    {
+        // Noise at quality 100 leaves most high frequencies nonzero, coefficient 63 included, so bit flips in the last
+        // scan (luma 1-63 refinement) desynchronise it into runs of every kind: past the band's end on blocks whose 63 is
+        // nonzero (libjpeg refines 63, then overwrites it), sizes other than 1, bad codes, end-of-band runs. Every
+        // flip LibJpeg.NET reads must read to the same coefficients.
+        var rng = new Random(20261203);
+        int compared = 0;
+        for (int image = 0; image < 4; image++)
+        {
+            byte[] progressive = NoisyProgressive(rng, 40 + (8 * image), 32 + (8 * image));
+            int[] ends = JpegSegments.ScanEnds(progressive);
+            int end = ends[^1];
+            int sos = end - 2;
+            while (!(progressive[sos] == 0xFF && progressive[sos + 1] == 0xDA))
+            {
+                sos--;
+            }
+
+            int start = sos + 2 + ((progressive[sos + 2] << 8) | progressive[sos + 3]);
+            for (int i = 0; i < 40; i++)
+            {
+                byte[] mutated = (byte[])progressive.Clone();
+                int at = rng.Next(start + 1, end);
+                byte flipped = (byte)(mutated[at] ^ (1 << rng.Next(8)));
+                if (flipped == 0xFF || mutated[at] == 0xFF || mutated[at - 1] == 0xFF)
+                {
+                    continue;
+                }
+
+                mutated[at] = flipped;
+                OracleComponent[] expected;
+                try
+                {
+                    expected = JpegOracle.Read(mutated, out _);
+                }
+                catch (Exception)
+                {
+                    continue;
+                }
+
+                using var actual = JpegCoefficientReader.Read(mutated, MaxPixels, "noise.jpg");
+                AssertSameCoefficients(expected, actual, $"noise {image}, bit flipped at {at}");
+                compared++;
+            }
+        }
+
+        Assert.IsGreaterThan(100, compared);
+    }
+
+    // Random RGB noise, encoded by SkiaSharp at quality 100 and transcoded to progressive by the library.
+    private static byte[] NoisyProgressive(Random rng, int width, int height)
+    {
+        using var bitmap = new SkiaSharp.SKBitmap(width, height, SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Opaque);
+        for (int y = 0; y < height; y++)
+        {
+            for (int x = 0; x < width; x++)
+            {
+                bitmap.SetPixel(x, y, new SkiaSharp.SKColor((byte)rng.Next(256), (byte)rng.Next(256), (byte)rng.Next(256)));
+            }
+        }
+
+        using var data = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Jpeg, 100);
+        return new JpegTranscoder().Transcode(data.ToArray(), out _, "noise.jpg");
+    }
+
     internal static void AssertSameCoefficients(OracleComponent[] expected, JpegCoefficientImage image, string name)
     {
         Assert.HasCount(expected.Length, image.Components, name);
