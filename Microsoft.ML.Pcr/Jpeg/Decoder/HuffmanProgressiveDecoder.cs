@@ -576,7 +576,8 @@ internal static class HuffmanProgressiveDecoder
         int count = 63 - BitOperations.LeadingZeroCount(corrections);
         if (s_fastBitDeposit && (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated))
         {
-            // Reverse the string so the first bit read lands on the lowest coefficient, then deposit it on the mask.
+            // Reverse the string so the first bit read lands on the lowest coefficient, then deposit it on the mask
+            // (shifted in two steps so that a block with no correction, count 0, deposits nothing: no branch on it).
             ulong apply = Bmi2.X64.ParallelBitDeposit(ReverseBits(corrections) >> (63 - count) >> 1, mask);
             ApplyVector(ref block, apply, (short)p1);
             return;
