@@ -332,8 +332,9 @@ internal static class HuffmanProgressiveDecoder
         ref ushort lookup = ref MemoryMarshal.GetArrayDataReference(table.Lookup);
         int ss = f.Ss;
         int se = f.Se;
-        int p1 = 1 << f.Al;
-        int m1 = -1 << f.Al;
+        int al = f.Al;
+        int p1 = 1 << al;
+        int m1 = -1 << al;
         ulong band = (se == 63 ? ulong.MaxValue : (1UL << (se + 1)) - 1) & ~((1UL << ss) - 1);
         int perRow = f.McusPerRow;
         int done = 0;
@@ -387,19 +388,38 @@ internal static class HuffmanProgressiveDecoder
                 ulong nonzero = NonzeroMask(ref block) & band;
 
                 // Correction bits taken so far in this block, first read in the highest place, above a sentinel 1 (so the
-                // string is its own count: at most 63 bits, as the band is), and the coefficients they belong to.
+                // string is its own count: at most 63 bits, as the band is). The coefficients they belong to are the
+                // nonzero ones passed: nonzero ^ ahead at the block's end, so no mask of them is kept per symbol.
+                // The bit buffer in locals of the block's own (the JIT then keeps them in registers through the symbol loop
+                // rather than moving them through the stack at its back edge).
+                ulong blockAcc = acc;
+                int blockBits = bits;
                 ulong corrections = 1;
-                ulong refined = 0;
                 ulong zeros = band & ~nonzero;
                 ulong ahead = nonzero;
                 bool badCode = false;
                 while (true)
                 {
-                    (int sym, acc, bits) = NextSymbolWithoutCall(ref br, ref lookup, table, acc, bits, ref padLimit);
-                    if (sym < 0)
+                    if (blockBits < 32)
                     {
-                        badCode = true;
-                        sym = 0;
+                        (blockAcc, blockBits) = br.RefillWithoutCall(blockAcc, blockBits);
+                        padLimit = br.PaddingLimit;
+                    }
+
+                    int sym = Unsafe.Add(ref lookup, (int)(blockAcc >> (blockBits - HuffmanTable.LookaheadBits)) & LookaheadMask);
+                    if (sym != 0)
+                    {
+                        blockBits -= sym >> 8;
+                        sym &= 0xFF;
+                    }
+                    else
+                    {
+                        sym = table.DecodeLong(blockAcc, ref blockBits);
+                        if (sym < 0)
+                        {
+                            badCode = true;
+                            sym = 0;
+                        }
                     }
 
                     int r = sym >> 4;
@@ -409,8 +429,8 @@ internal static class HuffmanProgressiveDecoder
                         eob = 1 << r;
                         if (r != 0)
                         {
-                            bits -= r;
-                            eob += (int)(acc >> bits) & ((1 << r) - 1);
+                            blockBits -= r;
+                            eob += (int)(blockAcc >> blockBits) & ((1 << r) - 1);
                         }
 
                         break;
@@ -418,26 +438,33 @@ internal static class HuffmanProgressiveDecoder
 
                     // Pass over r still-zero coefficients, refining every nonzero one on the way; stop at the next zero
                     // (where a new coefficient goes), or past the band when there is none.
-                    int stop = Math.Min(SelectBit(zeros, r), se + 1);
+                    int stop = SelectBit(zeros, r);
+                    if (stop > se)
+                    {
+                        stop = se + 1;
+                    }
+
                     if (s != 0)
                     {
-                        // The size of a newly nonzero coefficient must be 1; libjpeg warns and carries on.
-                        badCode |= s != 1;
+                        if (s != 1)
+                        {
+                            // The size of a newly nonzero coefficient must be 1; libjpeg warns and carries on.
+                            badCode = true;
+                        }
 
                         // The sign (read before the corrections, without a branch on it: 1 gives p1, 0 gives m1) and the
                         // new coefficient, stored at once where it cannot be among the corrected ones. The one exception is
                         // a forged run past the band's end, which puts it on 63 after libjpeg refined a nonzero 63: here 63
                         // is refined at the block's end instead, which leaves the new +-p1 as it is (a correction never
                         // changes a coefficient whose p1 bit is set).
-                        bits--;
-                        Unsafe.Add(ref block, Math.Min(stop, 63)) = (short)(((((int)(acc >> bits) & 1) * 2) - 1) << f.Al);
+                        blockBits--;
+                        Unsafe.Add(ref block, Math.Min(stop, 63)) = (short)(((((int)(blockAcc >> blockBits) & 1) * 2) - 1) << al);
                     }
 
                     // Without a branch on whether any is passed (as good as random): none takes no bits and refills nothing.
                     ulong passed = LowBits(ahead, stop);
                     ahead ^= passed;
-                    refined |= passed;
-                    (acc, bits) = TakeBits(ref br, BitOperations.PopCount(passed), ref corrections, acc, bits, ref padLimit);
+                    (blockAcc, blockBits) = TakeBits(ref br, BitOperations.PopCount(passed), ref corrections, blockAcc, blockBits, ref padLimit);
 
                     // The next coefficient is stop + 1: the band is done past se.
                     if (stop >= se)
@@ -448,13 +475,17 @@ internal static class HuffmanProgressiveDecoder
                     zeros &= ulong.MaxValue << (stop + 1);
                 }
 
+                acc = blockAcc;
+                bits = blockBits;
+
+                ulong refined = nonzero ^ ahead;
                 if (eob > 0)
                 {
                     // The rest of the band lies in an end-of-band run (only a symbol inside the band starts one): only
                     // refine what is already nonzero.
                     if (ahead != 0)
                     {
-                        refined |= ahead;
+                        refined = nonzero;
                         (acc, bits) = TakeBits(ref br, BitOperations.PopCount(ahead), ref corrections, acc, bits, ref padLimit);
                     }
 
@@ -551,6 +582,13 @@ internal static class HuffmanProgressiveDecoder
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (ulong Acc, int Bits) TakeBits(ref HuffmanBitReader br, int n, ref ulong corrections, ulong acc, int bits, ref int padLimit)
     {
+        if (n <= bits)
+        {
+            bits -= n;
+            corrections = (corrections << n) | LowBits(acc >> bits, n);
+            return (acc, bits);
+        }
+
         while (true)
         {
             int t = Math.Min(n, bits);
