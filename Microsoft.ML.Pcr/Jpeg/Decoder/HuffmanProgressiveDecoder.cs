@@ -92,15 +92,7 @@ internal static class HuffmanProgressiveDecoder
 
                 FlushBadCode(warnings, badCode);
 
-                done++;
-                mx++;
-                if (bits < padLimit)
-                {
-                    consumedPadding = true;
-                    goto Finished;
-                }
-
-                if (done == limit)
+                if (McuEndsRun(ref done, ref mx, limit, bits, padLimit, ref consumedPadding))
                 {
                     goto Finished;
                 }
@@ -157,15 +149,7 @@ internal static class HuffmanProgressiveDecoder
                     arrays[b][rowBase[b] + (mx * step[b])] |= (short)(((int)(acc >> bits) & 1) << al);
                 }
 
-                done++;
-                mx++;
-                if (bits < padLimit)
-                {
-                    consumedPadding = true;
-                    goto Finished;
-                }
-
-                if (done == limit)
+                if (McuEndsRun(ref done, ref mx, limit, bits, padLimit, ref consumedPadding))
                 {
                     goto Finished;
                 }
@@ -275,15 +259,7 @@ internal static class HuffmanProgressiveDecoder
 
                 FlushBadCode(warnings, badCode);
 
-                done++;
-                mx++;
-                if (bits < padLimit)
-                {
-                    consumedPadding = true;
-                    goto Finished;
-                }
-
-                if (done == limit)
+                if (McuEndsRun(ref done, ref mx, limit, bits, padLimit, ref consumedPadding))
                 {
                     goto Finished;
                 }
@@ -367,18 +343,10 @@ internal static class HuffmanProgressiveDecoder
                         }
 
                         eob--;
-                        done++;
-                        mx++;
-                        if (bits < padLimit)
+                        if (McuEndsRun(ref done, ref mx, limit, bits, padLimit, ref consumedPadding))
                         {
-                            consumedPadding = true;
                             goto Finished;
                         }
-                    }
-
-                    if (done == limit)
-                    {
-                        goto Finished;
                     }
 
                     continue;
@@ -495,15 +463,7 @@ internal static class HuffmanProgressiveDecoder
                 ApplyCorrections(ref block, refined, corrections, p1, m1);
                 FlushBadCode(warnings, badCode);
 
-                done++;
-                mx++;
-                if (bits < padLimit)
-                {
-                    consumedPadding = true;
-                    goto Finished;
-                }
-
-                if (done == limit)
+                if (McuEndsRun(ref done, ref mx, limit, bits, padLimit, ref consumedPadding))
                 {
                     goto Finished;
                 }
@@ -524,6 +484,22 @@ internal static class HuffmanProgressiveDecoder
         eobRun = eob;
         br.Restore(acc, bits);
         return done;
+    }
+
+    // After an MCU of a run: counts it, moves past it, and tells whether the run ends there, because the MCU consumed
+    // padding bits past the real data (consumedPadding is then set) or because the limit is reached.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool McuEndsRun(ref int done, ref int mx, int limit, int bits, int padLimit, ref bool consumedPadding)
+    {
+        done++;
+        mx++;
+        if (bits < padLimit)
+        {
+            consumedPadding = true;
+            return true;
+        }
+
+        return done == limit;
     }
 
     /// <summary>Whether PDEP is a fast instruction here (it is microcoded, hundreds of cycles, on AMD before Zen 3).</summary>
@@ -593,7 +569,7 @@ internal static class HuffmanProgressiveDecoder
         {
             int t = Math.Min(n, bits);
             bits -= t;
-            corrections = (corrections << t) | ((acc >> bits) & ((1UL << t) - 1));
+            corrections = (corrections << t) | LowBits(acc >> bits, t);
             n -= t;
             if (n == 0)
             {
