@@ -158,8 +158,8 @@ internal ref struct HuffmanBitReader
         int entry = t.Lookup[look];
         if (entry != 0)
         {
-            _bits -= entry >> 8;
-            return entry & 0xFF;
+            _bits -= entry & 0xFF;
+            return entry >> 8;
         }
 
         return DecodeLong(t);

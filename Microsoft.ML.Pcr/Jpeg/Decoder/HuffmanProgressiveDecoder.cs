@@ -374,11 +374,11 @@ internal static class HuffmanProgressiveDecoder
                         padLimit = br.PaddingLimit;
                     }
 
-                    int sym = Unsafe.Add(ref lookup, (int)(blockAcc >> (blockBits - HuffmanTable.LookaheadBits)) & LookaheadMask);
+                    int sym = Unsafe.Add(ref lookup, (nuint)(blockAcc >> (blockBits - HuffmanTable.LookaheadBits)) & LookaheadMask);
                     if (sym != 0)
                     {
-                        blockBits -= sym >> 8;
-                        sym &= 0xFF;
+                        blockBits -= sym & 0xFF;
+                        sym >>= 8;
                     }
                     else
                     {
@@ -547,7 +547,7 @@ internal static class HuffmanProgressiveDecoder
     {
         if (Bmi2.X64.IsSupported)
         {
-            return Bmi2.X64.ZeroHighBits(value, (ulong)n);
+            return Bmi2.X64.ZeroHighBits(value, (uint)n);
         }
 
         return n >= 64 ? value : value & ((1UL << n) - 1);
@@ -712,10 +712,10 @@ internal static class HuffmanProgressiveDecoder
             padLimit = br.PaddingLimit;
         }
 
-        int e = Unsafe.Add(ref lookup, (int)(acc >> (bits - HuffmanTable.LookaheadBits)) & LookaheadMask);
+        int e = Unsafe.Add(ref lookup, (nuint)(acc >> (bits - HuffmanTable.LookaheadBits)) & LookaheadMask);
         if (e != 0)
         {
-            return (e & 0xFF, acc, bits - (e >> 8));
+            return (e >> 8, acc, bits - (e & 0xFF));
         }
 
         int sym = table.DecodeLong(acc, ref bits);

@@ -35,11 +35,11 @@ internal static class HuffmanSequentialDecoder
         }
 
         int s;
-        int e = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(dcTable.Lookup), (int)(acc >> (bits - HuffmanTable.LookaheadBits)) & LookaheadMask);
+        int e = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(dcTable.Lookup), (nuint)(acc >> (bits - HuffmanTable.LookaheadBits)) & LookaheadMask);
         if (e != 0)
         {
-            bits -= e >> 8;
-            s = e & 0xFF;
+            bits -= e & 0xFF;
+            s = e >> 8;
         }
         else
         {
@@ -67,11 +67,11 @@ internal static class HuffmanSequentialDecoder
             }
 
             int sym;
-            e = Unsafe.Add(ref acLookup, (int)(acc >> (bits - HuffmanTable.LookaheadBits)) & LookaheadMask);
+            e = Unsafe.Add(ref acLookup, (nuint)(acc >> (bits - HuffmanTable.LookaheadBits)) & LookaheadMask);
             if (e != 0)
             {
-                bits -= e >> 8;
-                sym = e & 0xFF;
+                bits -= e & 0xFF;
+                sym = e >> 8;
             }
             else
             {

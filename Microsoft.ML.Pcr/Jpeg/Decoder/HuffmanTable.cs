@@ -30,7 +30,10 @@ internal sealed class HuffmanTable
     /// <summary>Bits looked up in one step.</summary>
     public const int LookaheadBits = 9;
 
-    /// <summary>(code length &lt;&lt; 8) | symbol for each 9-bit prefix that starts with a code of at most 9 bits; 0 otherwise.</summary>
+    /// <summary>
+    /// (symbol &lt;&lt; 8) | code length for each 9-bit prefix that starts with a code of at most 9 bits; 0 otherwise. The symbol
+    /// in the high byte puts an AC symbol's run in the top four bits, one shift from the entry.
+    /// </summary>
     public readonly ushort[] Lookup = new ushort[1 << LookaheadBits];
 
     /// <summary>Largest code of each length (-1 when none); index 17 is a sentinel that stops any search.</summary>
@@ -153,7 +156,7 @@ internal sealed class HuffmanTable
             for (int i = 1; i <= def.Bits[l]; i++, p++)
             {
                 int look = codes[p] << (LookaheadBits - l);
-                int entry = (l << 8) | def.Values[p];
+                int entry = (def.Values[p] << 8) | l;
                 for (int ctr = 1 << (LookaheadBits - l); ctr > 0; ctr--)
                 {
                     Lookup[look++] = (ushort)entry;
