@@ -312,6 +312,7 @@ internal static class HuffmanProgressiveDecoder
         int p1 = 1 << al;
         int m1 = -1 << al;
         ulong band = (se == 63 ? ulong.MaxValue : (1UL << (se + 1)) - 1) & ~((1UL << ss) - 1);
+        ulong lastBelow = (1UL << se) - 1;
         int perRow = f.McusPerRow;
         int done = 0;
         int eob = eobRun;
@@ -324,6 +325,8 @@ internal static class HuffmanProgressiveDecoder
         {
             comp.EnsureRows(my + 1);
             ref short row = ref MemoryMarshal.GetReference(comp.Coefs.AsSpan(my * comp.BlocksPerRow * 64, perRow * 64));
+            int nextMaskAt = -1;
+            ulong nextMask = 0;
             while (mx < perRow)
             {
                 if (eob > 0)
@@ -353,7 +356,15 @@ internal static class HuffmanProgressiveDecoder
                 }
 
                 ref short block = ref Unsafe.Add(ref row, mx * 64);
-                ulong nonzero = NonzeroMask(ref block) & band;
+                ulong nonzero = nextMaskAt == mx ? nextMask : NonzeroMask(ref block) & band;
+
+                // The next block's mask, taken now, in the shadow of this block's symbols: where this block ends is a
+                // branch the processor cannot predict, and the next block's first run waits for its mask.
+                nextMaskAt = mx + 1;
+                if (nextMaskAt < perRow)
+                {
+                    nextMask = NonzeroMask(ref Unsafe.Add(ref block, 64)) & band;
+                }
 
                 // Correction bits taken so far in this block, first read in the highest place, above a sentinel 1 (so the
                 // string is its own count: at most 63 bits, as the band is). The coefficients they belong to are the
@@ -374,24 +385,27 @@ internal static class HuffmanProgressiveDecoder
                         padLimit = br.PaddingLimit;
                     }
 
-                    int sym = Unsafe.Add(ref lookup, (nuint)(blockAcc >> (blockBits - HuffmanTable.LookaheadBits)) & LookaheadMask);
-                    if (sym != 0)
+                    // The entry's symbol in its high byte: the run is one shift from the lookup (it starts the path to the
+                    // next symbol through the stop and the correction count).
+                    int e = Unsafe.Add(ref lookup, (nuint)(blockAcc >> (blockBits - HuffmanTable.LookaheadBits)) & LookaheadMask);
+                    if (e != 0)
                     {
-                        blockBits -= sym & 0xFF;
-                        sym >>= 8;
+                        blockBits -= e & 0xFF;
                     }
                     else
                     {
-                        sym = table.DecodeLong(blockAcc, ref blockBits);
+                        int sym = table.DecodeLong(blockAcc, ref blockBits);
                         if (sym < 0)
                         {
                             badCode = true;
                             sym = 0;
                         }
+
+                        e = sym << 8;
                     }
 
-                    int r = sym >> 4;
-                    int s = sym & 15;
+                    int r = e >> 12;
+                    int s = (e >> 8) & 15;
                     if (s == 0 && r != 15)
                     {
                         eob = 1 << r;
@@ -405,8 +419,11 @@ internal static class HuffmanProgressiveDecoder
                     }
 
                     // Pass over r still-zero coefficients, refining every nonzero one on the way; stop at the next zero
-                    // (where a new coefficient goes), or past the band when there is none.
-                    int stop = SelectBit(zeros, r);
+                    // (where a new coefficient goes), or past the band when there is none. The stop as a one-bit mask
+                    // (none: 0) gives what lies below it in one step, so its position is off the symbol-to-symbol path.
+                    ulong stopBit = SelectBitMask(zeros, r);
+                    ulong below = stopBit - 1;
+                    int stop = BitOperations.TrailingZeroCount(stopBit);
                     if (stop > se)
                     {
                         stop = se + 1;
@@ -430,17 +447,17 @@ internal static class HuffmanProgressiveDecoder
                     }
 
                     // Without a branch on whether any is passed (as good as random): none takes no bits and refills nothing.
-                    ulong passed = LowBits(ahead, stop);
+                    ulong passed = ahead & below;
                     ahead ^= passed;
                     (blockAcc, blockBits) = TakeBits(ref br, BitOperations.PopCount(passed), ref corrections, blockAcc, blockBits, ref padLimit);
 
-                    // The next coefficient is stop + 1: the band is done past se.
-                    if (stop >= se)
+                    // The next coefficient is stop + 1: the band is done when the stop is se, past it, or none.
+                    if (below >= lastBelow)
                     {
                         break;
                     }
 
-                    zeros &= ulong.MaxValue << (stop + 1);
+                    zeros &= ~(below | stopBit);
                 }
 
                 acc = blockAcc;
@@ -524,13 +541,13 @@ internal static class HuffmanProgressiveDecoder
         return family < 0x19;
     }
 
-    // The position of the (r+1)-th lowest set bit of mask, or 64 when it has r or fewer.
+    // The (r+1)-th lowest set bit of mask alone, or 0 when it has r or fewer.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int SelectBit(ulong mask, int r)
+    private static ulong SelectBitMask(ulong mask, int r)
     {
         if (s_fastBitDeposit)
         {
-            return BitOperations.TrailingZeroCount(Bmi2.X64.ParallelBitDeposit(1UL << r, mask));
+            return Bmi2.X64.ParallelBitDeposit(1UL << r, mask);
         }
 
         for (int i = 0; i < r && mask != 0; i++)
@@ -538,7 +555,7 @@ internal static class HuffmanProgressiveDecoder
             mask &= mask - 1;
         }
 
-        return BitOperations.TrailingZeroCount(mask);
+        return mask & (0 - mask);
     }
 
     // The bits of value below position n (0..64).
