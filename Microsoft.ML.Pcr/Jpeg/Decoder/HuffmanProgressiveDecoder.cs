@@ -604,16 +604,17 @@ internal static class HuffmanProgressiveDecoder
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ApplyCorrections(ref short block, ulong mask, ulong corrections, int p1, int m1)
     {
-        int count = 63 - BitOperations.LeadingZeroCount(corrections);
+        int aboveSentinel = BitOperations.LeadingZeroCount(corrections);
         if (s_fastBitDeposit && (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated))
         {
             // Reverse the string so the first bit read lands on the lowest coefficient, then deposit it on the mask
-            // (shifted in two steps so that a block with no correction, count 0, deposits nothing: no branch on it).
-            ulong apply = Bmi2.X64.ParallelBitDeposit(ReverseBits(corrections) >> (63 - count) >> 1, mask);
+            // (shifted past the sentinel in two steps so that a block with no correction deposits nothing: no branch on it).
+            ulong apply = Bmi2.X64.ParallelBitDeposit(ReverseBits(corrections) >> aboveSentinel >> 1, mask);
             ApplyVector(ref block, apply, (short)p1);
             return;
         }
 
+        int count = 63 - aboveSentinel;
         while (mask != 0)
         {
             int pos = BitOperations.TrailingZeroCount(mask);
