@@ -114,6 +114,48 @@ internal ref struct HuffmanBitReader
         return FillBytes(acc, bits);
     }
 
+    /// <summary>
+    /// Tops a hot loop's bit buffer up to 56-63 bits when no marker has been met and the next eight bytes hold no FF (no
+    /// stuffing, no marker), which is almost always; otherwise leaves it as it is. The bytes it reads ahead of where a
+    /// loop refilling below 32 bits would stand can be given back with <see cref="Unread"/>, so that a loop can top up
+    /// at every symbol (no branch on the bit count) and still stand where the refilling one would whenever that matters.
+    /// </summary>
+    /// <param name="acc">The bit buffer.</param>
+    /// <param name="bits">Valid bits in <paramref name="acc"/>, at most 63.</param>
+    /// <param name="added">Bits read (a multiple of 8, possibly 0).</param>
+    /// <returns>Whether the buffer could be topped up.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryTopUp(ref ulong acc, ref int bits, out int added)
+    {
+        if (UnreadMarker == 0 && (uint)_pos <= (uint)(_data.Length - 8))
+        {
+            ulong w = BinaryPrimitives.ReadUInt64BigEndian(_data.Slice(_pos, 8));
+            ulong inv = ~w;
+            if (((inv - 0x0101010101010101UL) & ~inv & 0x8080808080808080UL) == 0)
+            {
+                // Up to 56 + (bits mod 8): whole bytes, so the new count depends on the old one by two bit operations.
+                int filled = (bits & 7) | 56;
+                added = filled - bits;
+                _pos += added >> 3;
+                acc = (acc << added) | ((w >> 1) >> (63 - added));
+                bits = filled;
+                return true;
+            }
+        }
+
+        added = 0;
+        return false;
+    }
+
+    /// <summary>Gives back the last <paramref name="count"/> bits read (whole bytes <see cref="TryTopUp"/> read) to the input.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Unread(ref ulong acc, ref int bits, int count)
+    {
+        acc >>= count;
+        bits -= count;
+        _pos -= count >> 3;
+    }
+
     // Eight bytes at once when none of them is FF (no stuffing, no marker) before any marker. Before a marker no padding is
     // buffered (_padBits is 0), so FillBytes' padding check has nothing to record.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -44,6 +44,7 @@ internal static class HuffmanProgressiveDecoder
         int bits = br.Bits;
         int padLimit = br.PaddingLimit;
         consumedPadding = false;
+        int readAhead = 0;
         while (true)
         {
             f.SetUpMcuRow(my, rowBase, step);
@@ -55,7 +56,7 @@ internal static class HuffmanProgressiveDecoder
                 {
                     int ci = comp[b];
                     var table = tables[b];
-                    (int s, acc, bits) = NextSymbolWithoutCall(ref br, ref MemoryMarshal.GetArrayDataReference(table.Lookup), table, acc, bits, ref padLimit);
+                    (int s, acc, bits) = NextSymbolWithoutCall(ref br, ref MemoryMarshal.GetArrayDataReference(table.Lookup), table, acc, bits, ref padLimit, ref readAhead);
                     if (s < 0)
                     {
                         badCode = true;
@@ -72,6 +73,7 @@ internal static class HuffmanProgressiveDecoder
                     else
                     {
                         // A forged table's symbol beyond any DC category: read as the buffer-level reader always did.
+                        GiveBack(ref br, ref acc, ref bits, ref readAhead);
                         br.Restore(acc, bits);
                         diff = br.GetSigned(s);
                         (acc, bits) = (br.Acc, br.Bits);
@@ -82,6 +84,7 @@ internal static class HuffmanProgressiveDecoder
                     {
                         // A bad code earlier in the MCU is warned about first, as it was met first.
                         FlushBadCode(warnings, badCode);
+                        GiveBack(ref br, ref acc, ref bits, ref readAhead);
                         br.Restore(acc, bits);
                         throw m.Fail("DC coefficient out of range");
                     }
@@ -108,6 +111,7 @@ internal static class HuffmanProgressiveDecoder
         }
 
     Finished:
+        GiveBack(ref br, ref acc, ref bits, ref readAhead);
         mcuX = mx - 1;
         mcuY = my;
         br.Restore(acc, bits);
@@ -194,6 +198,7 @@ internal static class HuffmanProgressiveDecoder
         int bits = br.Bits;
         int padLimit = br.PaddingLimit;
         consumedPadding = false;
+        int readAhead = 0;
         while (true)
         {
             comp.EnsureRows(my + 1);
@@ -222,7 +227,7 @@ internal static class HuffmanProgressiveDecoder
                 bool badCode = false;
                 for (int k = ss; k <= se; k++)
                 {
-                    (int sym, acc, bits) = NextSymbolWithoutCall(ref br, ref lookup, table, acc, bits, ref padLimit);
+                    (int sym, acc, bits) = NextSymbolWithoutCall(ref br, ref lookup, table, acc, bits, ref padLimit, ref readAhead);
                     if (sym < 0)
                     {
                         badCode = true;
@@ -275,6 +280,7 @@ internal static class HuffmanProgressiveDecoder
         }
 
     Finished:
+        GiveBack(ref br, ref acc, ref bits, ref readAhead);
         // Leave the position on the last MCU decoded (mx is one past it, possibly at the row's end).
         mcuX = mx - 1;
         mcuY = my;
@@ -321,6 +327,9 @@ internal static class HuffmanProgressiveDecoder
         int bits = br.Bits;
         int padLimit = br.PaddingLimit;
         consumedPadding = false;
+
+        // Bits buffered ahead of a reader that refills below 32 bits (see NextEntry), given back before the run ends.
+        int readAhead = 0;
         while (true)
         {
             comp.EnsureRows(my + 1);
@@ -341,7 +350,7 @@ internal static class HuffmanProgressiveDecoder
                         if (mask != 0)
                         {
                             ulong taken = 1;
-                            (acc, bits) = TakeBits(ref br, BitOperations.PopCount(mask), ref taken, acc, bits, ref padLimit);
+                            (acc, bits) = TakeBits(ref br, BitOperations.PopCount(mask), ref taken, acc, bits, ref padLimit, ref readAhead);
                             ApplyCorrections(ref inRun, mask, taken, p1, m1);
                         }
 
@@ -379,15 +388,9 @@ internal static class HuffmanProgressiveDecoder
                 bool badCode = false;
                 while (true)
                 {
-                    if (blockBits < 32)
-                    {
-                        (blockAcc, blockBits) = br.RefillWithoutCall(blockAcc, blockBits);
-                        padLimit = br.PaddingLimit;
-                    }
-
                     // The entry's symbol in its high byte: the run is one shift from the lookup (it starts the path to the
                     // next symbol through the stop and the correction count).
-                    int e = Unsafe.Add(ref lookup, (nuint)(blockAcc >> (blockBits - HuffmanTable.LookaheadBits)) & LookaheadMask);
+                    (int e, blockAcc, blockBits) = NextEntry(ref br, ref lookup, blockAcc, blockBits, ref padLimit, ref readAhead);
                     if (e != 0)
                     {
                         blockBits -= e & 0xFF;
@@ -449,7 +452,7 @@ internal static class HuffmanProgressiveDecoder
                     // Without a branch on whether any is passed (as good as random): none takes no bits and refills nothing.
                     ulong passed = ahead & below;
                     ahead ^= passed;
-                    (blockAcc, blockBits) = TakeBits(ref br, BitOperations.PopCount(passed), ref corrections, blockAcc, blockBits, ref padLimit);
+                    (blockAcc, blockBits) = TakeBits(ref br, BitOperations.PopCount(passed), ref corrections, blockAcc, blockBits, ref padLimit, ref readAhead);
 
                     // The next coefficient is stop + 1: the band is done when the stop is se, past it, or none.
                     if (below >= lastBelow)
@@ -471,7 +474,7 @@ internal static class HuffmanProgressiveDecoder
                     if (ahead != 0)
                     {
                         refined = nonzero;
-                        (acc, bits) = TakeBits(ref br, BitOperations.PopCount(ahead), ref corrections, acc, bits, ref padLimit);
+                        (acc, bits) = TakeBits(ref br, BitOperations.PopCount(ahead), ref corrections, acc, bits, ref padLimit, ref readAhead);
                     }
 
                     eob--;
@@ -496,6 +499,7 @@ internal static class HuffmanProgressiveDecoder
         }
 
     Finished:
+        GiveBack(ref br, ref acc, ref bits, ref readAhead);
         mcuX = mx - 1;
         mcuY = my;
         eobRun = eob;
@@ -571,17 +575,19 @@ internal static class HuffmanProgressiveDecoder
     }
 
     // Appends n (at most 63 in all per block, possibly none) correction bits to the block's bit string, refilling only
-    // where a bit is wanted and none is buffered, as the bit-at-a-time reader does.
+    // where a bit is wanted and none is buffered, as the bit-at-a-time reader does. Where that reader (readAhead bits
+    // behind, see NextEntry) would refill, the bits read ahead are given back first.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (ulong Acc, int Bits) TakeBits(ref HuffmanBitReader br, int n, ref ulong corrections, ulong acc, int bits, ref int padLimit)
+    private static (ulong Acc, int Bits) TakeBits(ref HuffmanBitReader br, int n, ref ulong corrections, ulong acc, int bits, ref int padLimit, ref int readAhead)
     {
-        if (n <= bits)
+        if (n <= bits - readAhead)
         {
             bits -= n;
             corrections = (corrections << n) | LowBits(acc >> bits, n);
             return (acc, bits);
         }
 
+        GiveBack(ref br, ref acc, ref bits, ref readAhead);
         while (true)
         {
             int t = Math.Min(n, bits);
@@ -717,20 +723,71 @@ internal static class HuffmanProgressiveDecoder
 
     private const int LookaheadMask = (1 << HuffmanTable.LookaheadBits) - 1;
 
-    // One symbol for a hot loop that keeps the bit buffer in locals (passed by value and handed back, so that they stay in
-    // registers): refills below 32 bits, then the lookahead table or the long-code path. It makes no call: the
-    // byte-at-a-time refill and the long-code path are inline too, and a bad code gives -1 for the caller to warn about
-    // (FlushBadCode) once the block or MCU is done.
+    // The lookahead entry of the next symbol, for a hot loop that keeps the bit buffer in locals (passed by value and
+    // handed back, so that they stay in registers), with at least 32 bits buffered on return. The buffer is topped up at
+    // every symbol, without a branch on the bit count (refilling below 32 bits was a branch the processor could not
+    // predict); readAhead counts the bits so buffered ahead of a reader that refills below 32 bits, to which every
+    // position, marker and warning is owed. That reader refills where it falls below 32, to the same count from bytes
+    // already buffered, so from then on it stands level. Where the top-up is not possible (an FF or a marker near, or the
+    // data's end), the bytes read ahead are given back (the lookahead's bits stay) and the buffer is refilled as that
+    // reader does, byte-at-a-time path inline: no call. The entry is looked up before the top-up, which only appends bits
+    // below the lookahead's, so that the symbol does not wait for the bytes read.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (int Symbol, ulong Acc, int Bits) NextSymbolWithoutCall(ref HuffmanBitReader br, ref ushort lookup, HuffmanTable table, ulong acc, int bits, ref int padLimit)
+    private static (int Entry, ulong Acc, int Bits) NextEntry(ref HuffmanBitReader br, ref ushort lookup, ulong acc, int bits, ref int padLimit, ref int readAhead)
     {
-        if (bits < 32)
+        int e = Lookahead(ref lookup, acc, bits);
+        int before = bits;
+        if (br.TryTopUp(ref acc, ref bits, out int added))
         {
-            (acc, bits) = br.RefillWithoutCall(acc, bits);
-            padLimit = br.PaddingLimit;
+            readAhead += added;
+            readAhead &= ~((bits - readAhead - 32) >> 31);
+            if (before < HuffmanTable.LookaheadBits)
+            {
+                e = Lookahead(ref lookup, acc, bits);
+            }
+        }
+        else
+        {
+            if (readAhead != 0)
+            {
+                br.Unread(ref acc, ref bits, readAhead);
+                readAhead = 0;
+            }
+
+            if (bits < 32)
+            {
+                (acc, bits) = br.RefillWithoutCall(acc, bits);
+                padLimit = br.PaddingLimit;
+                e = Lookahead(ref lookup, acc, bits);
+            }
         }
 
-        int e = Unsafe.Add(ref lookup, (nuint)(acc >> (bits - HuffmanTable.LookaheadBits)) & LookaheadMask);
+        return (e, acc, bits);
+    }
+
+    // The entry at the top of the buffer (meaningful when at least the lookahead's bits are buffered).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Lookahead(ref ushort lookup, ulong acc, int bits) =>
+        Unsafe.Add(ref lookup, (nuint)(acc >> (bits - HuffmanTable.LookaheadBits)) & LookaheadMask);
+
+    // Gives back the bits a run buffered ahead (see NextEntry), so that the reader stands where one refilling below 32
+    // bits would: before the run hands the buffer back, or reads it by other means.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GiveBack(ref HuffmanBitReader br, ref ulong acc, ref int bits, ref int readAhead)
+    {
+        if (readAhead != 0)
+        {
+            br.Unread(ref acc, ref bits, readAhead);
+            readAhead = 0;
+        }
+    }
+
+    // One symbol for a hot loop (see NextEntry): the lookahead table or the long-code path, which is inline too; a bad
+    // code gives -1 for the caller to warn about (FlushBadCode) once the block or MCU is done.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (int Symbol, ulong Acc, int Bits) NextSymbolWithoutCall(ref HuffmanBitReader br, ref ushort lookup, HuffmanTable table, ulong acc, int bits, ref int padLimit, ref int readAhead)
+    {
+        (int e, acc, bits) = NextEntry(ref br, ref lookup, acc, bits, ref padLimit, ref readAhead);
         if (e != 0)
         {
             return (e >> 8, acc, bits - (e & 0xFF));
