@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 
@@ -17,6 +18,10 @@ internal ref struct HuffmanBitReader
     private int _bits;
     private int _padBits;
     private bool _consumedPadding;
+    private int _unreadMarker;
+
+    // The last position eight bytes can be read from at once before any marker: -1 once one is met.
+    private int _wordLimit;
 
     /// <summary>Starts reading entropy data where <paramref name="m"/> stands.</summary>
     public HuffmanBitReader(scoped in JpegMarkerReader m)
@@ -32,7 +37,15 @@ internal ref struct HuffmanBitReader
     }
 
     /// <summary>The marker that ended the data, once one was met; 0 before.</summary>
-    public int UnreadMarker { get; private set; }
+    public int UnreadMarker
+    {
+        readonly get => _unreadMarker;
+        private set
+        {
+            _unreadMarker = value;
+            _wordLimit = value == 0 ? _data.Length - 8 : -1;
+        }
+    }
 
     /// <summary>Whether the input ended inside the entropy data.</summary>
     public bool HitEnd { get; private set; }
@@ -127,9 +140,9 @@ internal ref struct HuffmanBitReader
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryTopUp(ref ulong acc, ref int bits, out int added)
     {
-        if (UnreadMarker == 0 && (uint)_pos <= (uint)(_data.Length - 8))
+        if (_pos <= _wordLimit)
         {
-            ulong w = BinaryPrimitives.ReadUInt64BigEndian(_data.Slice(_pos, 8));
+            ulong w = BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref MemoryMarshal.GetReference(_data), _pos)));
             ulong inv = ~w;
             if (((inv - 0x0101010101010101UL) & ~inv & 0x8080808080808080UL) == 0)
             {
