@@ -66,6 +66,52 @@ public sealed class HuffmanBitReaderTests
     }
 
     [TestMethod]
+    public void TopUpNeverReadsAnFfNorPastTheEnd()
+    {
+        var rng = new Random(11);
+        for (int trial = 0; trial < 300; trial++)
+        {
+            // Random data with stuffed FFs at random places (some a few bytes apart, some far), of random length.
+            var data = new List<byte>();
+            int length = 1 + rng.Next(600);
+            while (data.Count < length)
+            {
+                if (rng.Next(40) == 0)
+                    data.AddRange([0xFF, 0x00]);
+                else
+                    data.Add((byte)rng.Next(0xFF));
+            }
+
+            byte[] bytes = [.. data];
+            var m = new JpegMarkerReader(bytes, null);
+            var br = new HuffmanBitReader(in m);
+            ulong acc = 0;
+            int bits = 0;
+            int pos = 0;
+            for (int step = 0; step < 400; step++)
+            {
+                if (br.TryTopUp(ref acc, ref bits, out int added))
+                {
+                    int next = pos + (added / 8);
+                    Assert.IsTrue(next <= bytes.Length, $"trial {trial}: read to {next} of {bytes.Length}");
+                    for (int i = pos; i < next; i++)
+                        Assert.AreNotEqual((byte)0xFF, bytes[i], $"trial {trial}: byte {i} topped up");
+                    pos = next;
+                }
+                else
+                {
+                    // Past an FF (or at the end) only the byte-at-a-time fill goes on.
+                    (acc, bits) = br.Refill(acc, bits);
+                    br.SyncTo(ref m);
+                    pos = m.Position;
+                }
+
+                bits -= Math.Min(bits, rng.Next(1, 30));
+            }
+        }
+    }
+
+    [TestMethod]
     public void TopUpRefusesWhenAnFfIsWithinTheNextEightBytes()
     {
         byte[] data = Data();

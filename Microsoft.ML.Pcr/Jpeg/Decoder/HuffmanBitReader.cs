@@ -18,9 +18,11 @@ internal ref struct HuffmanBitReader
     private int _bits;
     private int _padBits;
     private bool _consumedPadding;
-    private int _unreadMarker;
 
-    // The last position eight bytes can be read from at once before any marker: -1 once one is met.
+    // The last position the top-up may read eight bytes from: the bytes up to eight past it hold no FF (no stuffing, no
+    // marker), as a scan of whole words ahead found. Only the top-up reads it, and scans again when it is passed; the
+    // buffer's other paths test the bytes they read. A stale value is always behind the position (every FF it stopped
+    // short of is passed by the byte-at-a-time fill first), so it needs no reset.
     private int _wordLimit;
 
     /// <summary>Starts reading entropy data where <paramref name="m"/> stands.</summary>
@@ -34,18 +36,11 @@ internal ref struct HuffmanBitReader
         _bits = 0;
         _padBits = 0;
         _consumedPadding = false;
+        _wordLimit = -1;
     }
 
     /// <summary>The marker that ended the data, once one was met; 0 before.</summary>
-    public int UnreadMarker
-    {
-        readonly get => _unreadMarker;
-        private set
-        {
-            _unreadMarker = value;
-            _wordLimit = value == 0 ? _data.Length - 8 : -1;
-        }
-    }
+    public int UnreadMarker { get; private set; }
 
     /// <summary>Whether the input ended inside the entropy data.</summary>
     public bool HitEnd { get; private set; }
@@ -140,24 +135,41 @@ internal ref struct HuffmanBitReader
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryTopUp(ref ulong acc, ref int bits, out int added)
     {
-        if (_pos <= _wordLimit)
+        if (_pos > _wordLimit && (UnreadMarker != 0 || !ScanWordsAhead()))
         {
-            ulong w = BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref MemoryMarshal.GetReference(_data), _pos)));
-            ulong inv = ~w;
-            if (((inv - 0x0101010101010101UL) & ~inv & 0x8080808080808080UL) == 0)
-            {
-                // Up to 56 + (bits mod 8): whole bytes, so the new count depends on the old one by two bit operations.
-                int filled = (bits & 7) | 56;
-                added = filled - bits;
-                _pos += added >> 3;
-                acc = (acc << added) | ((w >> 1) >> (63 - added));
-                bits = filled;
-                return true;
-            }
+            added = 0;
+            return false;
         }
 
-        added = 0;
-        return false;
+        // Up to 56 + (bits mod 8): whole bytes, so the new count depends on the old one by two bit operations.
+        ulong w = BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref MemoryMarshal.GetReference(_data), _pos)));
+        int filled = (bits & 7) | 56;
+        added = filled - bits;
+        _pos += added >> 3;
+        acc = (acc << added) | ((w >> 1) >> (63 - added));
+        bits = filled;
+        return true;
+    }
+
+    // Moves the top-up's limit on past up to 32 words without an FF from the position; whether one at least was found.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool ScanWordsAhead()
+    {
+        int at = _pos;
+        int last = Math.Min(_data.Length - 8, at + 248);
+        while (at <= last)
+        {
+            ulong inv = ~Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref MemoryMarshal.GetReference(_data), at));
+            if (((inv - 0x0101010101010101UL) & ~inv & 0x8080808080808080UL) != 0)
+            {
+                break;
+            }
+
+            at += 8;
+        }
+
+        _wordLimit = at - 8;
+        return at != _pos;
     }
 
     /// <summary>Gives back the last <paramref name="count"/> bits read (whole bytes <see cref="TryTopUp"/> read) to the input.</summary>
@@ -174,7 +186,7 @@ internal ref struct HuffmanBitReader
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryRefillFast(ref ulong acc, ref int bits)
     {
-        if (UnreadMarker == 0 && bits <= 56 && (uint)_pos <= (uint)(_data.Length - 8))
+        if (UnreadMarker == 0 && bits <= 56 && _pos <= _data.Length - 8)
         {
             ulong w = BinaryPrimitives.ReadUInt64BigEndian(_data.Slice(_pos, 8));
             ulong inv = ~w;
