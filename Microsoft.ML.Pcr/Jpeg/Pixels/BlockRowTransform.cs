@@ -495,11 +495,13 @@ internal sealed class BlockRowTransform
             var t1 = Avx2.UnpackHigh(r0, r1).AsInt64();
             var t2 = Avx2.UnpackLow(r2, r3).AsInt64();
             var t3 = Avx2.UnpackHigh(r2, r3).AsInt64();
-            int z = g * 8;
-            max = Dequantize(Avx2.UnpackLow(t0, t2).AsInt16(), z, ref x0, ref pairSteps, ref natural, max);
-            max = Dequantize(Avx2.UnpackHigh(t0, t2).AsInt16(), z + 2, ref x0, ref pairSteps, ref natural, max);
-            max = Dequantize(Avx2.UnpackLow(t1, t3).AsInt16(), z + 4, ref x0, ref pairSteps, ref natural, max);
-            max = Dequantize(Avx2.UnpackHigh(t1, t3).AsInt16(), z + 6, ref x0, ref pairSteps, ref natural, max);
+            // The group's steps and natural positions, so that the four pairs index them by constants.
+            ref int groupSteps = ref Unsafe.Add(ref pairSteps, g * 8);
+            ref byte groupNatural = ref Unsafe.Add(ref natural, g * 8);
+            max = Dequantize(Avx2.UnpackLow(t0, t2).AsInt16(), 0, ref x0, ref groupSteps, ref groupNatural, max);
+            max = Dequantize(Avx2.UnpackHigh(t0, t2).AsInt16(), 2, ref x0, ref groupSteps, ref groupNatural, max);
+            max = Dequantize(Avx2.UnpackLow(t1, t3).AsInt16(), 4, ref x0, ref groupSteps, ref groupNatural, max);
+            max = Dequantize(Avx2.UnpackHigh(t1, t3).AsInt16(), 6, ref x0, ref groupSteps, ref groupNatural, max);
         }
 
         ref byte dead = ref MemoryMarshal.GetArrayDataReference(_dead);
@@ -526,7 +528,9 @@ internal sealed class BlockRowTransform
 
         return !Vector256.GreaterThanAny(max, Vector256.Create(SafeMagnitude));
 
-        // Zigzag positions z and z + 1 of the eight blocks (a 16-bit pair per lane), dequantized into their natural places.
+        // Zigzag positions z and z + 1 of the group (from its steps and natural positions) in the eight blocks (a 16-bit
+        // pair per lane), dequantized into their natural places.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static Vector256<int> Dequantize(Vector256<short> pair, int z, ref Vector256<int> x0, ref int pairSteps, ref byte natural, Vector256<int> max)
         {
             var even = Avx2.MultiplyAddAdjacent(pair, Vector256.Create(Unsafe.Add(ref pairSteps, z)).AsInt16());
