@@ -10,9 +10,10 @@ namespace Microsoft.ML.Pcr.Jpeg.Decoder;
 /// <summary>
 /// The decoders of progressive Huffman scans (jdphuff.c): DC first and refinement scans over interleaved MCUs, AC first
 /// and refinement scans over single blocks with end-of-band runs. Each decodes a run of MCUs (up to a restart interval's
-/// end, or the first MCU that reads past the data) with the bit buffer in registers; the bit buffer is refilled at the
-/// same points as a decoder taking one MCU, symbol or bit at a time, so what is read ahead, and so every marker met,
-/// warning and position, is the same.
+/// end, or the first MCU that reads past the data) with the bit buffer in registers. The AC and DC first and the AC
+/// refinement runs top the buffer up before every symbol and give the bytes so read ahead back wherever it matters
+/// (see NextEntry); the reader then stands where a decoder taking one MCU, symbol or bit at a time and refilling at
+/// the same points stands, so every marker met, warning and position is the same.
 /// </summary>
 internal static class HuffmanProgressiveDecoder
 {
@@ -297,9 +298,9 @@ internal static class HuffmanProgressiveDecoder
     /// applied to the block once, at its end, in vector lanes where available.
     /// </summary>
     /// <remarks>
-    /// The bit buffer is refilled at exactly the points the bit-at-a-time decoder refills it (before a symbol when
-    /// fewer than 32 bits are left, before a correction bit when none is), so the bytes read ahead, and with them the
-    /// markers met and where the scan's data ends, are the same. Deferring the corrections to the block's end is exact
+    /// The bit buffer is topped up before every symbol; the bytes read ahead of the bit-at-a-time decoder (which refills
+    /// before a symbol when fewer than 32 bits are left, before a correction bit when none is) are given back wherever it
+    /// would read otherwise, so the markers met and where the scan's data ends are the same. Deferring the corrections to the block's end is exact
     /// because a correction reads only its own coefficient, every coefficient it touches was nonzero when the block
     /// started, and new coefficients go only where there were zeros (the one exception, a forged run that places a
     /// coefficient at 63 past a nonzero 63, is exact too: the correction then finds the new +-p1, which it never changes).
