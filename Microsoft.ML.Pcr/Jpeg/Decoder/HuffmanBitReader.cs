@@ -142,7 +142,7 @@ internal ref struct HuffmanBitReader
         }
 
         // Up to 56 + (bits mod 8): whole bytes, so the new count depends on the old one by two bit operations.
-        ulong w = BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref MemoryMarshal.GetReference(_data), _pos)));
+        ulong w = BinaryPrimitives.ReverseEndianness(WordAt(_pos));
         int filled = (bits & 7) | 56;
         added = filled - bits;
         _pos += added >> 3;
@@ -157,19 +157,25 @@ internal ref struct HuffmanBitReader
     {
         int at = _pos;
         int last = Math.Min(_data.Length - 8, at + 248);
-        while (at <= last)
+        while (at <= last && !HoldsFf(WordAt(at)))
         {
-            ulong inv = ~Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref MemoryMarshal.GetReference(_data), at));
-            if (((inv - 0x0101010101010101UL) & ~inv & 0x8080808080808080UL) != 0)
-            {
-                break;
-            }
-
             at += 8;
         }
 
         _wordLimit = at - 8;
         return at != _pos;
+    }
+
+    // The eight bytes at pos (at most the data's length - 8), in memory order.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private readonly ulong WordAt(int pos) => Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref MemoryMarshal.GetReference(_data), pos));
+
+    // Whether any of the eight bytes of word is FF (in either byte order).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool HoldsFf(ulong word)
+    {
+        ulong inv = ~word;
+        return ((inv - 0x0101010101010101UL) & ~inv & 0x8080808080808080UL) != 0;
     }
 
     /// <summary>Gives back the last <paramref name="count"/> bits read (whole bytes <see cref="TryTopUp"/> read) to the input.</summary>
@@ -189,8 +195,7 @@ internal ref struct HuffmanBitReader
         if (UnreadMarker == 0 && bits <= 56 && _pos <= _data.Length - 8)
         {
             ulong w = BinaryPrimitives.ReadUInt64BigEndian(_data.Slice(_pos, 8));
-            ulong inv = ~w;
-            if (((inv - 0x0101010101010101UL) & ~inv & 0x8080808080808080UL) == 0)
+            if (!HoldsFf(w))
             {
                 int n = (63 - bits) >> 3;
                 _pos += n;
@@ -221,8 +226,7 @@ internal ref struct HuffmanBitReader
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int DecodeSymbol(HuffmanTable t)
     {
-        int look = (int)(_acc >> (_bits - HuffmanTable.LookaheadBits)) & ((1 << HuffmanTable.LookaheadBits) - 1);
-        int entry = t.Lookup[look];
+        int entry = HuffmanTable.LookaheadEntry(ref MemoryMarshal.GetArrayDataReference(t.Lookup), _acc, _bits);
         if (entry != 0)
         {
             _bits -= entry & 0xFF;

@@ -300,10 +300,11 @@ internal static class HuffmanProgressiveDecoder
     /// <remarks>
     /// The bit buffer is topped up before every symbol; the bytes read ahead of the bit-at-a-time decoder (which refills
     /// before a symbol when fewer than 32 bits are left, before a correction bit when none is) are given back wherever it
-    /// would read otherwise, so the markers met and where the scan's data ends are the same. Deferring the corrections to the block's end is exact
-    /// because a correction reads only its own coefficient, every coefficient it touches was nonzero when the block
-    /// started, and new coefficients go only where there were zeros (the one exception, a forged run that places a
-    /// coefficient at 63 past a nonzero 63, is exact too: the correction then finds the new +-p1, which it never changes).
+    /// would read otherwise, so the markers met and where the scan's data ends are the same. Deferring the corrections
+    /// to the block's end is exact because a correction reads only its own coefficient, every coefficient it touches was
+    /// nonzero when the block started, and new coefficients go only where there were zeros (the one exception, a forged
+    /// run that places a coefficient at 63 past a nonzero 63, is exact too: the correction then finds the new +-p1, which
+    /// it never changes).
     /// The symbol loop makes no call, not even on its rare paths (a bad code is warned about after the block), so that
     /// the JIT keeps its values in registers.
     /// </remarks>
@@ -722,8 +723,6 @@ internal static class HuffmanProgressiveDecoder
         return BinaryPrimitives.ReverseEndianness(x);
     }
 
-    private const int LookaheadMask = (1 << HuffmanTable.LookaheadBits) - 1;
-
     // The lookahead entry of the next symbol, for a hot loop that keeps the bit buffer in locals (passed by value and
     // handed back, so that they stay in registers), with at least 32 bits buffered on return. The buffer is topped up at
     // every symbol, without a branch on the bit count (refilling below 32 bits was a branch the processor could not
@@ -736,7 +735,7 @@ internal static class HuffmanProgressiveDecoder
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (int Entry, ulong Acc, int Bits) NextEntry(ref HuffmanBitReader br, ref ushort lookup, ulong acc, int bits, ref int padLimit, ref int readAhead)
     {
-        int e = Lookahead(ref lookup, acc, bits);
+        int e = HuffmanTable.LookaheadEntry(ref lookup, acc, bits);
         int before = bits;
         if (br.TryTopUp(ref acc, ref bits, out int added))
         {
@@ -744,32 +743,22 @@ internal static class HuffmanProgressiveDecoder
             readAhead &= ~((bits - readAhead - 32) >> 31);
             if (before < HuffmanTable.LookaheadBits)
             {
-                e = Lookahead(ref lookup, acc, bits);
+                e = HuffmanTable.LookaheadEntry(ref lookup, acc, bits);
             }
         }
         else
         {
-            if (readAhead != 0)
-            {
-                br.Unread(ref acc, ref bits, readAhead);
-                readAhead = 0;
-            }
-
+            GiveBack(ref br, ref acc, ref bits, ref readAhead);
             if (bits < 32)
             {
                 (acc, bits) = br.RefillWithoutCall(acc, bits);
                 padLimit = br.PaddingLimit;
-                e = Lookahead(ref lookup, acc, bits);
+                e = HuffmanTable.LookaheadEntry(ref lookup, acc, bits);
             }
         }
 
         return (e, acc, bits);
     }
-
-    // The entry at the top of the buffer (meaningful when at least the lookahead's bits are buffered).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Lookahead(ref ushort lookup, ulong acc, int bits) =>
-        Unsafe.Add(ref lookup, (nuint)(acc >> (bits - HuffmanTable.LookaheadBits)) & LookaheadMask);
 
     // Gives back the bits a run buffered ahead (see NextEntry), so that the reader stands where one refilling below 32
     // bits would: before the run hands the buffer back, or reads it by other means.

@@ -35,7 +35,7 @@ internal static class HuffmanSequentialDecoder
         }
 
         int s;
-        int e = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(dcTable.Lookup), (nuint)(acc >> (bits - HuffmanTable.LookaheadBits)) & LookaheadMask);
+        int e = HuffmanTable.LookaheadEntry(ref MemoryMarshal.GetArrayDataReference(dcTable.Lookup), acc, bits);
         if (e != 0)
         {
             bits -= e & 0xFF;
@@ -67,7 +67,7 @@ internal static class HuffmanSequentialDecoder
             }
 
             int sym;
-            e = Unsafe.Add(ref acLookup, (nuint)(acc >> (bits - HuffmanTable.LookaheadBits)) & LookaheadMask);
+            e = HuffmanTable.LookaheadEntry(ref acLookup, acc, bits);
             if (e != 0)
             {
                 bits -= e & 0xFF;
@@ -108,7 +108,6 @@ internal static class HuffmanSequentialDecoder
     }
 
 
-    private const int LookaheadMask = (1 << HuffmanTable.LookaheadBits) - 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static int Extend(int r, int s) => r + (((r - (1 << (s - 1))) >> 31) & ((-1 << s) + 1));

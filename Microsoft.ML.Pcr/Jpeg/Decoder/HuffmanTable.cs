@@ -36,6 +36,15 @@ internal sealed class HuffmanTable
     /// </summary>
     public readonly ushort[] Lookup = new ushort[1 << LookaheadBits];
 
+    /// <summary>
+    /// The <see cref="Lookup"/> entry (through a reference to its first element, as hot loops hold it) for the top
+    /// <see cref="LookaheadBits"/> of the <paramref name="bits"/> bits buffered in <paramref name="acc"/>; meaningful when
+    /// at least that many are buffered.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int LookaheadEntry(ref ushort lookup, ulong acc, int bits) =>
+        Unsafe.Add(ref lookup, (nuint)(acc >> (bits - LookaheadBits)) & ((1 << LookaheadBits) - 1));
+
     /// <summary>Largest code of each length (-1 when none); index 17 is a sentinel that stops any search.</summary>
     public readonly int[] MaxCode = new int[18];
 
