@@ -26,12 +26,12 @@ internal sealed class BlockRowTransform
     private static readonly byte[] s_positions2 = Positions([0, 1, 3, 5, 7]);
     private static readonly byte[] s_positions4 = Positions([0, 1, 2, 3, 5, 6, 7]);
 
-    // For each estimate k of a block with no AC yet, the window features (see Terms) with nonzero weight and the weights:
-    // 41 terms for the ten estimates where the window has 119 nonzero weights.
-    private static readonly (byte[] Features, int[] Weights)[] s_featureTerms = Terms(BlockSmoothing.WeightsNoAc);
+    // For the estimates of a block with no AC yet, the window features (see Terms) with nonzero weight and the weights,
+    // estimate k's at [Starts[k], Starts[k + 1]): 41 terms for the ten estimates where the window has 119 nonzero weights.
+    private static readonly (byte[] Features, int[] Weights, int[] Starts) s_featureTerms = Terms(BlockSmoothing.WeightsNoAc);
 
     // For the estimates of a block with some AC, the window positions (5 row + column) with nonzero weight and the
-    // weights, estimate k's at [s_windowStarts[k], s_windowStarts[k + 1]): 30 in all, fewer multiplies than building the
+    // weights, estimate k's at [Starts[k], Starts[k + 1]): 30 in all, fewer multiplies than building the
     // features would cost.
     private static readonly (byte[] Positions, int[] Weights, int[] Starts) s_windowTerms = WindowTerms(BlockSmoothing.WeightsSomeAc);
 
@@ -57,6 +57,8 @@ internal sealed class BlockRowTransform
     private readonly int[] _rows = new int[5];
     private readonly double[] _caps = new double[ScanProgression.SavedCoefficients];
     private readonly double[] _steps = new double[ScanProgression.SavedCoefficients];
+    private readonly Quotient[] _quotients = new Quotient[ScanProgression.SavedCoefficients];
+    private readonly int[] _windowOffsets = new int[s_windowTerms.Positions.Length];
 
     /// <summary>
     /// The smoothing plan of component <paramref name="c"/> of a smoothed image, in this instance's buffers (valid until
@@ -71,6 +73,11 @@ internal sealed class BlockRowTransform
     public Plan CreatePlan(JpegComponent c, ReadOnlySpan<int> q, ReadOnlySpan<int> bits, bool changeDc, bool smooth, int size)
     {
         var plan = new Plan(q, bits, changeDc, smooth, c.SpectralBands, _caps, _steps);
+        for (int k = 0; k < _quotients.Length; k++)
+        {
+            _quotients[k] = new Quotient(_steps[0], _steps[k], _caps[k]);
+        }
+
         if (plan.EstimatedMask != 0)
             GatherDc(c);
         ResolveReads(size == 2 ? s_positions2 : s_positions4, plan, q);
@@ -138,12 +145,15 @@ internal sealed class BlockRowTransform
     // features: vertical combination v (0: rows 0+4, 1: rows 1+3, 2: row 2, 3: rows 0-4, 4: rows 1-3) of horizontal
     // combination h (the same of the columns), feature 5v + h. An even estimate reads v or h 0-2, an odd one 3-4, with
     // the weight of the window position in row (v % 3), column (h % 3).
-    private static (byte[] Features, int[] Weights)[] Terms(ReadOnlySpan<int> weights)
+    private static (byte[] Features, int[] Weights, int[] Starts) Terms(ReadOnlySpan<int> weights)
     {
-        var terms = new (byte[], int[])[ScanProgression.SavedCoefficients];
+        var features = new List<byte>();
+        var values = new List<int>();
+        var starts = new int[ScanProgression.SavedCoefficients + 1];
         int[] table = weights.ToArray();
-        for (int k = 0; k < terms.Length; k++)
+        for (int k = 0; k < ScanProgression.SavedCoefficients; k++)
         {
+            starts[k] = features.Count;
             int W(int row, int col) => table[(((row * 5) + col) * 16) + k];
             bool verticalEven = true, verticalOdd = true, horizontalEven = true, horizontalOdd = true;
             for (int r = 0; r < 5; r++)
@@ -160,8 +170,6 @@ internal sealed class BlockRowTransform
             if (!(verticalEven || verticalOdd) || !(horizontalEven || horizontalOdd))
                 throw new InvalidOperationException($"smoothing weights of estimate {k} are neither even nor odd about the window's middle");
 
-            var features = new List<byte>();
-            var values = new List<int>();
             int rows = verticalEven ? 3 : 2, cols = horizontalEven ? 3 : 2;
             for (int r = 0; r < rows; r++)
             {
@@ -174,10 +182,10 @@ internal sealed class BlockRowTransform
                 }
             }
 
-            terms[k] = ([.. features], [.. values]);
         }
 
-        return terms;
+        starts[^1] = features.Count;
+        return ([.. features], [.. values], starts);
     }
 
     /// <summary>The per-component smoothing plan: which zigzag coefficients are estimated, their caps and steps.</summary>
@@ -322,108 +330,183 @@ internal sealed class BlockRowTransform
     }
 
     // The estimates in <paramref name="estimated"/> of every block of the row, estimate k of block b at
-    // _estimates[k * width + b], wrapped to 16 bits.
+    // _estimates[k * width + b], wrapped to 16 bits: in single precision, and again in double precision where some
+    // dividend is beyond single precision's exact range (large quantization steps only).
     private void Estimate(JpegComponent c, int by, int totalImcuRows, in Plan plan, int estimated)
     {
         int width = c.WidthInBlocks;
-        int padded = _dcStride;
         if (_estimates.Length < ScanProgression.SavedCoefficients * width)
             _estimates = new int[Math.Max(ScanProgression.SavedCoefficients * width, _estimates.Length * 3 / 2)];
 
         BlockSmoothing.NeighbourRows(by, c.VSamp, c.HeightInBlocks, totalImcuRows, _rows);
-        ref int plane = ref MemoryMarshal.GetArrayDataReference(_dc);
-        int o0 = _rows[0] * padded, o1 = _rows[1] * padded, o2 = _rows[2] * padded, o3 = _rows[3] * padded, o4 = _rows[4] * padded;
-        ref int est0 = ref MemoryMarshal.GetArrayDataReference(_estimates);
-        double q00 = plan.Steps[0];
-        var dcStep = Vector256.Create(q00);
-        var dcStep512 = Vector512.Create(q00);
-        var (windowPositions, windowWeights, windowStarts) = s_windowTerms;
-        Span<int> windowOffsets = stackalloc int[windowPositions.Length];
-        Span<int> rowOffsets = [o0, o1, o2, o3, o4];
-        for (int t = 0; t < windowOffsets.Length; t++)
+        for (int i = 0; i < _rows.Length; i++)
         {
-            windowOffsets[t] = rowOffsets[windowPositions[t] / 5] + (windowPositions[t] % 5);
+            _rows[i] *= _dcStride;
         }
 
-        Span<Vector256<int>> vertical = stackalloc Vector256<int>[25];
-        Span<Vector256<int>> feature = stackalloc Vector256<int>[25];
-        bool features = plan.ChangeDc;
+        if (!plan.ChangeDc)
+        {
+            var positions = s_windowTerms.Positions;
+            for (int t = 0; t < positions.Length; t++)
+            {
+                _windowOffsets[t] = _rows[positions[t] / 5] + (positions[t] % 5);
+            }
+        }
+
+        if (!EstimateRow<SingleQuotient>(width, estimated, plan.ChangeDc))
+            EstimateRow<DoubleQuotient>(width, estimated, plan.ChangeDc);
+    }
+
+    // Estimate for one way of dividing; false when some dividend was beyond what TQuotient divides exactly.
+    private bool EstimateRow<TQuotient>(int width, int estimated, bool features)
+        where TQuotient : struct, IQuotient
+    {
+        ref int plane = ref MemoryMarshal.GetArrayDataReference(_dc);
+        ref int est0 = ref MemoryMarshal.GetArrayDataReference(_estimates);
+        ref int offsets = ref MemoryMarshal.GetArrayDataReference(_windowOffsets);
+        ref int rows = ref MemoryMarshal.GetArrayDataReference(_rows);
+        ref Quotient quotients = ref MemoryMarshal.GetArrayDataReference(_quotients);
+
+        // The terms each estimate sums: window features (a step's, below) or DC values at their offsets in the plane.
+        var (termSources, termWeights, termStarts) = features ? s_featureTerms : s_windowTerms;
+        ref byte sources = ref MemoryMarshal.GetArrayDataReference(termSources);
+        ref int weights = ref MemoryMarshal.GetArrayDataReference(termWeights);
+        ref int starts = ref MemoryMarshal.GetArrayDataReference(termStarts);
+        Unsafe.SkipInit(out Features window);
+        ref var f = ref Unsafe.As<Features, Vector256<int>>(ref window);
+        var beyond = Vector256<int>.Zero;
         for (int bx0 = 0; bx0 < width; bx0 += Lanes)
         {
             int start = Math.Min(bx0, width - Lanes);
             if (features)
-            {
-                // The window's 25 values for eight blocks, combined vertically (vertical[5v + column]), then horizontally.
-                for (int col = 0; col < 5; col++)
-                {
-                    nuint at = (nuint)(start + col);
-                    var r0 = Vector256.LoadUnsafe(ref plane, (nuint)o0 + at);
-                    var r1 = Vector256.LoadUnsafe(ref plane, (nuint)o1 + at);
-                    var r3 = Vector256.LoadUnsafe(ref plane, (nuint)o3 + at);
-                    var r4 = Vector256.LoadUnsafe(ref plane, (nuint)o4 + at);
-                    vertical[col] = r0 + r4;
-                    vertical[5 + col] = r1 + r3;
-                    vertical[10 + col] = Vector256.LoadUnsafe(ref plane, (nuint)o2 + at);
-                    vertical[15 + col] = r0 - r4;
-                    vertical[20 + col] = r1 - r3;
-                }
-
-                for (int v = 0; v < 25; v += 5)
-                {
-                    feature[v] = vertical[v] + vertical[v + 4];
-                    feature[v + 1] = vertical[v + 1] + vertical[v + 3];
-                    feature[v + 2] = vertical[v + 2];
-                    feature[v + 3] = vertical[v] - vertical[v + 4];
-                    feature[v + 4] = vertical[v + 1] - vertical[v + 3];
-                }
-            }
+                LoadFeatures(ref plane, start, ref rows, ref f);
 
             for (int k = 0; k < ScanProgression.SavedCoefficients; k++)
             {
                 if ((estimated & (1 << k)) == 0)
                     continue;
                 var num = Vector256<int>.Zero;
+                int end = Unsafe.Add(ref starts, k + 1);
                 if (features)
                 {
-                    var (used, weights) = s_featureTerms[k];
-                    for (int t = 0; t < used.Length; t++)
+                    for (int t = Unsafe.Add(ref starts, k); t < end; t++)
                     {
-                        num += feature[used[t]] * Vector256.Create(weights[t]);
+                        num += Unsafe.Add(ref f, Unsafe.Add(ref sources, t)) * Vector256.Create(Unsafe.Add(ref weights, t));
                     }
                 }
                 else
                 {
-                    for (int t = windowStarts[k]; t < windowStarts[k + 1]; t++)
+                    for (int t = Unsafe.Add(ref starts, k); t < end; t++)
                     {
-                        num += Vector256.LoadUnsafe(ref plane, (nuint)(windowOffsets[t] + start)) * Vector256.Create(windowWeights[t]);
+                        num += Vector256.LoadUnsafe(ref plane, (nuint)(Unsafe.Add(ref offsets, t) + start)) * Vector256.Create(Unsafe.Add(ref weights, t));
                     }
                 }
 
-                // libjpeg's estimate: (q << 7) + |q00 num| over q << 8, floored, capped, with num's sign. Every dividend is an
-                // integer below 2^41, so the correctly rounded double quotient floors to the exact one.
-                var magnitude = Vector256.Abs(num);
-                Vector256<int> estimate;
-                double step = plan.Steps[k];
-                if (Avx512F.IsSupported)
-                {
-                    var dividend = Vector512.Create(step * 128.0) + (dcStep512 * Avx512F.ConvertToVector512Double(magnitude));
-                    var quotient = Avx512F.RoundScale(Avx512F.Divide(dividend, Vector512.Create(step * 256.0)), 1);
-                    estimate = Avx512F.ConvertToVector256Int32WithTruncation(Avx512F.Min(quotient, Vector512.Create(plan.Caps[k])));
-                }
-                else
-                {
-                    var half = Vector256.Create(step * 128.0);
-                    var divisor = Vector256.Create(step * 256.0);
-                    var cap = Vector256.Create(plan.Caps[k]);
-                    var low = Avx.Min(Avx.Floor((half + (dcStep * Avx.ConvertToVector256Double(magnitude.GetLower()))) / divisor), cap);
-                    var high = Avx.Min(Avx.Floor((half + (dcStep * Avx.ConvertToVector256Double(magnitude.GetUpper()))) / divisor), cap);
-                    estimate = Vector256.Create(Avx.ConvertToVector128Int32WithTruncation(low), Avx.ConvertToVector128Int32WithTruncation(high));
-                }
-
-                // num's sign (vpsignd zeroes where num is 0, where the quotient is 0 anyway).
+                // libjpeg's estimate: (q << 7) + |q00 num| over q << 8, floored, capped, with num's sign (vpsignd zeroes
+                // where num is 0, where the quotient is 0 anyway).
+                var estimate = TQuotient.Divide(Vector256.Abs(num), Unsafe.Add(ref quotients, k), ref beyond);
                 estimate = Avx2.Sign(estimate, num);
                 Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(estimate, 16), 16).StoreUnsafe(ref est0, (nuint)((k * width) + start));
             }
+        }
+
+        return beyond == Vector256<int>.Zero;
+    }
+
+    // The 25 window features (see Terms) of eight blocks from the 5x5 windows of DC values starting at column start of
+    // the five rows (at the plane offsets in rows): columns 0 and 4, then 1 and 3, combined vertically, then horizontally.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LoadFeatures(ref int plane, int start, ref int rows, ref Vector256<int> f)
+    {
+        ref int row0 = ref Unsafe.Add(ref plane, Unsafe.Add(ref rows, 0) + start);
+        ref int row1 = ref Unsafe.Add(ref plane, Unsafe.Add(ref rows, 1) + start);
+        ref int row2 = ref Unsafe.Add(ref plane, Unsafe.Add(ref rows, 2) + start);
+        ref int row3 = ref Unsafe.Add(ref plane, Unsafe.Add(ref rows, 3) + start);
+        ref int row4 = ref Unsafe.Add(ref plane, Unsafe.Add(ref rows, 4) + start);
+        Pair(ref row0, ref row1, ref row2, ref row3, ref row4, 0, ref f);
+        Pair(ref row0, ref row1, ref row2, ref row3, ref row4, 1, ref f);
+        var r0 = Vector256.LoadUnsafe(ref row0, 2);
+        var r1 = Vector256.LoadUnsafe(ref row1, 2);
+        var r3 = Vector256.LoadUnsafe(ref row3, 2);
+        var r4 = Vector256.LoadUnsafe(ref row4, 2);
+        Unsafe.Add(ref f, 2) = r0 + r4;
+        Unsafe.Add(ref f, 7) = r1 + r3;
+        Unsafe.Add(ref f, 12) = Vector256.LoadUnsafe(ref row2, 2);
+        Unsafe.Add(ref f, 17) = r0 - r4;
+        Unsafe.Add(ref f, 22) = r1 - r3;
+
+        // Features h and h + 3 (columns h and 4 - h, summed and differenced) of every vertical combination.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Pair(ref int row0, ref int row1, ref int row2, ref int row3, ref int row4, nuint h, ref Vector256<int> f)
+        {
+            nuint right = 4 - h;
+            var l0 = Vector256.LoadUnsafe(ref row0, h);
+            var l1 = Vector256.LoadUnsafe(ref row1, h);
+            var l3 = Vector256.LoadUnsafe(ref row3, h);
+            var l4 = Vector256.LoadUnsafe(ref row4, h);
+            var r0 = Vector256.LoadUnsafe(ref row0, right);
+            var r1 = Vector256.LoadUnsafe(ref row1, right);
+            var r3 = Vector256.LoadUnsafe(ref row3, right);
+            var r4 = Vector256.LoadUnsafe(ref row4, right);
+            Store(l0 + l4, r0 + r4, 0, h, ref f);
+            Store(l1 + l3, r1 + r3, 5, h, ref f);
+            Store(Vector256.LoadUnsafe(ref row2, h), Vector256.LoadUnsafe(ref row2, right), 10, h, ref f);
+            Store(l0 - l4, r0 - r4, 15, h, ref f);
+            Store(l1 - l3, r1 - r3, 20, h, ref f);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Store(Vector256<int> left, Vector256<int> right, nuint v, nuint h, ref Vector256<int> f)
+        {
+            Unsafe.Add(ref f, v + h) = left + right;
+            Unsafe.Add(ref f, v + h + 3) = left - right;
+        }
+    }
+
+    /// <summary>One way of dividing libjpeg's smoothing dividends for eight blocks.</summary>
+    internal interface IQuotient
+    {
+        /// <summary>The capped quotients of (q &lt;&lt; 7) + q00 <paramref name="magnitude"/> over q &lt;&lt; 8.</summary>
+        /// <param name="magnitude">The numerators' magnitudes, one block per lane.</param>
+        /// <param name="quotient">The estimate's steps and cap.</param>
+        /// <param name="beyond">Lanes set (others kept) where this way is not exact.</param>
+        static abstract Vector256<int> Divide(Vector256<int> magnitude, in Quotient quotient, ref Vector256<int> beyond);
+    }
+
+    /// <summary>
+    /// Division in single precision, without a divide: where the dividend is at most 2^22 - 64 (the magnitude at most
+    /// <see cref="Quotient.SingleLimit"/>), dividend + 1/2 is exact in single precision, and times the rounded reciprocal
+    /// of the divisor d = q &lt;&lt; 8 it is within a relative 2^-23 of (dividend + 1/2) / d, which is at least 1 / (2d)
+    /// from an integer: it floors to the exact quotient.
+    /// </summary>
+    internal readonly struct SingleQuotient : IQuotient
+    {
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Divide(Vector256<int> magnitude, in Quotient quotient, ref Vector256<int> beyond)
+        {
+            beyond |= Vector256.GreaterThan(magnitude, Vector256.Create(quotient.SingleLimit));
+            var dividend = (Avx.ConvertToVector256Single(magnitude) * Vector256.Create(quotient.DcStep)) + Vector256.Create(quotient.Half);
+            var floored = Avx.Floor(dividend * Vector256.Create(quotient.Reciprocal));
+            return Avx.ConvertToVector256Int32WithTruncation(Avx.Min(floored, Vector256.Create(quotient.Cap)));
+        }
+    }
+
+    /// <summary>Division in double precision, exact for every dividend: each is an integer below 2^48, so its correctly
+    /// rounded quotient floors to the exact one.</summary>
+    internal readonly struct DoubleQuotient : IQuotient
+    {
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Divide(Vector256<int> magnitude, in Quotient quotient, ref Vector256<int> beyond)
+        {
+            var dcStep = Vector256.Create(quotient.WideDcStep);
+            var half = Vector256.Create(quotient.WideHalf);
+            var divisor = Vector256.Create(quotient.WideDivisor);
+            var cap = Vector256.Create(quotient.WideCap);
+            var low = Avx.Min(Avx.Floor((half + (dcStep * Avx.ConvertToVector256Double(magnitude.GetLower()))) / divisor), cap);
+            var high = Avx.Min(Avx.Floor((half + (dcStep * Avx.ConvertToVector256Double(magnitude.GetUpper()))) / divisor), cap);
+            return Vector256.Create(Avx.ConvertToVector128Int32WithTruncation(low), Avx.ConvertToVector128Int32WithTruncation(high));
         }
     }
 
@@ -543,6 +626,46 @@ internal sealed class BlockRowTransform
 
     // One position a step reads: its natural and zigzag positions and its quantization step.
     private readonly record struct Read(int Natural, int Zigzag, int Step);
+
+    /// <summary>One estimate's steps and cap as <see cref="SingleQuotient"/> (single precision) and
+    /// <see cref="DoubleQuotient"/> (the Wide fields) read them.</summary>
+    internal readonly struct Quotient
+    {
+        /// <summary>q00, (q &lt;&lt; 7) + 1/2, the rounded reciprocal of q &lt;&lt; 8 and the cap, in single precision.</summary>
+        public readonly float DcStep, Half, Reciprocal, Cap;
+
+        /// <summary>The largest numerator magnitude whose dividend, (q &lt;&lt; 7) + q00 |num|, is at most 2^22 - 64; -1
+        /// where none is (quantization steps of 2^15 and more).</summary>
+        public readonly int SingleLimit;
+
+        /// <summary>q00, q &lt;&lt; 7, q &lt;&lt; 8 and the cap in double precision.</summary>
+        public readonly double WideDcStep, WideHalf, WideDivisor, WideCap;
+
+        /// <summary>The constants for an estimate of quantization step <paramref name="step"/>.</summary>
+        /// <param name="dcStep">The DC's quantization step, q00.</param>
+        /// <param name="step">The estimated coefficient's step, q.</param>
+        /// <param name="cap">The cap on the estimate (2^Al - 1, or infinity).</param>
+        public Quotient(double dcStep, double step, double cap)
+        {
+            double room = (1 << 22) - 64 - (step * 128.0);
+            SingleLimit = room < 0 || dcStep <= 0 ? -1 : (int)Math.Min(int.MaxValue, Math.Floor(room / dcStep));
+            DcStep = (float)dcStep;
+            Half = (float)((step * 128.0) + 0.5);
+            Reciprocal = (float)(1.0 / (step * 256.0));
+            Cap = (float)cap;
+            WideDcStep = dcStep;
+            WideHalf = step * 128.0;
+            WideDivisor = step * 256.0;
+            WideCap = cap;
+        }
+    }
+
+    // The 25 window features of eight blocks (see Terms).
+    [InlineArray(25)]
+    private struct Features
+    {
+        private Vector256<int> _first;
+    }
 
     private unsafe bool Step2(short* blocks, int start, int width, in Plan plan, ref byte output, int stride)
     {
